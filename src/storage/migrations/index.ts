@@ -1,0 +1,29 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { DialectName } from '../database.js';
+import * as initial from './2026112601-initial.js';
+
+export interface MigrationContext {
+  readonly dialect: DialectName;
+}
+
+interface VersionedMigration {
+  up(db: Kysely<unknown>, context: MigrationContext): Promise<void>;
+}
+
+/** Every migration, in order. Names are timestamps so they sort; never rename or edit a released one. */
+const MIGRATIONS: Record<string, VersionedMigration> = {
+  '2026112601-initial': initial,
+};
+
+/** Migrations are compiled into the package (no directory scan), so a bundled install finds them. */
+export function migrationProvider(dialect: DialectName): MigrationProvider {
+  return {
+    getMigrations(): Promise<Record<string, Migration>> {
+      const entries = Object.entries(MIGRATIONS).map(([name, migration]): [string, Migration] => [
+        name,
+        { up: (db) => migration.up(db, { dialect }) },
+      ]);
+      return Promise.resolve(Object.fromEntries(entries));
+    },
+  };
+}
