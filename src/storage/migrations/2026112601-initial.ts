@@ -180,6 +180,11 @@ export async function up(db: Kysely<unknown>, { dialect }: MigrationContext): Pr
     .unique()
     .where(sql.ref('alert_id'), 'is not', null)
     .execute();
+  await db.schema
+    .createIndex('observable_links_observable_created')
+    .on('observable_links')
+    .columns(['observable_id', 'created_at'])
+    .execute();
   await db.schema.createIndex('observable_links_incident').on('observable_links').column('incident_id').execute();
   await db.schema.createIndex('observable_links_alert').on('observable_links').column('alert_id').execute();
 

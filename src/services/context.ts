@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Sha256Hex } from '../core/audit-chain.js';
+import type { Clock } from '../core/clock.js';
+import type { IdGenerator } from '../core/ids.js';
+import { appendAudit, type AuditAppend } from '../storage/audit-repository.js';
+import type { Database } from '../storage/database.js';
+import type { Schema } from '../storage/schema.js';
+
+/** A change that committed, for live listeners (the web console's event stream, workers). */
+export interface DomainEvent {
+  readonly orgId: string;
+  readonly action: string;
+  readonly targetType: string;
+  readonly targetId: string;
+  readonly incidentId: string | null;
+  readonly at: string;
+}
+
+export type DomainEventListener = (event: DomainEvent) => void;
+
+/** What every service function needs: the database, time, ids and hashing. */
+export interface ServiceContext {
+  readonly database: Database;
+  readonly clock: Clock;
+  readonly newId: IdGenerator;
+  readonly sha256: Sha256Hex;
+  readonly listeners: Set<DomainEventListener>;
+}
+
+export const sha256Hex: Sha256Hex = (text) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** A unit of work: the transaction plus the audit records to append and announce. */
+export interface UnitOfWork {
+  readonly tx: Kysely<Schema>;
+  readonly now: string;
+  audit(entry: Omit<AuditAppend, 'at'>): Promise<void>;
+}
+
+/**
+ * Runs `work` in one transaction: state changes and their audit records commit together or not at
+ * all. Listeners hear about the changes only after the commit.
+ */
+export async function inTransaction<T>(context: ServiceContext, work: (unit: UnitOfWork) => Promise<T>): Promise<T> {
+  const events: DomainEvent[] = [];
+  const now = context.clock.now().toISOString();
+  const result = await context.database.db.transaction().execute(async (tx) => {
+    const unit: UnitOfWork = {
+      tx,
+      now,
+      audit: async (entry) => {
+        const record = await appendAudit(tx, { dialect: context.database.dialect, newId: context.newId, sha256: context.sha256 }, {
+          ...entry,
+          at: now,
+        });
+        events.push({
+          orgId: record.orgId,
+          action: record.action,
+          targetType: record.targetType,
+          targetId: record.targetId,
+          incidentId: record.incidentId,
+          at: record.at,
+        });
+      },
+    };
+    return work(unit);
+  });
+  for (const event of events) {
+    for (const listener of context.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure must not turn a committed change into an error for the caller.
+      }
+    }
+  }
+  return result;
+}
