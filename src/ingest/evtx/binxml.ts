@@ -1,0 +1,306 @@
+/**
+ * Binary XML (BinXml) token decoding for one chunk. Offsets are chunk-relative, as in the format:
+ * element and attribute names and template definitions are referenced by their offset in the chunk and
+ * may appear inline the first time. Template definitions are decoded once per chunk and cached.
+ *
+ * Hostile input is bounded three ways: every read is bounds-checked, nesting (elements, templates,
+ * embedded BinXml) is limited by `maxDepth`, and a template being decoded cannot reference itself.
+ */
+import { EvtxFormatError, fail, type ByteReader } from './binary.js';
+import {
+  EmbeddedXml,
+  type AttributeNode,
+  type AttributePart,
+  type BinXmlNode,
+  type ElementNode,
+  type SubstitutionValue,
+  type TemplateDefinition,
+  type TemplateInstanceNode,
+} from './model.js';
+import { decodeValue, type EmbeddedParser } from './values.js';
+
+const Token = {
+  EndOfStream: 0x00,
+  OpenStartElement: 0x01,
+  CloseStartElement: 0x02,
+  CloseEmptyElement: 0x03,
+  EndElement: 0x04,
+  Value: 0x05,
+  Attribute: 0x06,
+  CData: 0x07,
+  CharRef: 0x08,
+  EntityRef: 0x09,
+  PITarget: 0x0a,
+  PIData: 0x0b,
+  TemplateInstance: 0x0c,
+  NormalSubstitution: 0x0d,
+  OptionalSubstitution: 0x0e,
+  FragmentHeader: 0x0f,
+} as const;
+
+/** Tokens may carry 0x40 ("has attributes" / "more follows"); the base token is the low bits. */
+const BASE_MASK = 0xbf;
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** The chunk header and its offset tables occupy the first 512 bytes; nothing referenced lives there. */
+const CHUNK_DATA_START = 512;
+
+export interface BinXmlLimits {
+  /** Maximum nesting of elements, template instances and embedded fragments together. */
+  readonly maxDepth: number;
+}
+
+interface Cursor {
+  pos: number;
+  readonly end: number;
+}
+
+/** Decodes BinXml fragments inside one chunk, sharing that chunk's name and template caches. */
+export class ChunkBinXml {
+  private readonly names = new Map<number, string>();
+  private readonly templates = new Map<number, TemplateDefinition>();
+  private readonly brokenTemplates = new Map<number, string>();
+  private readonly inProgress = new Set<number>();
+  /** Position just after the last name read (inline names move the cursor). */
+  private afterName = 0;
+
+  constructor(
+    private readonly r: ByteReader,
+    private readonly limits: BinXmlLimits,
+  ) {}
+
+  /** Decodes the fragment in [start, end). Throws EvtxFormatError on malformed tokens. */
+  parseFragment(start: number, end: number, depth = 0): BinXmlNode[] {
+    if (end > this.r.limit) fail('out_of_bounds', 'fragment ends past the chunk');
+    return this.fragment({ pos: start, end }, depth);
+  }
+
+  private fragment(c: Cursor, depth: number): BinXmlNode[] {
+    if (depth > this.limits.maxDepth) fail('too_deep', `BinXml nested deeper than ${this.limits.maxDepth}`);
+    const nodes: BinXmlNode[] = [];
+    while (c.pos < c.end) {
+      const tok = this.r.u8(c.pos);
+      switch (tok & BASE_MASK) {
+        case Token.EndOfStream:
+          c.pos++;
+          return nodes;
+        case Token.FragmentHeader:
+          this.r.check(c.pos, 4);
+          c.pos += 4;
+          break;
+        case Token.OpenStartElement:
+          nodes.push(this.element(c, depth + 1));
+          break;
+        case Token.TemplateInstance:
+          nodes.push(this.templateInstance(c, depth + 1));
+          break;
+        case Token.PITarget:
+          this.processingInstruction(c);
+          break;
+        default: {
+          const part = this.contentPart(c, tok);
+          if (part === undefined) fail('bad_token', `unexpected token 0x${tok.toString(16)} at ${c.pos}`);
+          nodes.push(part);
+        }
+      }
+    }
+    if (c.pos > c.end) fail('out_of_bounds', 'fragment overran its end');
+    return nodes;
+  }
+
+  private element(c: Cursor, depth: number): ElementNode {
+    if (depth > this.limits.maxDepth) fail('too_deep', `BinXml nested deeper than ${this.limits.maxDepth}`);
+    const r = this.r;
+    const start = c.pos;
+    const hasAttributes = (r.u8(start) & 0x40) !== 0;
+    // token(1) dependency id(2) data size(4) name offset(4)
+    const nameOffset = r.u32(start + 7);
+    const name = this.name(nameOffset, start + 11);
+    let p = this.afterName;
+    const attributes: AttributeNode[] = [];
+    if (hasAttributes) {
+      const listSize = r.u32(p);
+      p += 4;
+      const listEnd = p + listSize;
+      if (listEnd > c.end) fail('out_of_bounds', 'attribute list overruns its fragment');
+      while (p < listEnd && (r.u8(p) & BASE_MASK) === Token.Attribute) {
+        const attrName = this.name(r.u32(p + 1), p + 5);
+        p = this.afterName;
+        const parts: AttributePart[] = [];
+        for (;;) {
+          const tok = r.u8(p);
+          const cur: Cursor = { pos: p, end: c.end };
+          const part = this.contentPart(cur, tok, true);
+          if (part === undefined) break;
+          parts.push(part);
+          p = cur.pos;
+        }
+        attributes.push({ name: attrName, parts });
+      }
+    }
+    const close = r.u8(p);
+    c.pos = p + 1;
+    if (close === Token.CloseEmptyElement) return { kind: 'element', name, attributes, children: [] };
+    if (close !== Token.CloseStartElement) fail('bad_token', `expected end of start tag, got 0x${close.toString(16)} at ${p}`);
+    const children: BinXmlNode[] = [];
+    for (;;) {
+      if (c.pos >= c.end) fail('out_of_bounds', `element <${name}> is not closed`);
+      const tok = r.u8(c.pos);
+      const base = tok & BASE_MASK;
+      if (base === Token.EndElement) {
+        c.pos++;
+        return { kind: 'element', name, attributes, children };
+      }
+      if (base === Token.OpenStartElement) children.push(this.element(c, depth + 1));
+      else if (base === Token.TemplateInstance) children.push(this.templateInstance(c, depth + 1));
+      else if (base === Token.PITarget) this.processingInstruction(c);
+      else {
+        const part = this.contentPart(c, tok);
+        if (part === undefined) fail('bad_token', `unexpected token 0x${tok.toString(16)} in <${name}> at ${c.pos}`);
+        children.push(part);
+      }
+    }
+  }
+
+  /** Text-like tokens and substitutions; undefined when `tok` is none of them (cursor unchanged). */
+  private contentPart(c: Cursor, tok: number, inAttribute = false): AttributePart | undefined {
+    const r = this.r;
+    const p = c.pos;
+    switch (tok & BASE_MASK) {
+      case Token.Value: {
+        const type = r.u8(p + 1);
+        if (type !== 0x01) fail('bad_value_type', `value text of type 0x${type.toString(16)}`);
+        const count = r.u16(p + 2);
+        c.pos = p + 4 + count * 2;
+        return { kind: 'text', value: r.utf16(p + 4, count) };
+      }
+      case Token.CData: {
+        if (inAttribute) return undefined;
+        const count = r.u16(p + 1);
+        c.pos = p + 3 + count * 2;
+        return { kind: 'text', value: r.utf16(p + 3, count) };
+      }
+      case Token.CharRef: {
+        const code = r.u16(p + 1);
+        c.pos = p + 3;
+        return { kind: 'text', value: String.fromCharCode(code) };
+      }
+      case Token.EntityRef: {
+        const entity = this.name(r.u32(p + 1), p + 5);
+        c.pos = this.afterName;
+        return { kind: 'text', value: ENTITIES[entity] ?? `&${entity};` };
+      }
+      case Token.NormalSubstitution:
+      case Token.OptionalSubstitution: {
+        const index = r.u16(p + 1);
+        const valueType = r.u8(p + 3);
+        c.pos = p + 4;
+        return { kind: 'substitution', index, valueType, optional: (tok & BASE_MASK) === Token.OptionalSubstitution };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** Processing instructions carry nothing evtx JSON shows; decode them only to step over. */
+  private processingInstruction(c: Cursor): void {
+    const r = this.r;
+    this.name(r.u32(c.pos + 1), c.pos + 5);
+    c.pos = this.afterName;
+    if (c.pos < c.end && (r.u8(c.pos) & BASE_MASK) === Token.PIData) {
+      const count = r.u16(c.pos + 1);
+      r.check(c.pos + 3, count * 2);
+      c.pos += 3 + count * 2;
+    }
+  }
+
+  /**
+   * A name structure: next offset(4) hash(2) character count(2) UTF-16 characters, NUL(2). When the
+   * reference points at `here`, the structure is inline and the cursor moves past it.
+   */
+  private name(offset: number, here: number): string {
+    const r = this.r;
+    if (offset === here) {
+      const count = r.u16(here + 6);
+      const end = here + 8 + count * 2 + 2;
+      r.check(here, end - here);
+      let name = this.names.get(offset);
+      if (name === undefined) {
+        name = r.utf16(here + 8, count);
+        this.names.set(offset, name);
+      }
+      this.afterName = end;
+      return name;
+    }
+    this.afterName = here;
+    const cached = this.names.get(offset);
+    if (cached !== undefined) return cached;
+    if (offset < CHUNK_DATA_START) fail('bad_name_offset', `name offset ${offset} points into the chunk header`);
+    const count = r.u16(offset + 6);
+    const name = r.utf16(offset + 8, count);
+    this.names.set(offset, name);
+    return name;
+  }
+
+  private templateInstance(c: Cursor, depth: number): TemplateInstanceNode {
+    if (depth > this.limits.maxDepth) fail('too_deep', `BinXml nested deeper than ${this.limits.maxDepth}`);
+    const r = this.r;
+    const start = c.pos;
+    // token(1) unknown(1) template id(4) definition offset(4)
+    const defOffset = r.u32(start + 6);
+    let p = start + 10;
+    if (defOffset === p) {
+      // Inline definition: next offset(4) GUID(16) data size(4) data.
+      const size = r.u32(p + 20);
+      p += 24 + size;
+      if (p > c.end) fail('out_of_bounds', 'inline template definition overruns its fragment');
+    }
+    const template = this.template(defOffset, depth);
+    const count = r.u32(p);
+    p += 4;
+    if (count * 4 > c.end - p) fail('bad_value_count', `template instance claims ${count} values`);
+    const descriptors = p;
+    p += count * 4;
+    const values: SubstitutionValue[] = new Array<SubstitutionValue>(count);
+    const embedded: EmbeddedParser = (offset, size) =>
+      new EmbeddedXml(this.fragment({ pos: offset, end: offset + size }, depth + 1));
+    for (let i = 0; i < count; i++) {
+      const size = r.u16(descriptors + i * 4);
+      const type = r.u8(descriptors + i * 4 + 2);
+      if (p + size > c.end) fail('out_of_bounds', `value ${i} overruns its fragment`);
+      values[i] = decodeValue(r, p, size, type, embedded);
+      p += size;
+    }
+    c.pos = p;
+    return { kind: 'instance', template, values };
+  }
+
+  private template(offset: number, depth: number): TemplateDefinition {
+    const cached = this.templates.get(offset);
+    if (cached !== undefined) return cached;
+    const broken = this.brokenTemplates.get(offset);
+    if (broken !== undefined) fail('bad_template', broken);
+    if (this.inProgress.has(offset)) fail('template_loop', `template at ${offset} instantiates itself`);
+    if (offset < CHUNK_DATA_START) fail('bad_template', `template offset ${offset} points into the chunk header`);
+    const size = this.r.u32(offset + 20);
+    const start = offset + 24;
+    if (start + size > this.r.limit) fail('bad_template', `template at ${offset} overruns the chunk`);
+    this.inProgress.add(offset);
+    try {
+      const nodes = this.fragment({ pos: start, end: start + size }, depth + 1);
+      const definition: TemplateDefinition = { offset, nodes };
+      this.templates.set(offset, definition);
+      return definition;
+    } catch (error) {
+      // A definition that is malformed in itself fails for every record that uses it; remember why.
+      // Depth and loop failures depend on where it was reached from, so they are not remembered.
+      if (error instanceof EvtxFormatError && error.code !== 'too_deep' && error.code !== 'template_loop') {
+        this.brokenTemplates.set(offset, `template at ${offset}: ${error.message}`);
+      }
+      throw error;
+    } finally {
+      this.inProgress.delete(offset);
+    }
+  }
+}

@@ -1,0 +1,15 @@
+/** Native Windows EVTX reading: pure decoding of bytes, plus a streaming file reader. See docs/evtx.md. */
+export {
+  parseEvtx,
+  EvtxDecoder,
+  EvtxParse,
+  CHUNK_SIZE,
+  FILE_HEADER_SIZE,
+  type EvtxFileHeader,
+  type EvtxOptions,
+  type EvtxProblem,
+  type EvtxProblemCode,
+  type EvtxRecord,
+  type EvtxStats,
+} from './decoder.js';
+export type { JsonObject, JsonValue } from './model.js';

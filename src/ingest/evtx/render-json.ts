@@ -1,0 +1,158 @@
+/**
+ * Renders decoded BinXml as the JSON shape evtx dump tools print:
+ * - an element with only text becomes its value (typed: numbers stay numbers), with no content `null`;
+ * - attributes go under `#attributes` (attributes whose value is absent are left out), text beside
+ *   child elements or attributes under `#text`;
+ * - `<Data Name="X">v</Data>` becomes `"X": v` (EventData flattening), wherever a Data element has a Name;
+ * - element text is trimmed of surrounding whitespace;
+ * - a repeated child name collects its values into an array under that name.
+ */
+import { fail } from './binary.js';
+import { EmbeddedXml, type AttributePart, type BinXmlNode, type ElementNode, type JsonObject, type JsonValue, type SubstitutionValue } from './model.js';
+
+export interface RenderLimits {
+  readonly maxDepth: number;
+  /** Total nodes visited for one record; bounds template fan-out. */
+  readonly maxNodes: number;
+}
+
+type Values = readonly SubstitutionValue[];
+const NO_VALUES: Values = [];
+
+interface Content {
+  readonly elements: Array<{ element: ElementNode; values: Values }>;
+  readonly texts: JsonValue[];
+}
+
+/** Renders one record's nodes to `{ RootName: ... }`. Throws EvtxFormatError when there is no element or a limit is hit. */
+export function renderRecordJson(nodes: readonly BinXmlNode[], limits: RenderLimits): JsonObject {
+  const state = { nodes: 0, limits };
+  const content: Content = { elements: [], texts: [] };
+  collect(nodes, NO_VALUES, content, state, 0);
+  const root = content.elements[0];
+  if (root === undefined) return fail('no_root_element', 'record has no root element');
+  return { [root.element.name]: renderElement(root.element, root.values, state, 0) };
+}
+
+interface RenderState {
+  nodes: number;
+  readonly limits: RenderLimits;
+}
+
+function collect(nodes: readonly BinXmlNode[], values: Values, out: Content, state: RenderState, depth: number): void {
+  if (depth > state.limits.maxDepth) fail('too_deep', 'rendering nested too deep');
+  for (const node of nodes) {
+    if (++state.nodes > state.limits.maxNodes) fail('too_large', `record expands to more than ${state.limits.maxNodes} nodes`);
+    switch (node.kind) {
+      case 'element':
+        out.elements.push({ element: node, values });
+        break;
+      case 'text':
+        out.texts.push(node.value);
+        break;
+      case 'substitution': {
+        const value = values[node.index];
+        if (value === undefined || value === null) break;
+        if (value instanceof EmbeddedXml) collect(value.nodes, NO_VALUES, out, state, depth + 1);
+        else out.texts.push(value);
+        break;
+      }
+      case 'instance':
+        collect(node.template.nodes, node.values, out, state, depth + 1);
+        break;
+    }
+  }
+}
+
+function renderElement(element: ElementNode, values: Values, state: RenderState, depth: number, skipName = false): JsonValue {
+  if (depth > state.limits.maxDepth) fail('too_deep', 'rendering nested too deep');
+  let attributes: JsonObject | null = null;
+  for (const attribute of element.attributes) {
+    if (skipName && attribute.name === 'Name') continue;
+    const value = attributeValue(attribute.parts, values);
+    if (value === null) continue;
+    (attributes ??= {})[attribute.name] = value;
+  }
+  const content: Content = { elements: [], texts: [] };
+  collect(element.children, values, content, state, depth + 1);
+  const text = trimText(joinTexts(content.texts));
+
+  if (content.elements.length === 0) {
+    if (attributes === null) return text ?? null;
+    const result: JsonObject = { '#attributes': attributes };
+    if (text !== undefined) result['#text'] = text;
+    return result;
+  }
+
+  const result: JsonObject = {};
+  if (attributes !== null) result['#attributes'] = attributes;
+  let repeated: Set<string> | undefined;
+  for (const { element: child, values: childValues } of content.elements) {
+    let key = child.name;
+    let value: JsonValue;
+    const dataName = child.name === 'Data' ? dataNameOf(child, childValues) : undefined;
+    if (dataName !== undefined) {
+      key = dataName;
+      value = renderElement(child, childValues, state, depth + 1, true);
+    } else {
+      value = renderElement(child, childValues, state, depth + 1);
+    }
+    if (!Object.hasOwn(result, key)) {
+      result[key] = value;
+    } else if (repeated?.has(key)) {
+      (result[key] as JsonValue[]).push(value);
+    } else {
+      result[key] = [result[key] as JsonValue, value];
+      (repeated ??= new Set()).add(key);
+    }
+  }
+  if (text !== undefined && !(typeof text === 'string' && text.trim() === '')) result['#text'] = text;
+  return result;
+}
+
+function dataNameOf(element: ElementNode, values: Values): string | undefined {
+  for (const attribute of element.attributes) {
+    if (attribute.name !== 'Name') continue;
+    const value = attributeValue(attribute.parts, values);
+    return typeof value === 'string' ? value : undefined;
+  }
+  return undefined;
+}
+
+/** An attribute's value: one part keeps its type, several are joined as text; absent when every part is. */
+function attributeValue(parts: readonly AttributePart[], values: Values): JsonValue {
+  if (parts.length === 1) return partValue(parts[0] as AttributePart, values);
+  const texts: JsonValue[] = [];
+  for (const part of parts) {
+    const value = partValue(part, values);
+    if (value !== null) texts.push(value);
+  }
+  return joinTexts(texts) ?? null;
+}
+
+function partValue(part: AttributePart, values: Values): JsonValue {
+  if (part.kind === 'text') return part.value;
+  const value = values[part.index];
+  if (value === undefined || value instanceof EmbeddedXml) return null;
+  return value;
+}
+
+/** Element text is trimmed of surrounding whitespace, as evtx dump tools do (attributes are not). */
+function trimText(value: JsonValue | undefined): JsonValue | undefined {
+  return typeof value === 'string' ? value.trim() : value;
+}
+
+function joinTexts(texts: JsonValue[]): JsonValue | undefined {
+  if (texts.length === 0) return undefined;
+  if (texts.length === 1) return texts[0] as JsonValue;
+  let s = '';
+  for (const t of texts) s += textOf(t);
+  return s;
+}
+
+function textOf(value: JsonValue): string {
+  if (value === null) return '';
+  if (Array.isArray(value)) return value.map(textOf).join(',');
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}

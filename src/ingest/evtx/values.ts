@@ -1,0 +1,260 @@
+/**
+ * Substitution value types (the BinXml "value type" byte) and their JSON rendering, following what
+ * evtx dump tools print: integers as numbers, hex types as `0x…` strings, GUIDs upper case without
+ * braces, SIDs as `S-1-…`, FILETIME/SYSTEMTIME as ISO 8601 with microseconds, arrays as JSON arrays.
+ */
+import { decodeUtf16, fail, formatFiletime, formatMicros, hexUpper, type ByteReader } from './binary.js';
+import type { EmbeddedXml, JsonValue, SubstitutionValue } from './model.js';
+
+export const ValueType = {
+  Null: 0x00,
+  String: 0x01,
+  AnsiString: 0x02,
+  Int8: 0x03,
+  UInt8: 0x04,
+  Int16: 0x05,
+  UInt16: 0x06,
+  Int32: 0x07,
+  UInt32: 0x08,
+  Int64: 0x09,
+  UInt64: 0x0a,
+  Real32: 0x0b,
+  Real64: 0x0c,
+  Bool: 0x0d,
+  Binary: 0x0e,
+  Guid: 0x0f,
+  SizeT: 0x10,
+  FileTime: 0x11,
+  SysTime: 0x12,
+  Sid: 0x13,
+  HexInt32: 0x14,
+  HexInt64: 0x15,
+  EvtHandle: 0x20,
+  BinXml: 0x21,
+  EvtXml: 0x23,
+  ArrayFlag: 0x80,
+} as const;
+
+/** Decodes an embedded BinXml fragment; supplied by the BinXml parser so the modules do not import each other. */
+export type EmbeddedParser = (offset: number, size: number) => EmbeddedXml;
+
+const FIXED_SIZE: Record<number, number> = {
+  [ValueType.Int8]: 1,
+  [ValueType.UInt8]: 1,
+  [ValueType.Int16]: 2,
+  [ValueType.UInt16]: 2,
+  [ValueType.Int32]: 4,
+  [ValueType.UInt32]: 4,
+  [ValueType.Int64]: 8,
+  [ValueType.UInt64]: 8,
+  [ValueType.Real32]: 4,
+  [ValueType.Real64]: 8,
+  [ValueType.Bool]: 4,
+  [ValueType.Guid]: 16,
+  [ValueType.FileTime]: 8,
+  [ValueType.SysTime]: 16,
+  [ValueType.HexInt32]: 4,
+  [ValueType.HexInt64]: 8,
+};
+
+/**
+ * Decodes one substitution value of `size` bytes at `offset`. Throws EvtxFormatError when the bytes do
+ * not fit the type; the caller turns that into a damaged record.
+ */
+export function decodeValue(
+  r: ByteReader,
+  offset: number,
+  size: number,
+  type: number,
+  parseEmbedded: EmbeddedParser,
+): SubstitutionValue {
+  r.check(offset, size);
+  if (type & ValueType.ArrayFlag) return decodeArray(r, offset, size, type & 0x7f);
+  switch (type) {
+    case ValueType.Null:
+      return null;
+    case ValueType.String:
+      return stripNuls(decodeUtf16(r.bytes, offset, size >>> 1));
+    case ValueType.AnsiString:
+      return stripNuls(latin1(r.bytes, offset, size));
+    case ValueType.BinXml:
+      return parseEmbedded(offset, size);
+    case ValueType.EvtXml:
+      return stripNuls(decodeUtf16(r.bytes, offset, size >>> 1));
+    case ValueType.Binary:
+      return hexUpper(r.bytes, offset, offset + size);
+    case ValueType.SizeT:
+      if (size === 4) return hex32(r.view.getUint32(offset, true));
+      if (size === 8) return hex64(r.view.getBigUint64(offset, true));
+      return fail('bad_value_size', `SizeT of ${size} bytes`);
+    case ValueType.EvtHandle:
+      if (size === 4) return r.view.getUint32(offset, true);
+      if (size === 8) return u64Json(r.view.getBigUint64(offset, true));
+      return fail('bad_value_size', `EvtHandle of ${size} bytes`);
+    case ValueType.Sid: {
+      const sid = decodeSid(r, offset, size);
+      return sid.text;
+    }
+    default: {
+      const want = FIXED_SIZE[type];
+      if (want === undefined) return fail('bad_value_type', `unknown value type 0x${type.toString(16)}`);
+      // A zero-sized value of a fixed type is how optional substitutions say "absent".
+      if (size === 0) return null;
+      if (size < want) return fail('bad_value_size', `type 0x${type.toString(16)} needs ${want} bytes, got ${size}`);
+      return decodeFixed(r, offset, type);
+    }
+  }
+}
+
+function decodeArray(r: ByteReader, offset: number, size: number, base: number): JsonValue {
+  const end = offset + size;
+  const out: JsonValue[] = [];
+  if (base === ValueType.String) {
+    // NUL-terminated UTF-16 strings, back to back.
+    let start = offset;
+    for (let p = offset; p + 1 < end; p += 2) {
+      if (r.bytes[p] === 0 && r.bytes[p + 1] === 0) {
+        out.push(decodeUtf16(r.bytes, start, (p - start) >>> 1));
+        start = p + 2;
+      }
+    }
+    if (start + 1 < end) out.push(stripNuls(decodeUtf16(r.bytes, start, (end - start) >>> 1)));
+    return out;
+  }
+  if (base === ValueType.AnsiString) {
+    let start = offset;
+    for (let p = offset; p < end; p++) {
+      if (r.bytes[p] === 0) {
+        out.push(latin1(r.bytes, start, p - start));
+        start = p + 1;
+      }
+    }
+    if (start < end) out.push(latin1(r.bytes, start, end - start));
+    return out;
+  }
+  if (base === ValueType.Sid) {
+    let p = offset;
+    while (p < end) {
+      const sid = decodeSid(r, p, end - p);
+      out.push(sid.text);
+      p += sid.size;
+    }
+    return out;
+  }
+  const width = base === ValueType.SizeT ? 8 : FIXED_SIZE[base];
+  if (width === undefined) return fail('bad_value_type', `unsupported array of type 0x${base.toString(16)}`);
+  if (size % width !== 0) return fail('bad_value_size', `array of ${size} bytes is not a multiple of ${width}`);
+  for (let p = offset; p < end; p += width) {
+    out.push(base === ValueType.SizeT ? hex64(r.view.getBigUint64(p, true)) : decodeFixed(r, p, base));
+  }
+  return out;
+}
+
+function decodeFixed(r: ByteReader, o: number, type: number): JsonValue {
+  const v = r.view;
+  switch (type) {
+    case ValueType.Int8:
+      return v.getInt8(o);
+    case ValueType.UInt8:
+      return v.getUint8(o);
+    case ValueType.Int16:
+      return v.getInt16(o, true);
+    case ValueType.UInt16:
+      return v.getUint16(o, true);
+    case ValueType.Int32:
+      return v.getInt32(o, true);
+    case ValueType.UInt32:
+      return v.getUint32(o, true);
+    case ValueType.Int64:
+      return i64Json(v.getBigInt64(o, true));
+    case ValueType.UInt64:
+      return u64Json(v.getBigUint64(o, true));
+    case ValueType.Real32:
+      return finiteOrString(v.getFloat32(o, true));
+    case ValueType.Real64:
+      return finiteOrString(v.getFloat64(o, true));
+    case ValueType.Bool:
+      return v.getUint32(o, true) !== 0;
+    case ValueType.Guid:
+      return formatGuid(r.bytes, o);
+    case ValueType.FileTime:
+      return formatFiletime(v.getBigUint64(o, true));
+    case ValueType.SysTime:
+      return formatSystemtime(v, o);
+    case ValueType.HexInt32:
+      return hex32(v.getUint32(o, true));
+    case ValueType.HexInt64:
+      return hex64(v.getBigUint64(o, true));
+    default:
+      return fail('bad_value_type', `unknown fixed value type 0x${type.toString(16)}`);
+  }
+}
+
+function hex32(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+function hex64(n: bigint): string {
+  return `0x${n.toString(16)}`;
+}
+
+/** 64-bit integers become JSON numbers when exact, decimal strings otherwise (JSON numbers are doubles here). */
+function u64Json(n: bigint): number | string {
+  return n <= 9_007_199_254_740_991n ? Number(n) : n.toString();
+}
+
+function i64Json(n: bigint): number | string {
+  return n <= 9_007_199_254_740_991n && n >= -9_007_199_254_740_991n ? Number(n) : n.toString();
+}
+
+function finiteOrString(n: number): number | string {
+  return Number.isFinite(n) ? n : String(n);
+}
+
+/** Pure; a GUID's 16 bytes (mixed-endian) as `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX`. */
+export function formatGuid(b: Uint8Array, o: number): string {
+  const h = (i: number): string => hexUpper(b, o + i, o + i + 1);
+  return (
+    h(3) + h(2) + h(1) + h(0) + '-' + h(5) + h(4) + '-' + h(7) + h(6) + '-' + hexUpper(b, o + 8, o + 10) + '-' + hexUpper(b, o + 10, o + 16)
+  );
+}
+
+function formatSystemtime(v: DataView, o: number): string | null {
+  const year = v.getUint16(o, true);
+  const month = v.getUint16(o + 2, true);
+  const day = v.getUint16(o + 6, true);
+  const hour = v.getUint16(o + 8, true);
+  const minute = v.getUint16(o + 10, true);
+  const second = v.getUint16(o + 12, true);
+  const milli = v.getUint16(o + 14, true);
+  if (year === 0 && month === 0 && day === 0) return null;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60 || milli > 999) return null;
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second, milli);
+  return formatMicros(ms, 0);
+}
+
+function decodeSid(r: ByteReader, offset: number, available: number): { text: string; size: number } {
+  if (available < 8) return fail('bad_sid', 'SID shorter than its header');
+  const revision = r.u8(offset);
+  const count = r.u8(offset + 1);
+  const size = 8 + count * 4;
+  if (size > available) return fail('bad_sid', `SID with ${count} sub-authorities overruns its value`);
+  // The 48-bit identifier authority is big-endian.
+  let authority = 0;
+  for (let i = 2; i < 8; i++) authority = authority * 256 + (r.bytes[offset + i] as number);
+  let text = `S-${revision}-${authority}`;
+  for (let i = 0; i < count; i++) text += `-${r.view.getUint32(offset + 8 + i * 4, true)}`;
+  return { text, size };
+}
+
+function latin1(b: Uint8Array, offset: number, size: number): string {
+  let s = '';
+  for (let i = 0; i < size; i++) s += String.fromCharCode(b[offset + i] as number);
+  return s;
+}
+
+function stripNuls(s: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 0) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
