@@ -24,7 +24,11 @@ const CHUNK_MAGIC = [0x45, 0x6c, 0x66, 0x43, 0x68, 0x6e, 0x6b, 0x00]; // "ElfChn
 export interface EvtxRecord {
   /** The record identifier from the record header (EventRecordID). */
   readonly recordId: number;
-  /** When the record was written (record header FILETIME), ISO 8601 UTC with microseconds; null if unrepresentable. */
+  /**
+   * When the record was written (record header FILETIME), ISO 8601 UTC with microseconds; null when the
+   * header leaves it unset (0, as some export tools do) or unrepresentable. The event's own time is
+   * `event.Event.System.TimeCreated["#attributes"].SystemTime`.
+   */
   readonly timestamp: string | null;
   /** `{ Event: { "#attributes"?, System, EventData | UserData, ... } }` as evtx dump tools print it. */
   readonly event: JsonObject;
@@ -224,7 +228,8 @@ export class EvtxDecoder {
     try {
       const nodes = binxml.parseFragment(pos + RECORD_HEADER_SIZE, pos + size - 4);
       const event = renderRecordJson(nodes, limits);
-      return { recordId, timestamp: formatFiletime(reader.u64(pos + 16)), event, chunkIndex };
+      const written = reader.u64(pos + 16);
+      return { recordId, timestamp: written === 0n ? null : formatFiletime(written), event, chunkIndex };
     } catch (error) {
       this.stats.recordsSkipped++;
       const known = error instanceof EvtxFormatError;

@@ -13,3 +13,4 @@ export {
   type EvtxStats,
 } from './decoder.js';
 export type { JsonObject, JsonValue } from './model.js';
+export { readEvtxFile, EvtxFileRead, type EvtxFileOptions } from './evtx-file.js';

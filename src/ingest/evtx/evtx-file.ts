@@ -1,0 +1,107 @@
+/**
+ * Streams an EVTX file from disk chunk by chunk: memory stays at one read batch (1 MiB by default)
+ * whatever the file size. The decoding itself is the pure EvtxDecoder.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { OperationalError, UserError } from '../../core/errors.js';
+import {
+  CHUNK_SIZE,
+  EvtxDecoder,
+  FILE_HEADER_SIZE,
+  type EvtxFileHeader,
+  type EvtxOptions,
+  type EvtxRecord,
+  type EvtxStats,
+} from './decoder.js';
+
+export interface EvtxFileOptions extends EvtxOptions {
+  /** Chunks read per system call (default 16, i.e. 1 MiB). */
+  readonly chunksPerRead?: number;
+}
+
+/**
+ * Opens `path` lazily and yields its records as an async iterable. Damaged chunks and records are
+ * skipped and reported in `stats`; only I/O failures reject: UserError `evtx_file_unreadable` when the
+ * file cannot be opened, OperationalError `evtx_read_failed` when reading fails midway.
+ */
+export function readEvtxFile(path: string, options: EvtxFileOptions = {}): EvtxFileRead {
+  return new EvtxFileRead(path, options);
+}
+
+export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
+  private decoder: EvtxDecoder;
+  private fileHeader: EvtxFileHeader | null = null;
+
+  constructor(
+    readonly path: string,
+    private readonly options: EvtxFileOptions,
+  ) {
+    this.decoder = new EvtxDecoder(options);
+  }
+
+  /** Counters and problems of the latest iteration (live while it runs). */
+  get stats(): EvtxStats {
+    return this.decoder.stats;
+  }
+
+  get header(): EvtxFileHeader | null {
+    return this.fileHeader;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<EvtxRecord, void, undefined> {
+    const decoder = new EvtxDecoder(this.options);
+    this.decoder = decoder;
+    let handle: FileHandle;
+    try {
+      handle = await open(this.path, 'r');
+    } catch (error) {
+      throw new UserError('evtx_file_unreadable', `cannot open ${this.path}`, { path: this.path }, { cause: error });
+    }
+    try {
+      const chunksPerRead = Math.max(1, Math.floor(this.options.chunksPerRead ?? 16));
+      const headerBytes = await this.readFully(handle, new Uint8Array(FILE_HEADER_SIZE), 0);
+      this.fileHeader = decoder.decodeFileHeader(headerBytes);
+      if (headerBytes.length < FILE_HEADER_SIZE) {
+        if (headerBytes.length >= 128) {
+          decoder.report({
+            code: 'file_truncated',
+            message: `file is ${headerBytes.length} bytes, shorter than its 4096-byte header block`,
+            offset: 0,
+          });
+        }
+        return;
+      }
+      const buffer = new Uint8Array(CHUNK_SIZE * chunksPerRead);
+      let position = FILE_HEADER_SIZE;
+      let index = 0;
+      for (;;) {
+        const batch = await this.readFully(handle, buffer, position);
+        if (batch.length === 0) return;
+        // The decoder finishes each chunk (records are independent copies) before the buffer is reused.
+        for (let start = 0; start < batch.length; start += CHUNK_SIZE) {
+          yield* decoder.decodeChunk(batch.subarray(start, Math.min(start + CHUNK_SIZE, batch.length)), index++, position + start);
+        }
+        position += batch.length;
+        if (batch.length < buffer.length) return;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Fills `into` from `position` until it is full or the file ends; returns the filled part. */
+  private async readFully(handle: FileHandle, into: Uint8Array, position: number): Promise<Uint8Array> {
+    let filled = 0;
+    while (filled < into.length) {
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(into, filled, into.length - filled, position + filled));
+      } catch (error) {
+        throw new OperationalError('evtx_read_failed', `reading ${this.path} failed at ${position + filled}`, { path: this.path }, { cause: error });
+      }
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return into.subarray(0, filled);
+  }
+}
