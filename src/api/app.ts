@@ -1,0 +1,94 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { ForbiddenError } from '../core/errors.js';
+import type { FailureRateLimiter } from '../core/rate-limiter.js';
+import type { ServiceContext } from '../services/context.js';
+import { recordDenial, type SessionPolicy } from '../services/identity.js';
+import { alertRoutes } from './alerts/routes.js';
+import { authHook } from './auth-hook.js';
+import { authRoutes } from './auth/routes.js';
+import { handleError } from './errors.js';
+import { incidentRoutes } from './incidents/routes.js';
+import { observableRoutes } from './observables/routes.js';
+import { systemRoutes } from './system/routes.js';
+import { userRoutes } from './users/routes.js';
+
+export interface ApiOptions {
+  readonly context: ServiceContext;
+  readonly limiter: FailureRateLimiter;
+  readonly policy: SessionPolicy;
+  readonly secureCookies: boolean;
+  readonly bodyLimit: number;
+  readonly trustProxy: boolean;
+  readonly version: string;
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+export const API_PREFIX = '/api/v1';
+
+/** Builds the HTTP application: every route under /api/v1, validated at the edge, documented in OpenAPI 3.1. */
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit,
+    trustProxy: options.trustProxy,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('auth', null);
+
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Firebreak API',
+        version: options.version,
+        description: 'Incident response: alerts, incidents, lifecycle, observables and a verifiable audit trail.',
+      },
+      servers: [{ url: '/' }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API token (fbk_...)' },
+          session: { type: 'apiKey', in: 'cookie', name: 'firebreak_session', description: 'Writes also need X-CSRF-Token' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (error instanceof ForbiddenError && request.auth && error.code !== 'csrf_failed') {
+      await recordDenial(options.context, request.auth.actor, error, { method: request.method, path: request.routeOptions.url ?? request.url }).catch(
+        (auditError: unknown) => request.log.error({ err: auditError }, 'could not audit a permission denial'),
+      );
+    }
+    return handleError(error, request, reply);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: { code: 'route_not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+  );
+
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', authHook(options.context, options.policy));
+      await api.register(systemRoutes(options.context, options.version));
+      await api.register(authRoutes(options.context, options));
+      await api.register(incidentRoutes(options.context));
+      await api.register(alertRoutes(options.context));
+      await api.register(observableRoutes(options.context));
+      await api.register(userRoutes(options.context));
+    },
+    { prefix: API_PREFIX },
+  );
+  await app.ready();
+  return app;
+}

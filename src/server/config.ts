@@ -1,0 +1,101 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one configuration object. Each key has a default, an environment variable and a doc line;
+ * command-line flags override the environment. Nothing else reads `process.env`.
+ */
+const ConfigSchema = z.strictObject({
+  /** TCP port of the HTTP server (FIREBREAK_PORT). */
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Address to listen on (FIREBREAK_HOST); 127.0.0.1 keeps it local until you put TLS in front. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Where SQLite data and the initial admin password live (FIREBREAK_DATA_DIR). */
+  dataDir: z.string().min(1).default('./data'),
+  /** `postgres://user@host/db` to use PostgreSQL instead of SQLite (FIREBREAK_DATABASE_URL). */
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  /** Log level: fatal, error, warn, info, debug, trace, silent (FIREBREAK_LOG_LEVEL). */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Largest request body accepted, in bytes (FIREBREAK_BODY_LIMIT). */
+  bodyLimit: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** Minutes of inactivity after which a session ends (FIREBREAK_SESSION_IDLE_MINUTES). */
+  sessionIdleMinutes: z.coerce.number().int().min(1).default(720),
+  /** Hours after which a session ends however active (FIREBREAK_SESSION_MAX_HOURS). */
+  sessionMaxHours: z.coerce.number().int().min(1).default(168),
+  /** Mark cookies Secure; turn on behind HTTPS (FIREBREAK_SECURE_COOKIES). */
+  secureCookies: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** Trust X-Forwarded-For from a reverse proxy for client addresses (FIREBREAK_TRUST_PROXY). */
+  trustProxy: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** Failed sign-ins allowed per account within the window before it is locked (FIREBREAK_LOGIN_MAX_FAILURES). */
+  loginMaxFailures: z.coerce.number().int().min(1).default(10),
+  /** Failed sign-ins allowed per client address within the window (FIREBREAK_LOGIN_MAX_FAILURES_PER_ADDRESS). */
+  loginMaxFailuresPerAddress: z.coerce.number().int().min(1).default(50),
+  /** Length of the sign-in failure window in minutes (FIREBREAK_LOGIN_WINDOW_MINUTES). */
+  loginWindowMinutes: z.coerce.number().int().min(1).default(15),
+  /** Email of the first administrator, created at first start (FIREBREAK_ADMIN_EMAIL). */
+  adminEmail: z.string().email().default('admin@firebreak.local'),
+  /** Password of the first administrator; random and written to DATA_DIR when unset (FIREBREAK_ADMIN_PASSWORD). */
+  adminPassword: z.string().min(12).optional(),
+});
+
+export type Config = Readonly<z.output<typeof ConfigSchema>>;
+export type ConfigInput = Partial<Record<keyof z.input<typeof ConfigSchema>, string | number | undefined>>;
+
+const ENV_NAMES: Record<keyof Config, string> = {
+  port: 'FIREBREAK_PORT',
+  host: 'FIREBREAK_HOST',
+  dataDir: 'FIREBREAK_DATA_DIR',
+  databaseUrl: 'FIREBREAK_DATABASE_URL',
+  logLevel: 'FIREBREAK_LOG_LEVEL',
+  bodyLimit: 'FIREBREAK_BODY_LIMIT',
+  sessionIdleMinutes: 'FIREBREAK_SESSION_IDLE_MINUTES',
+  sessionMaxHours: 'FIREBREAK_SESSION_MAX_HOURS',
+  secureCookies: 'FIREBREAK_SECURE_COOKIES',
+  trustProxy: 'FIREBREAK_TRUST_PROXY',
+  loginMaxFailures: 'FIREBREAK_LOGIN_MAX_FAILURES',
+  loginMaxFailuresPerAddress: 'FIREBREAK_LOGIN_MAX_FAILURES_PER_ADDRESS',
+  loginWindowMinutes: 'FIREBREAK_LOGIN_WINDOW_MINUTES',
+  adminEmail: 'FIREBREAK_ADMIN_EMAIL',
+  adminPassword: 'FIREBREAK_ADMIN_PASSWORD',
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Builds the frozen configuration from flags (highest precedence), then the environment, then
+ * defaults. Throws ConfigError listing every problem, each with the variable to fix.
+ */
+export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const merged: Record<string, unknown> = {};
+  for (const [key, envName] of Object.entries(ENV_NAMES)) {
+    const fromFlag = flags[key as keyof ConfigInput];
+    const fromEnv = env[envName];
+    const value = fromFlag ?? (fromEnv === '' ? undefined : fromEnv);
+    if (value !== undefined) merged[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0] ?? '');
+        const envName = ENV_NAMES[key as keyof Config];
+        return `${key}${envName ? ` (${envName})` : ''}: ${issue.message}`;
+      }),
+    );
+  }
+  return Object.freeze({ ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) });
+}

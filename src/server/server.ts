@@ -1,0 +1,77 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { systemActor } from '../core/actor.js';
+import { FailureRateLimiter } from '../core/rate-limiter.js';
+import { buildApi } from '../api/app.js';
+import type { ServiceContext } from '../services/context.js';
+import { createUser, ensureDefaultOrganization, hasAnyUser } from '../services/identity.js';
+import { randomSecret } from '../services/passwords.js';
+import { deleteExpiredSessions } from '../storage/identity-repository.js';
+import type { Config } from './config.js';
+import { openContext } from './context.js';
+import { VERSION } from './version.js';
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly context: ServiceContext;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Where the generated first admin password is written (mode 0600), never to the log. */
+export function initialPasswordFile(config: Pick<Config, 'dataDir'>): string {
+  return path.join(config.dataDir, 'initial-admin-password');
+}
+
+/**
+ * First start: the default organisation and, when no user exists, an administrator. The password is
+ * FIREBREAK_ADMIN_PASSWORD or a random one written to DATA_DIR/initial-admin-password.
+ */
+export async function bootstrap(context: ServiceContext, config: Config, log: (message: string) => void): Promise<void> {
+  const org = await ensureDefaultOrganization(context);
+  if (await hasAnyUser(context)) return;
+  const password = config.adminPassword ?? randomSecret(18);
+  await createUser(context, systemActor(org.id), { email: config.adminEmail, name: 'Administrator', role: 'admin', password });
+  if (config.adminPassword) {
+    log(`created the first administrator ${config.adminEmail} with the password from FIREBREAK_ADMIN_PASSWORD`);
+  } else {
+    const file = initialPasswordFile(config);
+    await writeFile(file, `${password}\n`, { mode: 0o600 });
+    log(`created the first administrator ${config.adminEmail}; the password is in ${file} (delete it after signing in)`);
+  }
+}
+
+/** The composition root: database, services, HTTP API, timers. Resolves once listening. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const context = await openContext(config);
+  const app = await buildApi({
+    context,
+    limiter: new FailureRateLimiter(context.clock, config.loginMaxFailures, config.loginWindowMinutes * 60_000),
+    policy: { idleMinutes: config.sessionIdleMinutes, maxHours: config.sessionMaxHours },
+    secureCookies: config.secureCookies,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    version: VERSION,
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+  });
+  await bootstrap(context, config, (message) => app.log.info(message));
+  const sweep = setInterval(() => {
+    deleteExpiredSessions(context.database.db, context.clock.now().toISOString()).catch((error: unknown) =>
+      app.log.warn({ err: error }, 'could not delete expired sessions'),
+    );
+  }, 3_600_000);
+  sweep.unref();
+  const address = await app.listen({ port: config.port, host: config.host });
+  app.log.info(`Firebreak ${VERSION} on ${address} (${context.database.dialect}: ${context.database.location})`);
+  return {
+    app,
+    context,
+    url: address,
+    close: async () => {
+      clearInterval(sweep);
+      await app.close();
+      await context.database.close();
+    },
+  };
+}
