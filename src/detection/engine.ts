@@ -1,0 +1,175 @@
+import type { PreparedEvent } from './event.js';
+import { LiteralAutomaton } from './prefilter.js';
+import type { CompiledRule, RuleInfo, RuleSet, RuleVariant } from './rule-set.js';
+
+/** One rule matching one event. */
+export interface RuleMatch {
+  readonly rule: RuleInfo;
+  readonly event: PreparedEvent;
+}
+
+/**
+ * The candidates for one dispatch key: the variants that always run, and per field an automaton over
+ * the literals some variants require (a variant runs only when one of its literals is present).
+ */
+interface Bucket {
+  readonly always: readonly RuleVariant[];
+  readonly fields: ReadonlyArray<{ readonly field: string; readonly automaton: LiteralAutomaton; readonly ids: readonly number[][] }>;
+  readonly guarded: readonly RuleVariant[];
+}
+
+function buildBucket(variants: readonly RuleVariant[], usePrefilter: boolean): Bucket {
+  const always: RuleVariant[] = [];
+  const guarded: RuleVariant[] = [];
+  const byField = new Map<string, { automaton: LiteralAutomaton; literals: Map<string, number>; ids: number[][] }>();
+  for (const v of variants) {
+    if (!usePrefilter || v.need === null) {
+      always.push(v);
+      continue;
+    }
+    if (v.need.length === 0) continue; // can never match
+    const index = guarded.length;
+    guarded.push(v);
+    for (const req of v.need) {
+      let f = byField.get(req.field);
+      if (f === undefined) {
+        f = { automaton: new LiteralAutomaton(), literals: new Map(), ids: [] };
+        byField.set(req.field, f);
+      }
+      let lit = f.literals.get(req.literal);
+      if (lit === undefined) {
+        lit = f.ids.length;
+        f.literals.set(req.literal, lit);
+        f.ids.push([]);
+        f.automaton.add(req.literal, lit);
+      }
+      const list = f.ids[lit]!;
+      if (list[list.length - 1] !== index) list.push(index);
+    }
+  }
+  return { always, guarded, fields: [...byField.entries()].map(([field, f]) => ({ field, automaton: f.automaton, ids: f.ids })) };
+}
+
+export interface EngineOptions {
+  /** Literal prefilter (default on); off evaluates every dispatched rule, for tests and comparisons. */
+  readonly prefilter?: boolean;
+}
+
+/**
+ * Runs compiled Sigma rules over events: dispatches each event to the variants of its log source
+ * (Windows channel and event id, or product), prefilters on required literals, then evaluates.
+ * Pure apart from its caches; not for concurrent use.
+ */
+export class SigmaMatcher {
+  private readonly byKey = new Map<string, RuleVariant[]>();
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly usePrefilter: boolean;
+  private stamp = 0;
+  private marks: Uint32Array = new Uint32Array(0);
+
+  constructor(
+    readonly rules: readonly CompiledRule[],
+    options: EngineOptions = {},
+  ) {
+    this.usePrefilter = options.prefilter ?? true;
+    for (const rule of rules) {
+      for (const v of rule.variants) {
+        const d = v.dispatch;
+        if (d.channels === null && d.eventIds === null) {
+          this.add(`product:${d.product ?? '*'}`, v);
+          continue;
+        }
+        for (const ch of d.channels ?? ['*']) for (const id of d.eventIds ?? ['*']) this.add(`${ch}|${id}`, v);
+      }
+    }
+  }
+
+  private add(key: string, v: RuleVariant): void {
+    let list = this.byKey.get(key);
+    if (list === undefined) {
+      list = [];
+      this.byKey.set(key, list);
+    }
+    list.push(v);
+  }
+
+  private bucketFor(event: PreparedEvent): Bucket {
+    const key = `${event.product ?? ''}\u0000${event.channel ?? ''}\u0000${event.eventId ?? ''}`;
+    let bucket = this.buckets.get(key);
+    if (bucket !== undefined) return bucket;
+    const variants: RuleVariant[] = [];
+    const take = (k: string): void => {
+      const list = this.byKey.get(k);
+      if (list !== undefined) variants.push(...list);
+    };
+    if (event.channel !== undefined || event.eventId !== undefined) {
+      const ch = event.channel ?? '*';
+      const id = event.eventId ?? '*';
+      take(`${ch}|${id}`);
+      if (id !== '*') take(`${ch}|*`);
+      if (ch !== '*') take(`*|${id}`);
+    }
+    if (event.product !== undefined) {
+      take(`product:${event.product}`);
+    } else {
+      // Events of unknown product: every rule not tied to an indexed log source.
+      for (const k of this.byKey.keys()) if (k.startsWith('product:') && k !== 'product:*') take(k);
+    }
+    take('product:*');
+    bucket = buildBucket(variants, this.usePrefilter);
+    if (this.marks.length < bucket.guarded.length) this.marks = new Uint32Array(bucket.guarded.length * 2);
+    if (this.buckets.size > 10_000) this.buckets.clear();
+    this.buckets.set(key, bucket);
+    return bucket;
+  }
+
+  /** The rules matching one event, at most one match per rule. */
+  match(event: PreparedEvent): CompiledRule[] {
+    const bucket = this.bucketFor(event);
+    const out: CompiledRule[] = [];
+    let last: CompiledRule | undefined;
+    for (const v of bucket.always) {
+      if (v.rule !== last && v.test(event) && !out.includes(v.rule)) {
+        out.push(v.rule);
+        last = v.rule;
+      }
+    }
+    if (bucket.guarded.length === 0) return out;
+    const stamp = ++this.stamp;
+    if (stamp === 0xffffffff) {
+      this.marks.fill(0);
+      this.stamp = 1;
+    }
+    const marks = this.marks;
+    const candidates: number[] = [];
+    for (const f of bucket.fields) {
+      const ids = f.ids;
+      const hit = (lit: number): void => {
+        const list = ids[lit]!;
+        for (let k = 0; k < list.length; k++) {
+          const index = list[k]!;
+          if (marks[index] !== stamp) {
+            marks[index] = stamp;
+            candidates.push(index);
+          }
+        }
+      };
+      const text = event.lower(f.field);
+      if (text !== null) {
+        f.automaton.search(text, hit);
+        continue;
+      }
+      const value = event.get(f.field);
+      if (Array.isArray(value)) {
+        for (const item of value) if (typeof item === 'string' || typeof item === 'number') f.automaton.search(String(item).toLowerCase(), hit);
+      }
+    }
+    for (const index of candidates) {
+      const v = bucket.guarded[index]!;
+      if (!out.includes(v.rule) && v.test(event)) out.push(v.rule);
+    }
+    return out;
+  }
+}
+
+export type { RuleSet };
