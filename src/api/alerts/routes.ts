@@ -57,7 +57,7 @@ const PromoteBody = z
     category: Category.optional(),
     alert_ids: z.array(Id).max(1000).optional(),
   })
-  .optional();
+  .nullish();
 
 const StatusBody = z.strictObject({
   alert_ids: z.array(Id).min(1, 'name at least one alert').max(1000),
