@@ -45,10 +45,18 @@ export default tseslint.config(
   },
   {
     files: PURE_FOLDERS,
+    ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: IMPURE_MODULES, message: 'core, detection and playbooks stay pure: take I/O as a parameter.' }] },
+        {
+          patterns: [
+            {
+              group: IMPURE_MODULES,
+              message: 'core, detection and playbooks stay pure: take I/O as a parameter.',
+            },
+          ],
+        },
       ],
       'no-restricted-globals': ['error', 'process', 'Buffer', 'setTimeout', 'setInterval'],
     },

@@ -51,13 +51,19 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       info: {
         title: 'Firebreak API',
         version: options.version,
-        description: 'Incident response: alerts, incidents, lifecycle, observables and a verifiable audit trail.',
+        description:
+          'Incident response: alerts, incidents, lifecycle, observables and a verifiable audit trail.',
       },
       servers: [{ url: '/' }],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'An API token (fbk_...)' },
-          session: { type: 'apiKey', in: 'cookie', name: 'firebreak_session', description: 'Writes also need X-CSRF-Token' },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'firebreak_session',
+            description: 'Writes also need X-CSRF-Token',
+          },
         },
       },
       security: [{ bearer: [] }, { session: [] }],
@@ -67,14 +73,24 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (error instanceof ForbiddenError && request.auth && error.code !== 'csrf_failed') {
-      await recordDenial(options.context, request.auth.actor, error, { method: request.method, path: request.routeOptions.url ?? request.url }).catch(
-        (auditError: unknown) => request.log.error({ err: auditError }, 'could not audit a permission denial'),
+      await recordDenial(options.context, request.auth.actor, error, {
+        method: request.method,
+        path: request.routeOptions.url ?? request.url,
+      }).catch((auditError: unknown) =>
+        request.log.error({ err: auditError }, 'could not audit a permission denial'),
       );
     }
     return handleError(error, request, reply);
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: { code: 'route_not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+    reply
+      .status(404)
+      .send({
+        error: {
+          code: 'route_not_found',
+          message: `no route ${request.method} ${request.url.split('?')[0]}`,
+        },
+      }),
   );
 
   await app.register(

@@ -2,7 +2,13 @@ import { timingSafeEqual } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthenticationError, ForbiddenError } from '../core/errors.js';
-import { authenticateSession, authenticateToken, recordDenial, type Authenticated, type SessionPolicy } from '../services/identity.js';
+import {
+  authenticateSession,
+  authenticateToken,
+  recordDenial,
+  type Authenticated,
+  type SessionPolicy,
+} from '../services/identity.js';
 import type { ServiceContext } from '../services/context.js';
 
 export const SESSION_COOKIE = 'firebreak_session';
@@ -46,8 +52,14 @@ export function authHook(context: ServiceContext, policy: SessionPolicy) {
     if (!SAFE_METHODS.has(request.method)) {
       const sent = request.headers['x-csrf-token'];
       if (typeof sent !== 'string' || !auth.csrfToken || !sameSecret(sent, auth.csrfToken)) {
-        const error = new ForbiddenError('csrf_failed', 'missing or wrong X-CSRF-Token header for a cookie-authenticated write');
-        await recordDenial(context, auth.actor, error, { method: request.method, path: request.routeOptions.url ?? request.url });
+        const error = new ForbiddenError(
+          'csrf_failed',
+          'missing or wrong X-CSRF-Token header for a cookie-authenticated write',
+        );
+        await recordDenial(context, auth.actor, error, {
+          method: request.method,
+          path: request.routeOptions.url ?? request.url,
+        });
         throw error;
       }
     }

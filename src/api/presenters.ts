@@ -65,7 +65,13 @@ export function presentObservable(observable: Observable & { otherIncidents?: nu
 }
 
 export function presentLookupHit(hit: LookupHit) {
-  return { id: hit.id, title: hit.title, severity: hit.severity, [hit.kind === 'incident' ? 'phase' : 'status']: hit.state, seen_at: hit.seenAt };
+  return {
+    id: hit.id,
+    title: hit.title,
+    severity: hit.severity,
+    [hit.kind === 'incident' ? 'phase' : 'status']: hit.state,
+    seen_at: hit.seenAt,
+  };
 }
 
 export function presentTask(task: Task) {

@@ -27,7 +27,9 @@ export const TaskStatus = z.enum(TASK_STATUSES);
 
 export const Id = z.uuid({ message: 'must be a UUID' });
 export const IdParams = z.strictObject({ id: Id });
-export const Timestamp = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time' }).transform((v) => new Date(v).toISOString());
+export const Timestamp = z.iso
+  .datetime({ offset: true, message: 'must be an ISO-8601 date-time' })
+  .transform((v) => new Date(v).toISOString());
 
 /** A one-line name or title: trimmed, not empty, bounded. */
 export const Title = (max = 300) => z.string().trim().min(1, 'must not be empty').max(max);
@@ -40,7 +42,10 @@ export function csvOf<T extends z.ZodType>(item: T) {
     (value) =>
       value === undefined
         ? undefined
-        : (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean),
+        : (Array.isArray(value) ? value : [value])
+            .flatMap((v) => String(v).split(','))
+            .map((v) => v.trim())
+            .filter(Boolean),
     z.array(item).max(20).optional(),
   );
 }

@@ -4,7 +4,13 @@ import { isFirebreakError } from '../core/errors.js';
 import { ROLES, type Role } from '../core/vocabulary.js';
 import { describeProblem, verifyAuditChains } from '../services/audit.js';
 import type { ServiceContext } from '../services/context.js';
-import { createApiToken, createOrganization, createUser, ensureDefaultOrganization, findUserForCli } from '../services/identity.js';
+import {
+  createApiToken,
+  createOrganization,
+  createUser,
+  ensureDefaultOrganization,
+  findUserForCli,
+} from '../services/identity.js';
 import { migrateToLatest, openDatabase } from '../storage/database.js';
 import { ConfigError, loadConfig, type ConfigInput } from '../server/config.js';
 import { openContext } from '../server/context.js';
@@ -40,7 +46,10 @@ function configFrom(flags: StorageFlags & ConfigInput): ReturnType<typeof loadCo
   return loadConfig(flags);
 }
 
-async function withContext<T>(flags: StorageFlags, work: (context: ServiceContext) => Promise<T>): Promise<T> {
+async function withContext<T>(
+  flags: StorageFlags,
+  work: (context: ServiceContext) => Promise<T>,
+): Promise<T> {
   const context = await openContext(configFrom(flags));
   try {
     await ensureDefaultOrganization(context);
@@ -51,7 +60,10 @@ async function withContext<T>(flags: StorageFlags, work: (context: ServiceContex
 }
 
 /** Builds the `firebreak` command tree. Extra command groups (hunt, ingest) register through `extensions`. */
-export function buildProgram(io: CliIo = defaultIo, setExitCode: (code: number) => void = () => undefined): Command {
+export function buildProgram(
+  io: CliIo = defaultIo,
+  setExitCode: (code: number) => void = () => undefined,
+): Command {
   const program = new Command('firebreak')
     .description('Firebreak: self-hosted incident response')
     .version(VERSION)
@@ -84,7 +96,13 @@ export function buildProgram(io: CliIo = defaultIo, setExitCode: (code: number) 
       const database = openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
       try {
         const applied = await migrateToLatest(database);
-        io.out(flags.json ? `${JSON.stringify({ applied, database: database.dialect })}\n` : applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+        io.out(
+          flags.json
+            ? `${JSON.stringify({ applied, database: database.dialect })}\n`
+            : applied.length
+              ? `applied: ${applied.join(', ')}\n`
+              : 'database is up to date\n',
+        );
       } finally {
         await database.close();
       }
@@ -101,85 +119,150 @@ export function buildProgram(io: CliIo = defaultIo, setExitCode: (code: number) 
       .option('--org <slug>', 'organisation slug', 'default')
       .option('--password-stdin', 'read the password from standard input')
       .option('--json', 'print the user as JSON'),
-  ).action(async (flags: StorageFlags & { email: string; role: Role; name?: string; org: string; passwordStdin?: boolean; json?: boolean }) => {
-    const password = flags.passwordStdin ? (await io.stdin()).replace(/\r?\n$/, '') : undefined;
-    await withContext(flags, async (context) => {
-      const org = await orgBySlug(context, flags.org);
-      const created = await createUser(context, systemActor(org), { email: flags.email, name: flags.name, role: flags.role, password });
-      io.out(flags.json ? `${JSON.stringify({ id: created.id, email: created.email, role: created.role })}\n` : `created ${created.role} ${created.email} (${created.id})\n`);
-    });
-  });
+  ).action(
+    async (
+      flags: StorageFlags & {
+        email: string;
+        role: Role;
+        name?: string;
+        org: string;
+        passwordStdin?: boolean;
+        json?: boolean;
+      },
+    ) => {
+      const password = flags.passwordStdin ? (await io.stdin()).replace(/\r?\n$/, '') : undefined;
+      await withContext(flags, async (context) => {
+        const org = await orgBySlug(context, flags.org);
+        const created = await createUser(context, systemActor(org), {
+          email: flags.email,
+          name: flags.name,
+          role: flags.role,
+          password,
+        });
+        io.out(
+          flags.json
+            ? `${JSON.stringify({ id: created.id, email: created.email, role: created.role })}\n`
+            : `created ${created.role} ${created.email} (${created.id})\n`,
+        );
+      });
+    },
+  );
 
   const token = program.command('token').description('manage API tokens');
   storageOptions(
     token
       .command('create')
-      .description("issue an API token for a user; prints the secret once on stdout")
+      .description('issue an API token for a user; prints the secret once on stdout')
       .requiredOption('--email <email>', "the token owner's email")
       .requiredOption('--name <name>', 'what the token is for')
       .option('--expires-at <iso>', 'expiry, ISO-8601')
       .option('--json', 'print the token as JSON'),
-  ).action(async (flags: StorageFlags & { email: string; name: string; expiresAt?: string; json?: boolean }) => {
+  ).action(
+    async (flags: StorageFlags & { email: string; name: string; expiresAt?: string; json?: boolean }) => {
+      await withContext(flags, async (context) => {
+        const owner = await findUserForCli(context, flags.email);
+        const expiresAt = flags.expiresAt ? new Date(flags.expiresAt) : undefined;
+        if (expiresAt && Number.isNaN(expiresAt.getTime()))
+          throw new Error('--expires-at must be an ISO-8601 date-time');
+        const issued = await createApiToken(context, systemActor(owner.orgId), {
+          userId: owner.id,
+          name: flags.name,
+          expiresAt: expiresAt?.toISOString(),
+        });
+        io.out(
+          flags.json
+            ? `${JSON.stringify({ id: issued.token.id, name: issued.token.name, token: issued.secret })}\n`
+            : `${issued.secret}\n`,
+        );
+      });
+    },
+  );
+
+  const org = program
+    .command('org')
+    .description('manage organisations (one per client for service providers)');
+  storageOptions(
+    org
+      .command('create')
+      .description('create an organisation')
+      .requiredOption('--name <name>')
+      .requiredOption('--slug <slug>')
+      .option('--json'),
+  ).action(async (flags: StorageFlags & { name: string; slug: string; json?: boolean }) => {
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(flags.slug))
+      throw new Error('--slug: lower-case letters, digits and hyphens');
     await withContext(flags, async (context) => {
-      const owner = await findUserForCli(context, flags.email);
-      const expiresAt = flags.expiresAt ? new Date(flags.expiresAt) : undefined;
-      if (expiresAt && Number.isNaN(expiresAt.getTime())) throw new Error('--expires-at must be an ISO-8601 date-time');
-      const issued = await createApiToken(context, systemActor(owner.orgId), { userId: owner.id, name: flags.name, expiresAt: expiresAt?.toISOString() });
-      io.out(flags.json ? `${JSON.stringify({ id: issued.token.id, name: issued.token.name, token: issued.secret })}\n` : `${issued.secret}\n`);
+      const created = await createOrganization(context, flags.name, flags.slug);
+      io.out(
+        flags.json
+          ? `${JSON.stringify({ id: created.id, slug: created.slug })}\n`
+          : `created organisation ${created.slug} (${created.id})\n`,
+      );
     });
   });
 
-  const org = program.command('org').description('manage organisations (one per client for service providers)');
-  storageOptions(org.command('create').description('create an organisation').requiredOption('--name <name>').requiredOption('--slug <slug>').option('--json')).action(
-    async (flags: StorageFlags & { name: string; slug: string; json?: boolean }) => {
-      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(flags.slug)) throw new Error('--slug: lower-case letters, digits and hyphens');
-      await withContext(flags, async (context) => {
-        const created = await createOrganization(context, flags.name, flags.slug);
-        io.out(flags.json ? `${JSON.stringify({ id: created.id, slug: created.slug })}\n` : `created organisation ${created.slug} (${created.id})\n`);
-      });
-    },
-  );
-
   const audit = program.command('audit').description('the audit trail');
-  storageOptions(audit.command('verify').description('recompute every hash chain; exit 1 naming the first bad record').option('--json')).action(
-    async (flags: StorageFlags & { json?: boolean }) => {
-      await withContext(flags, async (context) => {
-        const reports = await verifyAuditChains(context);
-        const bad = reports.filter((r) => r.problem);
-        if (flags.json) {
+  storageOptions(
+    audit
+      .command('verify')
+      .description('recompute every hash chain; exit 1 naming the first bad record')
+      .option('--json'),
+  ).action(async (flags: StorageFlags & { json?: boolean }) => {
+    await withContext(flags, async (context) => {
+      const reports = await verifyAuditChains(context);
+      const bad = reports.filter((r) => r.problem);
+      if (flags.json) {
+        io.out(
+          `${JSON.stringify({
+            ok: bad.length === 0,
+            organizations: reports.map((r) => ({
+              id: r.orgId,
+              slug: r.orgSlug,
+              records: r.records,
+              head_seq: r.headSeq,
+              problem: r.problem
+                ? {
+                    kind: r.problem.kind,
+                    message: describeProblem(r.problem),
+                    record_id: 'entry' in r.problem ? r.problem.entry.id : null,
+                    seq: 'entry' in r.problem ? r.problem.entry.seq : null,
+                  }
+                : null,
+            })),
+          })}\n`,
+        );
+      } else {
+        for (const r of reports) {
           io.out(
-            `${JSON.stringify({
-              ok: bad.length === 0,
-              organizations: reports.map((r) => ({
-                id: r.orgId,
-                slug: r.orgSlug,
-                records: r.records,
-                head_seq: r.headSeq,
-                problem: r.problem ? { kind: r.problem.kind, message: describeProblem(r.problem), record_id: 'entry' in r.problem ? r.problem.entry.id : null, seq: 'entry' in r.problem ? r.problem.entry.seq : null } : null,
-              })),
-            })}\n`,
+            r.problem
+              ? `FAIL ${r.orgSlug}: ${describeProblem(r.problem)}\n`
+              : `ok   ${r.orgSlug}: ${r.records} records, head seq ${r.headSeq}\n`,
           );
-        } else {
-          for (const r of reports) {
-            io.out(r.problem ? `FAIL ${r.orgSlug}: ${describeProblem(r.problem)}\n` : `ok   ${r.orgSlug}: ${r.records} records, head seq ${r.headSeq}\n`);
-          }
         }
-        if (bad.length) setExitCode(1);
-      });
-    },
-  );
+      }
+      if (bad.length) setExitCode(1);
+    });
+  });
 
   return program;
 }
 
 async function orgBySlug(context: ServiceContext, slug: string): Promise<string> {
-  const row = await context.database.db.selectFrom('organizations').select('id').where('slug', '=', slug).executeTakeFirst();
+  const row = await context.database.db
+    .selectFrom('organizations')
+    .select('id')
+    .where('slug', '=', slug)
+    .executeTakeFirst();
   if (!row) throw new Error(`no organisation with slug ${slug}`);
   return row.id;
 }
 
 /** Runs the CLI; resolves to the exit code. Errors become one clear line on stderr. */
-export async function runCli(argv: readonly string[], io: CliIo = defaultIo, extend?: (program: Command) => void): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo = defaultIo,
+  extend?: (program: Command) => void,
+): Promise<number> {
   let code = 0;
   const program = buildProgram(io, (c) => {
     code = c;
@@ -194,7 +277,9 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo, ext
       io.err(`firebreak: ${error.message}\n`);
       return 2;
     }
-    io.err(`firebreak: ${isFirebreakError(error) ? `${error.message} (${error.code})` : error instanceof Error ? error.message : String(error)}\n`);
+    io.err(
+      `firebreak: ${isFirebreakError(error) ? `${error.message} (${error.code})` : error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 1;
   }
 }

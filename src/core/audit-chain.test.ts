@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, ChainVerifier, GENESIS_HASH, hashAuditEntry, type AuditEntry } from './audit-chain.js';
+import {
+  canonicalJson,
+  ChainVerifier,
+  GENESIS_HASH,
+  hashAuditEntry,
+  type AuditEntry,
+} from './audit-chain.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -37,7 +43,9 @@ function verify(entries: AuditEntry[], head: { seq: number; hash: string } | nul
 
 describe('canonical JSON (RFC 8785)', () => {
   it('sorts keys by UTF-16 code units and drops whitespace', () => {
-    expect(canonicalJson({ b: 1, a: [true, null, 'x'], é: 2, Z: { y: 1, x: 2 } })).toBe('{"Z":{"x":2,"y":1},"a":[true,null,"x"],"b":1,"é":2}');
+    expect(canonicalJson({ b: 1, a: [true, null, 'x'], é: 2, Z: { y: 1, x: 2 } })).toBe(
+      '{"Z":{"x":2,"y":1},"a":[true,null,"x"],"b":1,"é":2}',
+    );
   });
   it('serialises numbers as ECMAScript does', () => {
     expect(canonicalJson([1e21, 0.1, -0, 100])).toBe('[1e+21,0.1,0,100]');
@@ -61,7 +69,12 @@ describe('audit chain verification', () => {
   });
 
   it('names the record after a removed one', () => {
-    expect(verify(good.filter((e) => e.seq !== 2), head)).toMatchObject({ kind: 'sequence_gap', entry: { id: 'e3' } });
+    expect(
+      verify(
+        good.filter((e) => e.seq !== 2),
+        head,
+      ),
+    ).toMatchObject({ kind: 'sequence_gap', entry: { id: 'e3' } });
   });
 
   it('detects reordering even when sequence numbers are rewritten', () => {

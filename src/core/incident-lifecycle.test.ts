@@ -19,7 +19,11 @@ function fresh(): LifecycleState {
 function walk(state: LifecycleState, ...phases: Phase[]): LifecycleState {
   let current = state;
   phases.forEach((to, index) => {
-    current = transitionIncident(current, { to, reviewSummary: 'done', reason: 'r', resolution: 'benign' }, at(index + 1)).next;
+    current = transitionIncident(
+      current,
+      { to, reviewSummary: 'done', reason: 'r', resolution: 'benign' },
+      at(index + 1),
+    ).next;
   });
   return current;
 }
@@ -44,7 +48,11 @@ describe('incident lifecycle', () => {
     expect(s2.next.containedAt).toBe(at(20).toISOString());
     const s3 = transitionIncident(s2.next, { to: 'follow_up' }, at(30));
     expect(s3.next.remediatedAt).toBe(at(30).toISOString());
-    const s4 = transitionIncident(s3.next, { to: 'closed', reviewSummary: '  Root cause: phishing.  ' }, at(40));
+    const s4 = transitionIncident(
+      s3.next,
+      { to: 'closed', reviewSummary: '  Root cause: phishing.  ' },
+      at(40),
+    );
     expect(s4.next.closedAt).toBe(at(40).toISOString());
     expect(s4.reviewSummary).toBe('Root cause: phishing.');
     expect(s4.next.phaseEnteredAt).toMatchObject({
@@ -57,7 +65,9 @@ describe('incident lifecycle', () => {
 
   it('keeps an earlier acknowledgement', () => {
     const state = { ...fresh(), acknowledgedAt: at(1).toISOString() };
-    expect(transitionIncident(state, { to: 'containment' }, at(5)).next.acknowledgedAt).toBe(at(1).toISOString());
+    expect(transitionIncident(state, { to: 'containment' }, at(5)).next.acknowledgedAt).toBe(
+      at(1).toISOString(),
+    );
   });
 
   it('refuses to skip phases forward', () => {
@@ -67,7 +77,9 @@ describe('incident lifecycle', () => {
   });
 
   it('refuses a move to the current phase', () => {
-    expect(errorOf(() => transitionIncident(fresh(), { to: 'analysis', reason: 'x' }, at(1)))).toBeInstanceOf(IllegalStateError);
+    expect(errorOf(() => transitionIncident(fresh(), { to: 'analysis', reason: 'x' }, at(1)))).toBeInstanceOf(
+      IllegalStateError,
+    );
   });
 
   it('closes from analysis only with a resolution', () => {
@@ -90,18 +102,28 @@ describe('incident lifecycle', () => {
   });
 
   it.each(['containment', 'remediation'] as const)('cannot close from %s', (phase) => {
-    const state = phase === 'containment' ? walk(fresh(), 'containment') : walk(fresh(), 'containment', 'remediation');
-    const error = errorOf(() => transitionIncident(state, { to: 'closed', resolution: 'benign', reviewSummary: 'x' }, at(9)));
+    const state =
+      phase === 'containment' ? walk(fresh(), 'containment') : walk(fresh(), 'containment', 'remediation');
+    const error = errorOf(() =>
+      transitionIncident(state, { to: 'closed', resolution: 'benign', reviewSummary: 'x' }, at(9)),
+    );
     expect(error).toBeInstanceOf(IllegalStateError);
   });
 
   it('moves back only with a reason and clears the milestones being redone', () => {
     const inFollowUp = walk(fresh(), 'containment', 'remediation', 'follow_up');
-    expect((errorOf(() => transitionIncident(inFollowUp, { to: 'containment' }, at(9))) as UserError).code).toBe('reason_required');
-    expect((errorOf(() => transitionIncident(inFollowUp, { to: 'containment', reason: '  ' }, at(9))) as UserError).code).toBe(
-      'reason_required',
+    expect(
+      (errorOf(() => transitionIncident(inFollowUp, { to: 'containment' }, at(9))) as UserError).code,
+    ).toBe('reason_required');
+    expect(
+      (errorOf(() => transitionIncident(inFollowUp, { to: 'containment', reason: '  ' }, at(9))) as UserError)
+        .code,
+    ).toBe('reason_required');
+    const back = transitionIncident(
+      inFollowUp,
+      { to: 'containment', reason: 'reinfected via second host' },
+      at(9),
     );
-    const back = transitionIncident(inFollowUp, { to: 'containment', reason: 'reinfected via second host' }, at(9));
     expect(back.direction).toBe('back');
     expect(back.next.phase).toBe('containment');
     expect(back.next.containedAt).toBeNull();

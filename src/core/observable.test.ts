@@ -12,7 +12,11 @@ describe('observable normalisation', () => {
     ['url', 'HTTP://Evil.Example/Path?q=1', 'http://evil.example/Path?q=1'],
     ['email', 'Alice@Example.ORG', 'alice@example.org'],
     ['hash_md5', 'D41D8CD98F00B204E9800998ECF8427E', 'd41d8cd98f00b204e9800998ecf8427e'],
-    ['hash_sha256', 'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
+    [
+      'hash_sha256',
+      'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855',
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    ],
     ['user', 'CORP\\Alice', 'corp\\alice'],
     ['filename', ' Invoice.PDF.exe ', 'Invoice.PDF.exe'],
   ] as const)('%s %j → %j', (type, value, expected) => {

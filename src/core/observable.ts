@@ -71,7 +71,8 @@ export function normaliseObservable(type: ObservableType, value: string): string
     case 'hash_sha256': {
       const hex = trimmed.toLowerCase();
       const length = HASH_LENGTH[type];
-      if (hex.length !== length || !HEX.test(hex)) throw invalid(type, value, `expected ${length} hex digits`);
+      if (hex.length !== length || !HEX.test(hex))
+        throw invalid(type, value, `expected ${length} hex digits`);
       return hex;
     }
     case 'user':

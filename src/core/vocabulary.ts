@@ -31,7 +31,13 @@ export type IncidentCategory = (typeof INCIDENT_CATEGORIES)[number];
 export const ALERT_STATUSES = ['new', 'acknowledged', 'escalated', 'dismissed'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
 
-export const DISMISS_REASONS = ['false_positive', 'benign', 'duplicate', 'expected_activity', 'other'] as const;
+export const DISMISS_REASONS = [
+  'false_positive',
+  'benign',
+  'duplicate',
+  'expected_activity',
+  'other',
+] as const;
 export type DismissReason = (typeof DISMISS_REASONS)[number];
 
 /** How an incident closed straight from analysis ended. */

@@ -20,7 +20,11 @@ const ConfigSchema = z.strictObject({
   /** Log level: fatal, error, warn, info, debug, trace, silent (FIREBREAK_LOG_LEVEL). */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest request body accepted, in bytes (FIREBREAK_BODY_LIMIT). */
-  bodyLimit: z.coerce.number().int().min(1024).default(1024 * 1024),
+  bodyLimit: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   /** Minutes of inactivity after which a session ends (FIREBREAK_SESSION_IDLE_MINUTES). */
   sessionIdleMinutes: z.coerce.number().int().min(1).default(720),
   /** Hours after which a session ends however active (FIREBREAK_SESSION_MAX_HOURS). */

@@ -5,7 +5,10 @@ import { migrateToLatest, openDatabase, type Database } from '../storage/databas
 import type { Config } from './config.js';
 
 /** Opens and migrates the configured database and wires the service context around it. */
-export async function openContext(config: Pick<Config, 'dataDir' | 'databaseUrl'>, clock: Clock = systemClock): Promise<ServiceContext> {
+export async function openContext(
+  config: Pick<Config, 'dataDir' | 'databaseUrl'>,
+  clock: Clock = systemClock,
+): Promise<ServiceContext> {
   const database: Database = openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   try {
     await migrateToLatest(database);

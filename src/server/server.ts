@@ -28,17 +28,30 @@ export function initialPasswordFile(config: Pick<Config, 'dataDir'>): string {
  * First start: the default organisation and, when no user exists, an administrator. The password is
  * FIREBREAK_ADMIN_PASSWORD or a random one written to DATA_DIR/initial-admin-password.
  */
-export async function bootstrap(context: ServiceContext, config: Config, log: (message: string) => void): Promise<void> {
+export async function bootstrap(
+  context: ServiceContext,
+  config: Config,
+  log: (message: string) => void,
+): Promise<void> {
   const org = await ensureDefaultOrganization(context);
   if (await hasAnyUser(context)) return;
   const password = config.adminPassword ?? randomSecret(18);
-  await createUser(context, systemActor(org.id), { email: config.adminEmail, name: 'Administrator', role: 'admin', password });
+  await createUser(context, systemActor(org.id), {
+    email: config.adminEmail,
+    name: 'Administrator',
+    role: 'admin',
+    password,
+  });
   if (config.adminPassword) {
-    log(`created the first administrator ${config.adminEmail} with the password from FIREBREAK_ADMIN_PASSWORD`);
+    log(
+      `created the first administrator ${config.adminEmail} with the password from FIREBREAK_ADMIN_PASSWORD`,
+    );
   } else {
     const file = initialPasswordFile(config);
     await writeFile(file, `${password}\n`, { mode: 0o600 });
-    log(`created the first administrator ${config.adminEmail}; the password is in ${file} (delete it after signing in)`);
+    log(
+      `created the first administrator ${config.adminEmail}; the password is in ${file} (delete it after signing in)`,
+    );
   }
 }
 
@@ -47,13 +60,20 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const context = await openContext(config);
   const app = await buildApi({
     context,
-    limiter: new FailureRateLimiter(context.clock, config.loginMaxFailures, config.loginWindowMinutes * 60_000),
+    limiter: new FailureRateLimiter(
+      context.clock,
+      config.loginMaxFailures,
+      config.loginWindowMinutes * 60_000,
+    ),
     policy: { idleMinutes: config.sessionIdleMinutes, maxHours: config.sessionMaxHours },
     secureCookies: config.secureCookies,
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     version: VERSION,
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
   });
   await bootstrap(context, config, (message) => app.log.info(message));
   const sweep = setInterval(() => {
@@ -63,7 +83,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }, 3_600_000);
   sweep.unref();
   const address = await app.listen({ port: config.port, host: config.host });
-  app.log.info(`Firebreak ${VERSION} on ${address} (${context.database.dialect}: ${context.database.location})`);
+  app.log.info(
+    `Firebreak ${VERSION} on ${address} (${context.database.dialect}: ${context.database.location})`,
+  );
   return {
     app,
     context,

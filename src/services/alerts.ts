@@ -52,7 +52,10 @@ export async function ingestAlert(
       return { type: o.type, value: normaliseObservable(o.type, o.value) };
     } catch (error) {
       if (error instanceof UserError) {
-        throw new UserError(error.code, error.message, { ...error.details, field: `observables[${index}].value` });
+        throw new UserError(error.code, error.message, {
+          ...error.details,
+          field: `observables[${index}].value`,
+        });
       }
       throw error;
     }
@@ -73,9 +76,19 @@ export async function ingestAlert(
     });
     const { alert, created } = result;
     for (const observable of observables) {
-      await recordSighting(unit.tx, context.newId, { orgId: actor.orgId, ...observable, seenAt, alertId: alert.id });
+      await recordSighting(unit.tx, context.newId, {
+        orgId: actor.orgId,
+        ...observable,
+        seenAt,
+        alertId: alert.id,
+      });
       if (alert.incidentId) {
-        await recordSighting(unit.tx, context.newId, { orgId: actor.orgId, ...observable, seenAt, incidentId: alert.incidentId });
+        await recordSighting(unit.tx, context.newId, {
+          orgId: actor.orgId,
+          ...observable,
+          seenAt,
+          incidentId: alert.incidentId,
+        });
       }
     }
     await unit.audit({
@@ -137,9 +150,13 @@ export async function changeAlertStatus(
     const alerts = await loadAll(unit, actor, ids);
     const linked = alerts.filter((a) => a.incidentId !== null).map((a) => a.id);
     if (linked.length > 0) {
-      throw new IllegalStateError('alert_escalated', 'alerts linked to an incident are handled in the incident', {
-        ids: linked,
-      });
+      throw new IllegalStateError(
+        'alert_escalated',
+        'alerts linked to an incident are handled in the incident',
+        {
+          ids: linked,
+        },
+      );
     }
     const updated: Alert[] = [];
     for (const alert of alerts) {
@@ -160,7 +177,12 @@ export async function changeAlertStatus(
         action: 'alert.status_changed',
         targetType: 'alert',
         targetId: alert.id,
-        changes: { from: alert.status, to: next.status, reason: next.dismissReason, comment: next.dismissComment },
+        changes: {
+          from: alert.status,
+          to: next.status,
+          reason: next.dismissReason,
+          comment: next.dismissComment,
+        },
       });
       updated.push(next);
     }
@@ -185,14 +207,26 @@ async function loadAll(unit: UnitOfWork, actor: Actor, ids: readonly string[]): 
  * in the incident, and the incident's `detected_at` moves back to the earliest alert. Alerts already in
  * this incident are skipped; alerts in another incident are refused (`alert_in_other_incident`).
  */
-async function linkAlerts(unit: UnitOfWork, context: ServiceContext, actor: Actor, incident: Incident, ids: readonly string[]): Promise<Incident> {
+async function linkAlerts(
+  unit: UnitOfWork,
+  context: ServiceContext,
+  actor: Actor,
+  incident: Incident,
+  ids: readonly string[],
+): Promise<Incident> {
   if (incident.phase === 'closed') {
-    throw new IllegalStateError('incident_closed', 'alerts cannot be merged into a closed incident; reopen it first', {
-      id: incident.id,
-    });
+    throw new IllegalStateError(
+      'incident_closed',
+      'alerts cannot be merged into a closed incident; reopen it first',
+      {
+        id: incident.id,
+      },
+    );
   }
   const alerts = await loadAll(unit, actor, ids);
-  const elsewhere = alerts.filter((a) => a.incidentId !== null && a.incidentId !== incident.id).map((a) => a.id);
+  const elsewhere = alerts
+    .filter((a) => a.incidentId !== null && a.incidentId !== incident.id)
+    .map((a) => a.id);
   if (elsewhere.length > 0) {
     throw new IllegalStateError('alert_in_other_incident', 'some alerts already belong to another incident', {
       ids: elsewhere,
@@ -201,7 +235,12 @@ async function linkAlerts(unit: UnitOfWork, context: ServiceContext, actor: Acto
   const fresh = alerts.filter((a) => a.incidentId === null);
   if (fresh.length === 0) return incident;
   for (const alert of fresh) {
-    await saveAlertState(unit.tx, { ...alert, status: 'escalated', incidentId: incident.id, updatedAt: unit.now });
+    await saveAlertState(unit.tx, {
+      ...alert,
+      status: 'escalated',
+      incidentId: incident.id,
+      updatedAt: unit.now,
+    });
     const links = await unit.tx
       .selectFrom('observable_links as l')
       .innerJoin('observables as o', 'o.id', 'l.observable_id')
@@ -229,7 +268,9 @@ async function linkAlerts(unit: UnitOfWork, context: ServiceContext, actor: Acto
     incidentId: incident.id,
     changes: {
       alert_ids: fresh.map((a) => a.id),
-      ...(earliest !== incident.detectedAt ? { detected_at: { from: incident.detectedAt, to: earliest } } : {}),
+      ...(earliest !== incident.detectedAt
+        ? { detected_at: { from: incident.detectedAt, to: earliest } }
+        : {}),
     },
   });
   return updated;
@@ -273,16 +314,26 @@ export async function promoteAlert(
         incident_id: alert.incidentId,
       });
     }
-    const description = [`Promoted from alert "${alert.title}"`, `source: ${alert.source}`, alert.rule ? `rule: ${alert.rule}` : null]
+    const description = [
+      `Promoted from alert "${alert.title}"`,
+      `source: ${alert.source}`,
+      alert.rule ? `rule: ${alert.rule}` : null,
+    ]
       .filter(Boolean)
       .join('\n\n');
-    const incident = await createIncidentIn(unit, context, actor, {
-      title: options.title ?? alert.title,
-      severity: options.severity ?? alert.severity,
-      category: options.category,
-      description,
-      detectedAt: alert.firstSeen,
-    }, { from_alert: alert.id });
+    const incident = await createIncidentIn(
+      unit,
+      context,
+      actor,
+      {
+        title: options.title ?? alert.title,
+        severity: options.severity ?? alert.severity,
+        category: options.category,
+        description,
+        detectedAt: alert.firstSeen,
+      },
+      { from_alert: alert.id },
+    );
     return linkAlerts(unit, context, actor, incident, [alert.id, ...(options.alertIds ?? [])]);
   });
 }

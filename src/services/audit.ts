@@ -23,7 +23,13 @@ export async function verifyAuditChains(context: ServiceContext): Promise<ChainR
       if (!verifier.add(entry)) break;
     }
     const head = await readAuditHead(context.database.db, org.id);
-    reports.push({ orgId: org.id, orgSlug: org.slug, records: verifier.count, headSeq: head?.seq ?? 0, problem: verifier.finish(head) });
+    reports.push({
+      orgId: org.id,
+      orgSlug: org.slug,
+      records: verifier.count,
+      headSeq: head?.seq ?? 0,
+      problem: verifier.finish(head),
+    });
   }
   return reports;
 }

@@ -41,7 +41,10 @@ export interface UnitOfWork {
  * Runs `work` in one transaction: state changes and their audit records commit together or not at
  * all. Listeners hear about the changes only after the commit.
  */
-export async function inTransaction<T>(context: ServiceContext, work: (unit: UnitOfWork) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  context: ServiceContext,
+  work: (unit: UnitOfWork) => Promise<T>,
+): Promise<T> {
   const events: DomainEvent[] = [];
   const now = context.clock.now().toISOString();
   const result = await context.database.db.transaction().execute(async (tx) => {
@@ -49,10 +52,14 @@ export async function inTransaction<T>(context: ServiceContext, work: (unit: Uni
       tx,
       now,
       audit: async (entry) => {
-        const record = await appendAudit(tx, { dialect: context.database.dialect, newId: context.newId, sha256: context.sha256 }, {
-          ...entry,
-          at: now,
-        });
+        const record = await appendAudit(
+          tx,
+          { dialect: context.database.dialect, newId: context.newId, sha256: context.sha256 },
+          {
+            ...entry,
+            at: now,
+          },
+        );
         events.push({
           orgId: record.orgId,
           action: record.action,

@@ -1,5 +1,6 @@
 import { assertCan, systemActor, type Actor } from '../core/actor.js';
-import { AuthenticationError, ForbiddenError, NotFoundError, RateLimitedError, UserError } from '../core/errors.js';
+import type { ForbiddenError } from '../core/errors.js';
+import { AuthenticationError, NotFoundError, RateLimitedError, UserError } from '../core/errors.js';
 import type { ApiToken, Organization, User } from '../core/model.js';
 import type { FailureRateLimiter } from '../core/rate-limiter.js';
 import type { Role } from '../core/vocabulary.js';
@@ -43,20 +44,36 @@ export async function ensureDefaultOrganization(context: ServiceContext): Promis
   };
   return inTransaction(context, async (unit) => {
     await insertOrganization(unit.tx, org);
-    await unit.audit({ actor: systemActor(org.id), action: 'organization.created', targetType: 'organization', targetId: org.id, changes: { name: org.name, slug: org.slug } });
+    await unit.audit({
+      actor: systemActor(org.id),
+      action: 'organization.created',
+      targetType: 'organization',
+      targetId: org.id,
+      changes: { name: org.name, slug: org.slug },
+    });
     return org;
   });
 }
 
 /** Creates another organisation (for providers serving several clients); audited in its own chain. */
-export async function createOrganization(context: ServiceContext, name: string, slug: string): Promise<Organization> {
+export async function createOrganization(
+  context: ServiceContext,
+  name: string,
+  slug: string,
+): Promise<Organization> {
   if (await findOrganizationBySlug(context.database.db, slug)) {
     throw new UserError('slug_taken', `an organisation with slug ${slug} exists`, { field: 'slug' });
   }
   const org: Organization = { id: context.newId(), name, slug, createdAt: context.clock.now().toISOString() };
   return inTransaction(context, async (unit) => {
     await insertOrganization(unit.tx, org);
-    await unit.audit({ actor: systemActor(org.id), action: 'organization.created', targetType: 'organization', targetId: org.id, changes: { name, slug } });
+    await unit.audit({
+      actor: systemActor(org.id),
+      action: 'organization.created',
+      targetType: 'organization',
+      targetId: org.id,
+      changes: { name, slug },
+    });
     return org;
   });
 }
@@ -67,7 +84,9 @@ export async function hasAnyUser(context: ServiceContext): Promise<boolean> {
 
 function assertPasswordStrength(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new UserError('weak_password', `password must have at least ${MIN_PASSWORD_LENGTH} characters`, { field: 'password' });
+    throw new UserError('weak_password', `password must have at least ${MIN_PASSWORD_LENGTH} characters`, {
+      field: 'password',
+    });
   }
 }
 
@@ -79,7 +98,11 @@ export interface CreateUserInput {
 }
 
 /** Creates a user in the actor's organisation (admins only); audits `user.created` without the password. */
-export async function createUser(context: ServiceContext, actor: Actor, input: CreateUserInput): Promise<User> {
+export async function createUser(
+  context: ServiceContext,
+  actor: Actor,
+  input: CreateUserInput,
+): Promise<User> {
   assertCan(actor, 'admin');
   const email = input.email.trim().toLowerCase();
   if (input.password !== undefined) assertPasswordStrength(input.password);
@@ -99,7 +122,13 @@ export async function createUser(context: ServiceContext, actor: Actor, input: C
       updatedAt: unit.now,
     };
     await insertUser(unit.tx, user, passwordHash);
-    await unit.audit({ actor, action: 'user.created', targetType: 'user', targetId: user.id, changes: { email, role: user.role, name: user.name } });
+    await unit.audit({
+      actor,
+      action: 'user.created',
+      targetType: 'user',
+      targetId: user.id,
+      changes: { email, role: user.role, name: user.name },
+    });
     return user;
   });
 }
@@ -114,7 +143,12 @@ export async function updateUser(
   context: ServiceContext,
   actor: Actor,
   id: string,
-  patch: { name?: string | undefined; role?: Role | undefined; disabled?: boolean | undefined; password?: string | undefined },
+  patch: {
+    name?: string | undefined;
+    role?: Role | undefined;
+    disabled?: boolean | undefined;
+    password?: string | undefined;
+  },
 ): Promise<User> {
   assertCan(actor, 'admin');
   if (patch.password !== undefined) assertPasswordStrength(patch.password);
@@ -122,8 +156,13 @@ export async function updateUser(
   return inTransaction(context, async (unit) => {
     const user = await findUser(unit.tx, actor.orgId, id);
     if (!user) throw new NotFoundError('user', id);
-    if (user.id === actor.userId && (patch.disabled === true || (patch.role !== undefined && patch.role !== 'admin'))) {
-      throw new UserError('self_lockout', 'you cannot disable yourself or drop your own admin role', { field: patch.disabled ? 'disabled' : 'role' });
+    if (
+      user.id === actor.userId &&
+      (patch.disabled === true || (patch.role !== undefined && patch.role !== 'admin'))
+    ) {
+      throw new UserError('self_lockout', 'you cannot disable yourself or drop your own admin role', {
+        field: patch.disabled ? 'disabled' : 'role',
+      });
     }
     const updated: User = {
       ...user,
@@ -185,7 +224,13 @@ export async function createApiToken(
       revokedAt: null,
     };
     await insertApiToken(unit.tx, token, context.sha256(secret));
-    await unit.audit({ actor, action: 'token.created', targetType: 'token', targetId: token.id, changes: { name: token.name, user_id: owner.id, prefix: token.prefix, expires_at: token.expiresAt } });
+    await unit.audit({
+      actor,
+      action: 'token.created',
+      targetType: 'token',
+      targetId: token.id,
+      changes: { name: token.name, user_id: owner.id, prefix: token.prefix, expires_at: token.expiresAt },
+    });
     return { token, secret };
   });
 }
@@ -204,7 +249,13 @@ export async function revokeToken(context: ServiceContext, actor: Actor, id: str
     if (token.userId !== (actor.userId ?? actor.id)) assertCan(actor, 'admin');
     if (token.revokedAt) return token;
     await revokeApiToken(unit.tx, actor.orgId, id, unit.now);
-    await unit.audit({ actor, action: 'token.revoked', targetType: 'token', targetId: id, changes: { name: token.name } });
+    await unit.audit({
+      actor,
+      action: 'token.revoked',
+      targetType: 'token',
+      targetId: id,
+      changes: { name: token.name },
+    });
     return { ...token, revokedAt: unit.now };
   });
 }
@@ -250,7 +301,11 @@ export async function login(
   for (const key of keys) {
     const decision = limiter.check(key);
     if (!decision.allowed) {
-      throw new RateLimitedError('too_many_attempts', 'too many failed sign-in attempts; try again later', decision.retryAfterSeconds);
+      throw new RateLimitedError(
+        'too_many_attempts',
+        'too many failed sign-in attempts; try again later',
+        decision.retryAfterSeconds,
+      );
     }
   }
   const found = await findUserByEmail(context.database.db, email);
@@ -267,7 +322,11 @@ export async function login(
         action: 'auth.login_failed',
         targetType: 'user',
         targetId: found?.user.id ?? 'unknown',
-        changes: { email: email.slice(0, 320), address: input.address, reason: found ? (found.user.disabled ? 'disabled' : 'bad_password') : 'unknown_user' },
+        changes: {
+          email: email.slice(0, 320),
+          address: input.address,
+          reason: found ? (found.user.disabled ? 'disabled' : 'bad_password') : 'unknown_user',
+        },
       }),
     );
     throw new AuthenticationError('invalid_credentials', 'email or password is wrong');
@@ -288,7 +347,13 @@ export async function login(
       expires_at: expiresAt,
       last_seen_at: unit.now,
     });
-    await unit.audit({ actor: actorForUser(user), action: 'auth.login', targetType: 'user', targetId: user.id, changes: { address: input.address } });
+    await unit.audit({
+      actor: actorForUser(user),
+      action: 'auth.login',
+      targetType: 'user',
+      targetId: user.id,
+      changes: { address: input.address },
+    });
     return { user, sessionSecret, csrfToken, expiresAt };
   });
 }
@@ -303,34 +368,54 @@ export interface Authenticated {
 }
 
 /** Resolves a session cookie to its actor, sliding the idle expiry (at most once a minute). */
-export async function authenticateSession(context: ServiceContext, policy: SessionPolicy, secret: string): Promise<Authenticated> {
+export async function authenticateSession(
+  context: ServiceContext,
+  policy: SessionPolicy,
+  secret: string,
+): Promise<Authenticated> {
   const now = context.clock.now().toISOString();
   const found = await findLiveSession(context.database.db, context.sha256(secret), now);
   if (!found) throw new AuthenticationError('session_expired', 'your session has ended; sign in again');
   const { session, user } = found;
   const hardLimit = minutesFrom(session.created_at, policy.maxHours * 60);
-  if (hardLimit <= now) throw new AuthenticationError('session_expired', 'your session has ended; sign in again');
+  if (hardLimit <= now)
+    throw new AuthenticationError('session_expired', 'your session has ended; sign in again');
   let expiresAt = session.expires_at;
   if (new Date(now).getTime() - new Date(session.last_seen_at).getTime() > 60_000) {
     const slid = minutesFrom(now, policy.idleMinutes);
     expiresAt = slid < hardLimit ? slid : hardLimit;
     await touchSession(context.database.db, session.id, now, expiresAt);
   }
-  return { actor: actorForUser(user), via: 'session', sessionId: session.id, csrfToken: session.csrf_token, expiresAt };
+  return {
+    actor: actorForUser(user),
+    via: 'session',
+    sessionId: session.id,
+    csrfToken: session.csrf_token,
+    expiresAt,
+  };
 }
 
 /** Resolves a bearer token to an actor acting with its owner's role; records when it was last used. */
 export async function authenticateToken(context: ServiceContext, secret: string): Promise<Authenticated> {
-  if (!secret.startsWith(TOKEN_PREFIX)) throw new AuthenticationError('invalid_token', 'the API token is not valid');
+  if (!secret.startsWith(TOKEN_PREFIX))
+    throw new AuthenticationError('invalid_token', 'the API token is not valid');
   const now = context.clock.now().toISOString();
   const found = await findLiveToken(context.database.db, context.sha256(secret), now);
-  if (!found) throw new AuthenticationError('invalid_token', 'the API token is not valid, revoked or expired');
+  if (!found)
+    throw new AuthenticationError('invalid_token', 'the API token is not valid, revoked or expired');
   const { token, user } = found;
   if (!token.lastUsedAt || new Date(now).getTime() - new Date(token.lastUsedAt).getTime() > 60_000) {
     await touchToken(context.database.db, token.id, now);
   }
   return {
-    actor: { kind: 'token', id: token.id, name: `${token.name} (${user.email})`, orgId: user.orgId, role: user.role, userId: user.id },
+    actor: {
+      kind: 'token',
+      id: token.id,
+      name: `${token.name} (${user.email})`,
+      orgId: user.orgId,
+      role: user.role,
+      userId: user.id,
+    },
     via: 'token',
     expiresAt: token.expiresAt,
   };
@@ -341,14 +426,31 @@ export async function logout(context: ServiceContext, auth: Authenticated): Prom
   const sessionId = auth.sessionId;
   await inTransaction(context, async (unit) => {
     await deleteSession(unit.tx, sessionId);
-    await unit.audit({ actor: auth.actor, action: 'auth.logout', targetType: 'user', targetId: auth.actor.userId ?? auth.actor.id, changes: {} });
+    await unit.audit({
+      actor: auth.actor,
+      action: 'auth.logout',
+      targetType: 'user',
+      targetId: auth.actor.userId ?? auth.actor.id,
+      changes: {},
+    });
   });
 }
 
 /** Audits a refused request (`auth.denied`), then rethrows nothing: the caller answers 403. */
-export async function recordDenial(context: ServiceContext, actor: Actor, error: ForbiddenError, request: { method: string; path: string }): Promise<void> {
+export async function recordDenial(
+  context: ServiceContext,
+  actor: Actor,
+  error: ForbiddenError,
+  request: { method: string; path: string },
+): Promise<void> {
   await inTransaction(context, (unit) =>
-    unit.audit({ actor, action: 'auth.denied', targetType: 'route', targetId: `${request.method} ${request.path}`.slice(0, 500), changes: { code: error.code, role: actor.role } }),
+    unit.audit({
+      actor,
+      action: 'auth.denied',
+      targetType: 'route',
+      targetId: `${request.method} ${request.path}`.slice(0, 500),
+      changes: { code: error.code, role: actor.role },
+    }),
   );
 }
 

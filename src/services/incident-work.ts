@@ -30,7 +30,9 @@ import { assertAssignable, requireIncident } from './incidents.js';
 async function requireOpenIncident(unit: UnitOfWork, actor: Actor, id: string): Promise<Incident> {
   const incident = await requireIncident(unit.tx, actor, id);
   if (incident.phase === 'closed') {
-    throw new IllegalStateError('incident_closed', 'a closed incident cannot be changed; reopen it first', { id });
+    throw new IllegalStateError('incident_closed', 'a closed incident cannot be changed; reopen it first', {
+      id,
+    });
   }
   return incident;
 }
@@ -96,7 +98,11 @@ export async function listObservables(
   return listIncidentObservables(context.database.db, actor.orgId, incidentId);
 }
 
-export async function alertObservables(context: ServiceContext, actor: Actor, alertId: string): Promise<Observable[]> {
+export async function alertObservables(
+  context: ServiceContext,
+  actor: Actor,
+  alertId: string,
+): Promise<Observable[]> {
   assertCan(actor, 'read');
   await requireAlert(context.database.db, actor, alertId);
   return listAlertObservables(context.database.db, actor.orgId, alertId);
@@ -113,7 +119,13 @@ export async function updateObservable(
   return inTransaction(context, async (unit) => {
     const after = await updateObservableRow(unit.tx, actor.orgId, id, patch);
     if (!after) throw new NotFoundError('observable', id);
-    await unit.audit({ actor, action: 'observable.updated', targetType: 'observable', targetId: id, changes: patch });
+    await unit.audit({
+      actor,
+      action: 'observable.updated',
+      targetType: 'observable',
+      targetId: id,
+      changes: patch,
+    });
     return after;
   });
 }
@@ -187,9 +199,15 @@ export async function updateTask(
     if (!task) throw new NotFoundError('task', taskId);
     if (patch.assigneeId !== undefined) await assertAssignable(unit, actor, patch.assigneeId);
     const changes: Record<string, { from: unknown; to: unknown }> = {};
-    const names = { title: 'title', description: 'description', status: 'status', assigneeId: 'assignee_id' } as const;
+    const names = {
+      title: 'title',
+      description: 'description',
+      status: 'status',
+      assigneeId: 'assignee_id',
+    } as const;
     for (const key of Object.keys(names) as (keyof typeof names)[]) {
-      if (patch[key] !== undefined && patch[key] !== task[key]) changes[names[key]] = { from: task[key], to: patch[key] };
+      if (patch[key] !== undefined && patch[key] !== task[key])
+        changes[names[key]] = { from: task[key], to: patch[key] };
     }
     if (Object.keys(changes).length === 0) return task;
     const status = patch.status ?? task.status;
@@ -202,7 +220,14 @@ export async function updateTask(
     };
     await saveTask(unit.tx, updated, false);
     await touch(unit, incident);
-    await unit.audit({ actor, action: 'task.updated', targetType: 'task', targetId: taskId, incidentId, changes });
+    await unit.audit({
+      actor,
+      action: 'task.updated',
+      targetType: 'task',
+      targetId: taskId,
+      incidentId,
+      changes,
+    });
     return updated;
   });
 }
@@ -214,7 +239,12 @@ export async function listNotes(context: ServiceContext, actor: Actor, incidentI
 }
 
 /** Adds a Markdown note (stored as written; rendering escapes it). Notes may be added after closing. */
-export async function addNote(context: ServiceContext, actor: Actor, incidentId: string, body: string): Promise<Note> {
+export async function addNote(
+  context: ServiceContext,
+  actor: Actor,
+  incidentId: string,
+  body: string,
+): Promise<Note> {
   assertCan(actor, 'write');
   return inTransaction(context, async (unit) => {
     const incident = await requireIncident(unit.tx, actor, incidentId);
@@ -231,7 +261,14 @@ export async function addNote(context: ServiceContext, actor: Actor, incidentId:
     };
     await saveNote(unit.tx, note, true);
     await touch(unit, incident);
-    await unit.audit({ actor, action: 'note.added', targetType: 'note', targetId: note.id, incidentId, changes: { body } });
+    await unit.audit({
+      actor,
+      action: 'note.added',
+      targetType: 'note',
+      targetId: note.id,
+      incidentId,
+      changes: { body },
+    });
     return note;
   });
 }

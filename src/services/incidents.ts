@@ -71,7 +71,11 @@ export async function requireIncident(db: Kysely<Schema>, actor: Actor, id: stri
 }
 
 /** Throws UserError `unknown_assignee` unless the id names an active user of the actor's organisation. */
-export async function assertAssignable(unit: UnitOfWork, actor: Actor, assigneeId: string | null | undefined): Promise<void> {
+export async function assertAssignable(
+  unit: UnitOfWork,
+  actor: Actor,
+  assigneeId: string | null | undefined,
+): Promise<void> {
   if (!assigneeId) return;
   const user = await findUser(unit.tx, actor.orgId, assigneeId);
   if (!user || user.disabled) {
@@ -182,11 +186,14 @@ export async function updateIncident(
     const changes: Record<string, { from: unknown; to: unknown }> = {};
     for (const field of EDITABLE_FIELDS) {
       const next = patch[field];
-      if (next !== undefined && next !== current[field]) changes[AUDIT_NAMES[field]] = { from: current[field], to: next };
+      if (next !== undefined && next !== current[field])
+        changes[AUDIT_NAMES[field]] = { from: current[field], to: next };
     }
     if (Object.keys(changes).length === 0) return current;
     if (current.phase === 'closed') {
-      throw new IllegalStateError('incident_closed', 'a closed incident cannot be edited; reopen it first', { id });
+      throw new IllegalStateError('incident_closed', 'a closed incident cannot be edited; reopen it first', {
+        id,
+      });
     }
     if (patch.assigneeId !== undefined) await assertAssignable(unit, actor, patch.assigneeId);
     assertNotBefore('detected_at', patch.detectedAt, unit.now);
@@ -197,20 +204,38 @@ export async function updateIncident(
       updatedAt: unit.now,
     };
     await saveIncident(unit.tx, updated);
-    await unit.audit({ actor, action: 'incident.updated', targetType: 'incident', targetId: id, incidentId: id, changes });
+    await unit.audit({
+      actor,
+      action: 'incident.updated',
+      targetType: 'incident',
+      targetId: id,
+      incidentId: id,
+      changes,
+    });
     return updated;
   });
 }
 
 /** Marks the incident acknowledged (someone owns it) if it is not yet; audits `incident.acknowledged`. */
-export async function acknowledgeIncident(context: ServiceContext, actor: Actor, id: string): Promise<Incident> {
+export async function acknowledgeIncident(
+  context: ServiceContext,
+  actor: Actor,
+  id: string,
+): Promise<Incident> {
   assertCan(actor, 'write');
   return inTransaction(context, async (unit) => {
     const current = await requireIncident(unit.tx, actor, id);
     if (current.acknowledgedAt) return current;
     const updated: Incident = { ...current, acknowledgedAt: unit.now, updatedAt: unit.now };
     await saveIncident(unit.tx, updated);
-    await unit.audit({ actor, action: 'incident.acknowledged', targetType: 'incident', targetId: id, incidentId: id, changes: {} });
+    await unit.audit({
+      actor,
+      action: 'incident.acknowledged',
+      targetType: 'incident',
+      targetId: id,
+      incidentId: id,
+      changes: {},
+    });
     return updated;
   });
 }
@@ -229,9 +254,18 @@ export async function transition(
     const updated: Incident = {
       ...current,
       ...outcome.next,
-      resolution: outcome.direction === 'close' ? outcome.resolution : outcome.direction === 'back' ? null : current.resolution,
+      resolution:
+        outcome.direction === 'close'
+          ? outcome.resolution
+          : outcome.direction === 'back'
+            ? null
+            : current.resolution,
       reviewSummary:
-        outcome.direction === 'close' ? outcome.reviewSummary : outcome.direction === 'back' ? null : current.reviewSummary,
+        outcome.direction === 'close'
+          ? outcome.reviewSummary
+          : outcome.direction === 'back'
+            ? null
+            : current.reviewSummary,
       updatedAt: unit.now,
     };
     await saveIncident(unit.tx, updated);

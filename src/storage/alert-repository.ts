@@ -40,13 +40,27 @@ export interface NewAlert {
 }
 
 export async function findAlert(db: Kysely<Schema>, orgId: string, id: string): Promise<Alert | null> {
-  const row = await db.selectFrom('alerts').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+  const row = await db
+    .selectFrom('alerts')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .executeTakeFirst();
   return row ? alertFromRow(row) : null;
 }
 
-export async function findAlerts(db: Kysely<Schema>, orgId: string, ids: readonly string[]): Promise<Alert[]> {
+export async function findAlerts(
+  db: Kysely<Schema>,
+  orgId: string,
+  ids: readonly string[],
+): Promise<Alert[]> {
   if (ids.length === 0) return [];
-  const rows = await db.selectFrom('alerts').selectAll().where('org_id', '=', orgId).where('id', 'in', [...ids]).execute();
+  const rows = await db
+    .selectFrom('alerts')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', 'in', [...ids])
+    .execute();
   return rows.map(alertFromRow);
 }
 
@@ -55,7 +69,10 @@ export async function findAlerts(db: Kysely<Schema>, orgId: string, ids: readonl
  * one more occurrence and widens its first/last seen. One statement, so concurrent repeats cannot
  * create twins. Returns the stored alert and whether it is new.
  */
-export async function upsertAlert(db: Kysely<Schema>, alert: NewAlert): Promise<{ alert: Alert; created: boolean }> {
+export async function upsertAlert(
+  db: Kysely<Schema>,
+  alert: NewAlert,
+): Promise<{ alert: Alert; created: boolean }> {
   const row: AlertTable = {
     id: alert.id,
     org_id: alert.orgId,
@@ -98,7 +115,11 @@ export async function upsertAlert(db: Kysely<Schema>, alert: NewAlert): Promise<
   return { alert: alertFromRow(stored), created: stored.id === alert.id };
 }
 
-export async function listAlerts(db: Kysely<Schema>, dialect: DialectName, query: AlertListQuery): Promise<Page<Alert>> {
+export async function listAlerts(
+  db: Kysely<Schema>,
+  dialect: DialectName,
+  query: AlertListQuery,
+): Promise<Page<Alert>> {
   const columns = [query.sort, 'id'] as const;
   let select = db.selectFrom('alerts').selectAll().where('org_id', '=', query.orgId);
   if (query.statuses?.length) select = select.where('status', 'in', [...query.statuses]);
@@ -115,13 +136,21 @@ export async function listAlerts(db: Kysely<Schema>, dialect: DialectName, query
   if (query.cursor) {
     const [value, id] = decodeCursor(query.cursor, query.sort, query.order, 2);
     const comparison = query.order === 'desc' ? '<' : '>';
-    select = select.where(({ eb, refTuple, tuple }) => eb(refTuple(columns[0], 'id'), comparison, tuple(value as string, id as string)));
+    select = select.where(({ eb, refTuple, tuple }) =>
+      eb(refTuple(columns[0], 'id'), comparison, tuple(value as string, id as string)),
+    );
   }
-  const rows = await select.orderBy(columns[0], query.order).orderBy('id', query.order).limit(query.limit + 1).execute();
+  const rows = await select
+    .orderBy(columns[0], query.order)
+    .orderBy('id', query.order)
+    .limit(query.limit + 1)
+    .execute();
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   const nextCursor =
-    rows.length > query.limit && last ? encodeCursor(query.sort, query.order, [last[columns[0]], last.id]) : null;
+    rows.length > query.limit && last
+      ? encodeCursor(query.sort, query.order, [last[columns[0]], last.id])
+      : null;
   return { items: page.map(alertFromRow), nextCursor };
 }
 
@@ -141,7 +170,11 @@ export async function saveAlertState(db: Kysely<Schema>, alert: Alert): Promise<
 }
 
 /** Earliest first-seen of the incident's alerts, or null when it has none. */
-export async function earliestAlertSeen(db: Kysely<Schema>, orgId: string, incidentId: string): Promise<string | null> {
+export async function earliestAlertSeen(
+  db: Kysely<Schema>,
+  orgId: string,
+  incidentId: string,
+): Promise<string | null> {
   const row = await db
     .selectFrom('alerts')
     .select((eb) => eb.fn.min('first_seen').as('earliest'))

@@ -1,6 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Actor } from '../core/actor.js';
-import { canonicalJson, GENESIS_HASH, hashAuditEntry, type AuditEntry, type Sha256Hex } from '../core/audit-chain.js';
+import {
+  canonicalJson,
+  GENESIS_HASH,
+  hashAuditEntry,
+  type AuditEntry,
+  type Sha256Hex,
+} from '../core/audit-chain.js';
 import type { IdGenerator } from '../core/ids.js';
 import type { DialectName } from './database.js';
 import type { Schema } from './schema.js';
@@ -27,7 +33,11 @@ export interface AuditContext {
  * the change it records. The head row is locked (PostgreSQL `FOR UPDATE`; SQLite transactions already
  * serialise writers) so concurrent appends queue instead of forking the chain.
  */
-export async function appendAudit(tx: Kysely<Schema>, context: AuditContext, entry: AuditAppend): Promise<AuditEntry> {
+export async function appendAudit(
+  tx: Kysely<Schema>,
+  context: AuditContext,
+  entry: AuditAppend,
+): Promise<AuditEntry> {
   const orgId = entry.actor.orgId;
   let headQuery = tx.selectFrom('audit_heads').select(['seq', 'hash']).where('org_id', '=', orgId);
   if (context.dialect === 'postgres') headQuery = headQuery.forUpdate();
@@ -50,7 +60,11 @@ export async function appendAudit(tx: Kysely<Schema>, context: AuditContext, ent
     changes: canonicalJson(entry.changes ?? {}),
     prevHash: head.hash,
   };
-  const record: AuditEntry = { ...content, id: context.newId(), hash: hashAuditEntry(content, context.sha256) };
+  const record: AuditEntry = {
+    ...content,
+    id: context.newId(),
+    hash: hashAuditEntry(content, context.sha256),
+  };
   await tx
     .insertInto('audit_log')
     .values({
@@ -70,7 +84,11 @@ export async function appendAudit(tx: Kysely<Schema>, context: AuditContext, ent
       hash: record.hash,
     })
     .execute();
-  await tx.updateTable('audit_heads').set({ seq: record.seq, hash: record.hash }).where('org_id', '=', orgId).execute();
+  await tx
+    .updateTable('audit_heads')
+    .set({ seq: record.seq, hash: record.hash })
+    .where('org_id', '=', orgId)
+    .execute();
   return record;
 }
 
@@ -133,8 +151,17 @@ export async function* readAuditChain(
   }
 }
 
-export async function readAuditHead(db: Kysely<Schema>, orgId: string): Promise<{ seq: number; hash: string } | null> {
-  return (await db.selectFrom('audit_heads').select(['seq', 'hash']).where('org_id', '=', orgId).executeTakeFirst()) ?? null;
+export async function readAuditHead(
+  db: Kysely<Schema>,
+  orgId: string,
+): Promise<{ seq: number; hash: string } | null> {
+  return (
+    (await db
+      .selectFrom('audit_heads')
+      .select(['seq', 'hash'])
+      .where('org_id', '=', orgId)
+      .executeTakeFirst()) ?? null
+  );
 }
 
 /** One page of the records that concern an incident, oldest first, after `afterSeq`. */

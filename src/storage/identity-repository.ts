@@ -29,22 +29,39 @@ export interface UserWithSecret {
 }
 
 export async function findUserByEmail(db: Kysely<Schema>, email: string): Promise<UserWithSecret | null> {
-  const row = await db.selectFrom('users').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
+  const row = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('email', '=', email.toLowerCase())
+    .executeTakeFirst();
   return row ? { user: userFromRow(row), passwordHash: row.password_hash } : null;
 }
 
 export async function findUser(db: Kysely<Schema>, orgId: string, id: string): Promise<User | null> {
-  const row = await db.selectFrom('users').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+  const row = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .executeTakeFirst();
   return row ? userFromRow(row) : null;
 }
 
 export async function listUsers(db: Kysely<Schema>, orgId: string): Promise<User[]> {
-  const rows = await db.selectFrom('users').selectAll().where('org_id', '=', orgId).orderBy('email').execute();
+  const rows = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .orderBy('email')
+    .execute();
   return rows.map(userFromRow);
 }
 
 export async function countUsers(db: Kysely<Schema>): Promise<number> {
-  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -65,11 +82,7 @@ export async function insertUser(db: Kysely<Schema>, user: User, passwordHash: s
     .execute();
 }
 
-export async function updateUser(
-  db: Kysely<Schema>,
-  user: User,
-  passwordHash?: string,
-): Promise<void> {
+export async function updateUser(db: Kysely<Schema>, user: User, passwordHash?: string): Promise<void> {
   await db
     .updateTable('users')
     .set({
@@ -126,8 +139,17 @@ export async function findLiveSession(
   };
 }
 
-export async function touchSession(db: Kysely<Schema>, id: string, lastSeenAt: string, expiresAt: string): Promise<void> {
-  await db.updateTable('sessions').set({ last_seen_at: lastSeenAt, expires_at: expiresAt }).where('id', '=', id).execute();
+export async function touchSession(
+  db: Kysely<Schema>,
+  id: string,
+  lastSeenAt: string,
+  expiresAt: string,
+): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ last_seen_at: lastSeenAt, expires_at: expiresAt })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function deleteSession(db: Kysely<Schema>, id: string): Promise<void> {
@@ -214,11 +236,21 @@ export async function listApiTokens(db: Kysely<Schema>, orgId: string, userId?: 
 }
 
 export async function findApiToken(db: Kysely<Schema>, orgId: string, id: string): Promise<ApiToken | null> {
-  const row = await db.selectFrom('api_tokens').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+  const row = await db
+    .selectFrom('api_tokens')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .executeTakeFirst();
   return row ? apiTokenFromRow(row) : null;
 }
 
-export async function revokeApiToken(db: Kysely<Schema>, orgId: string, id: string, at: string): Promise<void> {
+export async function revokeApiToken(
+  db: Kysely<Schema>,
+  orgId: string,
+  id: string,
+  at: string,
+): Promise<void> {
   await db
     .updateTable('api_tokens')
     .set({ revoked_at: at })

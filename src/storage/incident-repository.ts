@@ -66,7 +66,11 @@ export async function listIncidents(
     select = select.where(({ eb, refTuple, tuple }) =>
       columns.length === 2
         ? eb(refTuple(columns[0]!, columns[1]!), comparison, tuple(values[0]!, values[1]!))
-        : eb(refTuple(columns[0]!, columns[1]!, columns[2]!), comparison, tuple(values[0]!, values[1]!, values[2]!)),
+        : eb(
+            refTuple(columns[0]!, columns[1]!, columns[2]!),
+            comparison,
+            tuple(values[0]!, values[1]!, values[2]!),
+          ),
     );
   }
   for (const column of columns) select = select.orderBy(column, query.order);

@@ -62,7 +62,9 @@ export async function recordSighting(
       alert_id: sighting.alertId ?? null,
       created_at: sighting.seenAt,
     })
-    .onConflict((oc) => oc.columns(['observable_id', linkColumn]).where(linkColumn, 'is not', null).doNothing())
+    .onConflict((oc) =>
+      oc.columns(['observable_id', linkColumn]).where(linkColumn, 'is not', null).doNothing(),
+    )
     .returning('id')
     .executeTakeFirst();
   if (!inserted) return { observable: observableFromRow(stored), linked: false };
@@ -75,8 +77,17 @@ export async function recordSighting(
   return { observable: observableFromRow(counted), linked: true };
 }
 
-export async function findObservable(db: Kysely<Schema>, orgId: string, id: string): Promise<Observable | null> {
-  const row = await db.selectFrom('observables').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+export async function findObservable(
+  db: Kysely<Schema>,
+  orgId: string,
+  id: string,
+): Promise<Observable | null> {
+  const row = await db
+    .selectFrom('observables')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .executeTakeFirst();
   return row ? observableFromRow(row) : null;
 }
 
@@ -128,7 +139,11 @@ export async function listIncidentObservables(
 }
 
 /** The observables extracted from an alert. */
-export async function listAlertObservables(db: Kysely<Schema>, orgId: string, alertId: string): Promise<Observable[]> {
+export async function listAlertObservables(
+  db: Kysely<Schema>,
+  orgId: string,
+  alertId: string,
+): Promise<Observable[]> {
   const rows = await db
     .selectFrom('observable_links as l')
     .innerJoin('observables as o', 'o.id', 'l.observable_id')

@@ -17,7 +17,12 @@ export async function listTasks(db: Kysely<Schema>, orgId: string, incidentId: s
   return rows.map(taskFromRow);
 }
 
-export async function findTask(db: Kysely<Schema>, orgId: string, incidentId: string, id: string): Promise<Task | null> {
+export async function findTask(
+  db: Kysely<Schema>,
+  orgId: string,
+  incidentId: string,
+  id: string,
+): Promise<Task | null> {
   const row = await db
     .selectFrom('tasks')
     .selectAll()
@@ -28,7 +33,11 @@ export async function findTask(db: Kysely<Schema>, orgId: string, incidentId: st
   return row ? taskFromRow(row) : null;
 }
 
-export async function nextTaskPosition(db: Kysely<Schema>, orgId: string, incidentId: string): Promise<number> {
+export async function nextTaskPosition(
+  db: Kysely<Schema>,
+  orgId: string,
+  incidentId: string,
+): Promise<number> {
   const row = await db
     .selectFrom('tasks')
     .select((eb) => eb.fn.max('position').as('max'))
@@ -58,7 +67,12 @@ export async function saveTask(db: Kysely<Schema>, task: Task, isNew: boolean): 
     return;
   }
   const { id: _id, org_id: _org, incident_id: _incident, created_at: _created, ...mutable } = row;
-  await db.updateTable('tasks').set(mutable).where('org_id', '=', task.orgId).where('id', '=', task.id).execute();
+  await db
+    .updateTable('tasks')
+    .set(mutable)
+    .where('org_id', '=', task.orgId)
+    .where('id', '=', task.id)
+    .execute();
 }
 
 export async function listNotes(db: Kysely<Schema>, orgId: string, incidentId: string): Promise<Note[]> {
@@ -73,7 +87,12 @@ export async function listNotes(db: Kysely<Schema>, orgId: string, incidentId: s
   return rows.map(noteFromRow);
 }
 
-export async function findNote(db: Kysely<Schema>, orgId: string, incidentId: string, id: string): Promise<Note | null> {
+export async function findNote(
+  db: Kysely<Schema>,
+  orgId: string,
+  incidentId: string,
+  id: string,
+): Promise<Note | null> {
   const row = await db
     .selectFrom('notes')
     .selectAll()

@@ -15,8 +15,22 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
       await env?.close();
     });
 
-    const auditCount = async () => (await env.context.database.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
-    const incidentCount = async () => Number((await env.context.database.db.selectFrom('incidents').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const auditCount = async () =>
+      (
+        await env.context.database.db
+          .selectFrom('audit_log')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n;
+    const incidentCount = async () =>
+      Number(
+        (
+          await env.context.database.db
+            .selectFrom('incidents')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
 
     it('answers health without credentials', async () => {
       const res = await env.call(null, 'GET', '/api/v1/health');
@@ -25,42 +39,93 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
     });
 
     it('runs an incident through every phase and reads its timeline', async () => {
-      const created = await env.call('responder', 'POST', '/api/v1/incidents', { title: 'Data leak via S3', severity: 'high', category: 'data_breach', personal_data: true });
+      const created = await env.call('responder', 'POST', '/api/v1/incidents', {
+        title: 'Data leak via S3',
+        severity: 'high',
+        category: 'data_breach',
+        personal_data: true,
+      });
       expect(created.statusCode).toBe(201);
       const incident = created.json();
       expect(incident).toMatchObject({ phase: 'analysis', personal_data: true, category: 'data_breach' });
       for (const to of ['containment', 'remediation', 'follow_up']) {
-        const moved = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/transitions`, { to });
+        const moved = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/transitions`, {
+          to,
+        });
         expect(moved.statusCode).toBe(200);
         expect(moved.json().phase).toBe(to);
       }
-      const refused = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/transitions`, { to: 'closed' });
+      const refused = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/transitions`, {
+        to: 'closed',
+      });
       expect(refused.statusCode).toBe(400);
-      expect(refused.json().error).toMatchObject({ code: 'review_summary_required', field: 'review_summary' });
-      const closed = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/transitions`, { to: 'closed', review_summary: 'Bucket policy fixed; DPA notified.' });
-      expect(closed.json()).toMatchObject({ phase: 'closed', review_summary: 'Bucket policy fixed; DPA notified.' });
-      const back = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/transitions`, { to: 'analysis' });
+      expect(refused.json().error).toMatchObject({
+        code: 'review_summary_required',
+        field: 'review_summary',
+      });
+      const closed = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/transitions`, {
+        to: 'closed',
+        review_summary: 'Bucket policy fixed; DPA notified.',
+      });
+      expect(closed.json()).toMatchObject({
+        phase: 'closed',
+        review_summary: 'Bucket policy fixed; DPA notified.',
+      });
+      const back = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/transitions`, {
+        to: 'analysis',
+      });
       expect(back.statusCode).toBe(400);
       expect(back.json().error.code).toBe('reason_required');
       const timeline = await env.call('viewer', 'GET', `/api/v1/incidents/${incident.id}/timeline`);
-      const items = timeline.json().items as Array<{ action: string; actor: { kind: string }; changes: { to?: string } }>;
-      expect(items.map((i) => i.action)).toEqual(['incident.created', ...Array(4).fill('incident.transitioned')]);
-      expect(items.map((i) => i.changes.to).slice(1)).toEqual(['containment', 'remediation', 'follow_up', 'closed']);
+      const items = timeline.json().items as Array<{
+        action: string;
+        actor: { kind: string };
+        changes: { to?: string };
+      }>;
+      expect(items.map((i) => i.action)).toEqual([
+        'incident.created',
+        ...Array(4).fill('incident.transitioned'),
+      ]);
+      expect(items.map((i) => i.changes.to).slice(1)).toEqual([
+        'containment',
+        'remediation',
+        'follow_up',
+        'closed',
+      ]);
       expect(items[0]!.actor.kind).toBe('token');
       const paged = await env.call('viewer', 'GET', `/api/v1/incidents/${incident.id}/timeline?limit=2`);
-      const next = await env.call('viewer', 'GET', `/api/v1/incidents/${incident.id}/timeline?limit=2&cursor=${paged.json().next_cursor}`);
-      expect(next.json().items.map((i: { action: string }) => i.action)).toEqual(['incident.transitioned', 'incident.transitioned']);
+      const next = await env.call(
+        'viewer',
+        'GET',
+        `/api/v1/incidents/${incident.id}/timeline?limit=2&cursor=${paged.json().next_cursor}`,
+      );
+      expect(next.json().items.map((i: { action: string }) => i.action)).toEqual([
+        'incident.transitioned',
+        'incident.transitioned',
+      ]);
     });
 
     it('closes from analysis only with a resolution', async () => {
-      const incident = (await env.call('responder', 'POST', '/api/v1/incidents', { title: 'Scanner noise', severity: 'low' })).json();
-      const res = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/transitions`, { to: 'closed', resolution: 'maybe' });
+      const incident = (
+        await env.call('responder', 'POST', '/api/v1/incidents', { title: 'Scanner noise', severity: 'low' })
+      ).json();
+      const res = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/transitions`, {
+        to: 'closed',
+        resolution: 'maybe',
+      });
       expect(res.statusCode).toBe(400);
       expect(res.json().error.field).toBe('resolution');
-      const ok = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/transitions`, { to: 'closed', resolution: 'false_positive' });
+      const ok = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/transitions`, {
+        to: 'closed',
+        resolution: 'false_positive',
+      });
       expect(ok.json()).toMatchObject({ phase: 'closed', resolution: 'false_positive' });
-      const skip = (await env.call('responder', 'POST', '/api/v1/incidents', { title: 'x', severity: 'low' })).json();
-      const skipped = await env.call('responder', 'POST', `/api/v1/incidents/${skip.id}/transitions`, { to: 'remediation' });
+      const skip = (
+        await env.call('responder', 'POST', '/api/v1/incidents', { title: 'x', severity: 'low' })
+      ).json();
+      const skipped = await env.call('responder', 'POST', `/api/v1/incidents/${skip.id}/transitions`, {
+        to: 'remediation',
+      });
       expect(skipped.statusCode).toBe(409);
       expect(skipped.json().error.code).toBe('transition_not_allowed');
     });
@@ -82,19 +147,35 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
         expect(res.json().error.code).toBe(code);
         expect(res.json().error.field).toBe(field);
       }
-      const badJson = await env.call('responder', 'POST', '/api/v1/incidents', '{"title": ', { 'content-type': 'application/json' });
+      const badJson = await env.call('responder', 'POST', '/api/v1/incidents', '{"title": ', {
+        'content-type': 'application/json',
+      });
       expect(badJson.statusCode).toBe(400);
       expect(badJson.json().error.code).toBe('invalid_json');
-      const huge = await env.call('responder', 'POST', '/api/v1/incidents', { title: 'big', severity: 'low', description: 'x'.repeat(80 * 1024) });
+      const huge = await env.call('responder', 'POST', '/api/v1/incidents', {
+        title: 'big',
+        severity: 'low',
+        description: 'x'.repeat(80 * 1024),
+      });
       expect(huge.statusCode).toBe(413);
       expect(huge.json().error.code).toBe('body_too_large');
       const badQuery = await env.call('viewer', 'GET', '/api/v1/incidents?limit=100000&phase=open');
       expect(badQuery.statusCode).toBe(400);
-      expect(badQuery.json().error.fields.map((f: { field: string }) => f.field).sort()).toEqual(['querystring.limit', 'querystring.phase[0]']);
+      expect(
+        badQuery
+          .json()
+          .error.fields.map((f: { field: string }) => f.field)
+          .sort(),
+      ).toEqual(['querystring.limit', 'querystring.phase[0]']);
       const badId = await env.call('viewer', 'GET', '/api/v1/incidents/not-a-uuid');
       expect(badId.statusCode).toBe(400);
       expect(badId.json().error.field).toBe('params.id');
-      const badObservable = await env.call('responder', 'POST', '/api/v1/alerts', { title: 't', severity: 'low', source: 's', observables: [{ type: 'hash_sha256', value: 'abc' }] });
+      const badObservable = await env.call('responder', 'POST', '/api/v1/alerts', {
+        title: 't',
+        severity: 'low',
+        source: 's',
+        observables: [{ type: 'hash_sha256', value: 'abc' }],
+      });
       expect(badObservable.statusCode).toBe(400);
       expect(badObservable.json().error.field).toBe('observables[0].value');
       expect([await incidentCount(), await auditCount()]).toEqual(before);
@@ -102,48 +183,110 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
 
     it('deduplicates alerts, promotes one and merges others in bulk', async () => {
       const post = (n: number) =>
-        env.call('responder', 'POST', '/api/v1/alerts', { title: 'Impossible travel', severity: 'high', source: 'idp', dedup_key: 'travel:bob', observables: [{ type: 'user', value: 'Bob' }, { type: 'ip', value: `198.51.100.${n}` }] });
+        env.call('responder', 'POST', '/api/v1/alerts', {
+          title: 'Impossible travel',
+          severity: 'high',
+          source: 'idp',
+          dedup_key: 'travel:bob',
+          observables: [
+            { type: 'user', value: 'Bob' },
+            { type: 'ip', value: `198.51.100.${n}` },
+          ],
+        });
       const first = await post(1);
       expect(first.statusCode).toBe(201);
       const second = await post(2);
       expect(second.statusCode).toBe(200);
       expect(second.json()).toMatchObject({ id: first.json().id, occurrence_count: 2, deduplicated: true });
-      const other = (await env.call('responder', 'POST', '/api/v1/alerts', { title: 'MFA fatigue', severity: 'medium', source: 'idp', observables: [{ type: 'user', value: 'bob' }] })).json();
-      const promoted = await env.call('responder', 'POST', `/api/v1/alerts/${first.json().id}/promote`, { category: 'account_compromise' });
+      const other = (
+        await env.call('responder', 'POST', '/api/v1/alerts', {
+          title: 'MFA fatigue',
+          severity: 'medium',
+          source: 'idp',
+          observables: [{ type: 'user', value: 'bob' }],
+        })
+      ).json();
+      const promoted = await env.call('responder', 'POST', `/api/v1/alerts/${first.json().id}/promote`, {
+        category: 'account_compromise',
+      });
       expect(promoted.statusCode).toBe(201);
       const incident = promoted.json();
-      expect(incident).toMatchObject({ title: 'Impossible travel', severity: 'high', category: 'account_compromise' });
-      const merged = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/alerts`, { alert_ids: [other.id] });
+      expect(incident).toMatchObject({
+        title: 'Impossible travel',
+        severity: 'high',
+        category: 'account_compromise',
+      });
+      const merged = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/alerts`, {
+        alert_ids: [other.id],
+      });
       expect(merged.statusCode).toBe(200);
       const linked = (await env.call('viewer', 'GET', `/api/v1/incidents/${incident.id}/alerts`)).json();
-      expect(linked.items.map((a: { id: string }) => a.id).sort()).toEqual([first.json().id, other.id].sort());
+      expect(linked.items.map((a: { id: string }) => a.id).sort()).toEqual(
+        [first.json().id, other.id].sort(),
+      );
       expect(linked.items.every((a: { status: string }) => a.status === 'escalated')).toBe(true);
-      const lookup = (await env.call('viewer', 'GET', '/api/v1/observables/lookup?type=user&value=BOB')).json();
+      const lookup = (
+        await env.call('viewer', 'GET', '/api/v1/observables/lookup?type=user&value=BOB')
+      ).json();
       expect(lookup.incidents.map((i: { id: string }) => i.id)).toEqual([incident.id]);
-      expect(lookup.alerts.map((a: { id: string }) => a.id).sort()).toEqual([first.json().id, other.id].sort());
+      expect(lookup.alerts.map((a: { id: string }) => a.id).sort()).toEqual(
+        [first.json().id, other.id].sort(),
+      );
       const again = await env.call('responder', 'POST', `/api/v1/alerts/${other.id}/promote`);
       expect(again.statusCode).toBe(409);
     });
 
     it('supports tasks, notes and observables inside an incident', async () => {
-      const incident = (await env.call('responder', 'POST', '/api/v1/incidents', { title: 'Malware on laptop', severity: 'medium', category: 'malware' })).json();
-      const task = (await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/tasks`, { title: 'Reimage laptop', assignee_id: env.users.responder.id })).json();
-      const done = await env.call('responder', 'PATCH', `/api/v1/incidents/${incident.id}/tasks/${task.id}`, { status: 'done' });
+      const incident = (
+        await env.call('responder', 'POST', '/api/v1/incidents', {
+          title: 'Malware on laptop',
+          severity: 'medium',
+          category: 'malware',
+        })
+      ).json();
+      const task = (
+        await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/tasks`, {
+          title: 'Reimage laptop',
+          assignee_id: env.users.responder.id,
+        })
+      ).json();
+      const done = await env.call('responder', 'PATCH', `/api/v1/incidents/${incident.id}/tasks/${task.id}`, {
+        status: 'done',
+      });
       expect(done.json()).toMatchObject({ status: 'done', assignee_id: env.users.responder.id });
       expect(done.json().completed_at).not.toBeNull();
-      const note = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/notes`, { body: '## Findings\nDropper in `%TEMP%`' });
+      const note = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/notes`, {
+        body: '## Findings\nDropper in `%TEMP%`',
+      });
       expect(note.statusCode).toBe(201);
-      const editByOther = await env.call('admin', 'PATCH', `/api/v1/incidents/${incident.id}/notes/${note.json().id}`, { body: 'rewritten' });
+      const editByOther = await env.call(
+        'admin',
+        'PATCH',
+        `/api/v1/incidents/${incident.id}/notes/${note.json().id}`,
+        { body: 'rewritten' },
+      );
       expect(editByOther.statusCode).toBe(403);
-      const obs = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/observables`, { type: 'hash_sha256', value: 'A'.repeat(64), ioc: true });
+      const obs = await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/observables`, {
+        type: 'hash_sha256',
+        value: 'A'.repeat(64),
+        ioc: true,
+      });
       expect(obs.statusCode).toBe(201);
       expect(obs.json()).toMatchObject({ value: 'a'.repeat(64), ioc: true });
       const timeline = (await env.call('viewer', 'GET', `/api/v1/incidents/${incident.id}/timeline`)).json();
-      expect(timeline.items.map((i: { action: string }) => i.action)).toEqual(['incident.created', 'task.created', 'task.updated', 'note.added', 'incident.observable_added']);
+      expect(timeline.items.map((i: { action: string }) => i.action)).toEqual([
+        'incident.created',
+        'task.created',
+        'task.updated',
+        'note.added',
+        'incident.observable_added',
+      ]);
     });
 
     it('lets a viewer read but not write, and audits the denial', async () => {
-      const incident = (await env.call('responder', 'POST', '/api/v1/incidents', { title: 'Viewer test', severity: 'low' })).json();
+      const incident = (
+        await env.call('responder', 'POST', '/api/v1/incidents', { title: 'Viewer test', severity: 'low' })
+      ).json();
       expect((await env.call('viewer', 'GET', `/api/v1/incidents/${incident.id}`)).statusCode).toBe(200);
       const writes: Array<['POST' | 'PATCH', string, unknown]> = [
         ['POST', '/api/v1/incidents', { title: 'x', severity: 'low' }],
@@ -157,19 +300,40 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
         expect(res.statusCode, url).toBe(403);
         expect(res.json().error.code).toBe('forbidden');
       }
-      expect((await env.call('responder', 'POST', '/api/v1/users', { email: 'n@example.test', role: 'admin' })).statusCode).toBe(403);
-      expect((await env.call('viewer', 'GET', `/api/v1/incidents/${incident.id}`)).json().title).toBe('Viewer test');
-      const denials = await env.context.database.db.selectFrom('audit_log').selectAll().where('action', '=', 'auth.denied').execute();
+      expect(
+        (await env.call('responder', 'POST', '/api/v1/users', { email: 'n@example.test', role: 'admin' }))
+          .statusCode,
+      ).toBe(403);
+      expect((await env.call('viewer', 'GET', `/api/v1/incidents/${incident.id}`)).json().title).toBe(
+        'Viewer test',
+      );
+      const denials = await env.context.database.db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('action', '=', 'auth.denied')
+        .execute();
       expect(denials.length).toBeGreaterThanOrEqual(writes.length + 1);
     });
 
     it("answers 404 for another organisation's records", async () => {
       const other = await createOtherOrg(env);
-      const issued = await createApiToken(env.context, other.responder, { userId: other.responder.id, name: 'other' });
-      const incident = (await env.call('responder', 'POST', '/api/v1/incidents', { title: 'Ours', severity: 'low' })).json();
-      const alert = (await env.call('responder', 'POST', '/api/v1/alerts', { title: 'Ours', severity: 'low', source: 's' })).json();
+      const issued = await createApiToken(env.context, other.responder, {
+        userId: other.responder.id,
+        name: 'other',
+      });
+      const incident = (
+        await env.call('responder', 'POST', '/api/v1/incidents', { title: 'Ours', severity: 'low' })
+      ).json();
+      const alert = (
+        await env.call('responder', 'POST', '/api/v1/alerts', { title: 'Ours', severity: 'low', source: 's' })
+      ).json();
       const as = (method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown) =>
-        env.app.inject({ method, url, headers: { authorization: `Bearer ${issued.secret}` }, ...(body ? { payload: body as object } : {}) });
+        env.app.inject({
+          method,
+          url,
+          headers: { authorization: `Bearer ${issued.secret}` },
+          ...(body ? { payload: body as object } : {}),
+        });
       for (const [method, url, body] of [
         ['GET', `/api/v1/incidents/${incident.id}`, undefined],
         ['PATCH', `/api/v1/incidents/${incident.id}`, { title: 'stolen' }],
@@ -186,33 +350,59 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
     });
 
     it('signs in with a session cookie, requires the CSRF header for writes, and signs out', async () => {
-      const login = await env.call(null, 'POST', '/api/v1/auth/login', { email: 'responder@example.test', password: PASSWORD });
+      const login = await env.call(null, 'POST', '/api/v1/auth/login', {
+        email: 'responder@example.test',
+        password: PASSWORD,
+      });
       expect(login.statusCode).toBe(200);
       const cookie = login.cookies.find((c) => c.name === 'firebreak_session')!;
       expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
       const { csrf_token } = login.json();
       const headers = { cookie: `firebreak_session=${cookie.value}` };
       expect((await env.call(null, 'GET', '/api/v1/incidents', undefined, headers)).statusCode).toBe(200);
-      const noCsrf = await env.call(null, 'POST', '/api/v1/incidents', { title: 'x', severity: 'low' }, headers);
+      const noCsrf = await env.call(
+        null,
+        'POST',
+        '/api/v1/incidents',
+        { title: 'x', severity: 'low' },
+        headers,
+      );
       expect(noCsrf.statusCode).toBe(403);
       expect(noCsrf.json().error.code).toBe('csrf_failed');
-      const withCsrf = await env.call(null, 'POST', '/api/v1/incidents', { title: 'via session', severity: 'low' }, { ...headers, 'x-csrf-token': csrf_token });
+      const withCsrf = await env.call(
+        null,
+        'POST',
+        '/api/v1/incidents',
+        { title: 'via session', severity: 'low' },
+        { ...headers, 'x-csrf-token': csrf_token },
+      );
       expect(withCsrf.statusCode).toBe(201);
-      expect((await env.call(null, 'POST', '/api/v1/auth/logout', undefined, { ...headers, 'x-csrf-token': csrf_token })).statusCode).toBe(204);
+      expect(
+        (
+          await env.call(null, 'POST', '/api/v1/auth/logout', undefined, {
+            ...headers,
+            'x-csrf-token': csrf_token,
+          })
+        ).statusCode,
+      ).toBe(204);
       const after = await env.call(null, 'GET', '/api/v1/incidents', undefined, headers);
       expect(after.statusCode).toBe(401);
       expect(after.json().error.code).toBe('session_expired');
     });
 
     it('ends idle sessions', async () => {
-      const login = await env.call(null, 'POST', '/api/v1/auth/login', { email: 'viewer@example.test', password: PASSWORD });
+      const login = await env.call(null, 'POST', '/api/v1/auth/login', {
+        email: 'viewer@example.test',
+        password: PASSWORD,
+      });
       const headers = { cookie: `firebreak_session=${login.cookies[0]!.value}` };
       env.clock.advance(61 * 60_000);
       expect((await env.call(null, 'GET', '/api/v1/incidents', undefined, headers)).statusCode).toBe(401);
     });
 
     it('rate-limits failed sign-ins per account and says when to retry', async () => {
-      const attempt = (password: string) => env.call(null, 'POST', '/api/v1/auth/login', { email: 'admin@example.test', password });
+      const attempt = (password: string) =>
+        env.call(null, 'POST', '/api/v1/auth/login', { email: 'admin@example.test', password });
       for (let i = 0; i < 5; i += 1) {
         const res = await attempt('wrong password');
         expect(res.statusCode).toBe(401);
@@ -223,7 +413,11 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
       expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
       env.clock.advance(16 * 60_000);
       expect((await attempt(PASSWORD)).statusCode).toBe(200);
-      const failures = await env.context.database.db.selectFrom('audit_log').select('changes').where('action', '=', 'auth.login_failed').execute();
+      const failures = await env.context.database.db
+        .selectFrom('audit_log')
+        .select('changes')
+        .where('action', '=', 'auth.login_failed')
+        .execute();
       expect(failures.length).toBeGreaterThanOrEqual(5);
       expect(failures.every((f) => !f.changes.includes('wrong password'))).toBe(true);
     });
@@ -233,20 +427,45 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
       expect(created.statusCode).toBe(201);
       const { token, id } = created.json();
       expect(token).toMatch(/^fbk_/);
-      const stored = await env.context.database.db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      const stored = await env.context.database.db
+        .selectFrom('api_tokens')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
       expect(JSON.stringify(stored)).not.toContain(token);
-      const use = () => env.app.inject({ method: 'GET', url: '/api/v1/incidents', headers: { authorization: `Bearer ${token}` } });
+      const use = () =>
+        env.app.inject({
+          method: 'GET',
+          url: '/api/v1/incidents',
+          headers: { authorization: `Bearer ${token}` },
+        });
       expect((await use()).statusCode).toBe(200);
-      expect((await env.call('responder', 'GET', '/api/v1/tokens')).json().items.some((t: { token?: string }) => t.token)).toBe(false);
+      expect(
+        (await env.call('responder', 'GET', '/api/v1/tokens'))
+          .json()
+          .items.some((t: { token?: string }) => t.token),
+      ).toBe(false);
       expect((await env.call('responder', 'DELETE', `/api/v1/tokens/${id}`)).statusCode).toBe(200);
       expect((await use()).statusCode).toBe(401);
-      expect((await env.app.inject({ method: 'GET', url: '/api/v1/incidents', headers: { authorization: 'Basic abc' } })).statusCode).toBe(401);
+      expect(
+        (
+          await env.app.inject({
+            method: 'GET',
+            url: '/api/v1/incidents',
+            headers: { authorization: 'Basic abc' },
+          })
+        ).statusCode,
+      ).toBe(401);
     });
 
     it('publishes an OpenAPI 3.1 document that lists every route', async () => {
       const doc = (await env.call(null, 'GET', '/api/v1/openapi.json')).json();
       expect(doc.openapi).toBe('3.1.0');
-      const documented = new Set(Object.entries(doc.paths as Record<string, object>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
+      const documented = new Set(
+        Object.entries(doc.paths as Record<string, object>).flatMap(([path, ops]) =>
+          Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+        ),
+      );
       const routes = env.app.printRoutes({ commonPrefix: false });
       expect(routes).toContain('incidents');
       for (const expected of [

@@ -9,10 +9,18 @@ import { announceSkips, ENGINES, type TestDatabase } from '../support/engines.js
 announceSkips();
 
 /** Runs `firebreak ...` in-process; returns exit code and output. */
-async function firebreak(db: TestDatabase, args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
+async function firebreak(
+  db: TestDatabase,
+  args: string[],
+  stdin = '',
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), stdin: () => Promise.resolve(stdin) };
+  const io: CliIo = {
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    stdin: () => Promise.resolve(stdin),
+  };
   const storage = db.databaseUrl ? ['--database-url', db.databaseUrl] : ['--data-dir', db.dataDir];
   const code = await runCli(['node', 'firebreak', ...args, ...storage], io);
   return { code, out, err };
@@ -47,13 +55,30 @@ describe.each(ENGINES)('CLI on $name', (engine) => {
     });
 
     it('creates users with the password from stdin and refuses weak or duplicate ones', async () => {
-      const created = await firebreak(db, ['user', 'create', '--email', 'Ana@Example.test', '--role', 'responder', '--password-stdin', '--json'], 'a long enough password\n');
+      const created = await firebreak(
+        db,
+        [
+          'user',
+          'create',
+          '--email',
+          'Ana@Example.test',
+          '--role',
+          'responder',
+          '--password-stdin',
+          '--json',
+        ],
+        'a long enough password\n',
+      );
       expect(created.code).toBe(0);
       expect(JSON.parse(created.out)).toMatchObject({ email: 'ana@example.test', role: 'responder' });
       const dup = await firebreak(db, ['user', 'create', '--email', 'ana@example.test', '--role', 'viewer']);
       expect(dup.code).toBe(1);
       expect(dup.err).toContain('email_taken');
-      const weak = await firebreak(db, ['user', 'create', '--email', 'b@example.test', '--role', 'viewer', '--password-stdin'], 'short\n');
+      const weak = await firebreak(
+        db,
+        ['user', 'create', '--email', 'b@example.test', '--role', 'viewer', '--password-stdin'],
+        'short\n',
+      );
       expect(weak.err).toContain('weak_password');
       const badRole = await firebreak(db, ['user', 'create', '--email', 'c@example.test', '--role', 'root']);
       expect(badRole.code).not.toBe(0);
@@ -67,7 +92,9 @@ describe.each(ENGINES)('CLI on $name', (engine) => {
       expect(token).toMatch(/^fbk_[A-Za-z0-9_-]{43}$/);
       const rows = await withDb((d) => d.db.selectFrom('api_tokens').selectAll().execute());
       expect(JSON.stringify(rows)).not.toContain(token);
-      expect((await firebreak(db, ['token', 'create', '--email', 'nobody@example.test', '--name', 'x'])).code).toBe(1);
+      expect(
+        (await firebreak(db, ['token', 'create', '--email', 'nobody@example.test', '--name', 'x'])).code,
+      ).toBe(1);
     });
 
     it('verifies an intact chain, then names the first altered, removed or reordered record', async () => {
@@ -77,16 +104,22 @@ describe.each(ENGINES)('CLI on $name', (engine) => {
       expect(report.ok).toBe(true);
       expect(report.organizations[0].records).toBe(3); // organisation, user and token created above
 
-      const rows = await withDb((d) => d.db.selectFrom('audit_log').select(['id', 'seq', 'changes']).orderBy('seq').execute());
+      const rows = await withDb((d) =>
+        d.db.selectFrom('audit_log').select(['id', 'seq', 'changes']).orderBy('seq').execute(),
+      );
       const victim = rows[2]!;
 
       // Altered: an attacker edits what a record says with plain SQL.
-      await withDb((d) => sql`update audit_log set changes = ${'{"forged":true}'} where id = ${victim.id}`.execute(d.db));
+      await withDb((d) =>
+        sql`update audit_log set changes = ${'{"forged":true}'} where id = ${victim.id}`.execute(d.db),
+      );
       const altered = await firebreak(db, ['audit', 'verify']);
       expect(altered.code).toBe(1);
       expect(altered.out).toContain(`record ${victim.id}`);
       expect(altered.out).toContain('altered');
-      await withDb((d) => sql`update audit_log set changes = ${victim.changes} where id = ${victim.id}`.execute(d.db));
+      await withDb((d) =>
+        sql`update audit_log set changes = ${victim.changes} where id = ${victim.id}`.execute(d.db),
+      );
       expect((await firebreak(db, ['audit', 'verify'])).code).toBe(0);
 
       // Reordered: two records swap places (their seq numbers are exchanged).

@@ -13,7 +13,11 @@ class Client {
   constructor(private readonly base: string) {}
 
   async login(email: string, password: string): Promise<Response> {
-    const res = await fetch(`${this.base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    const res = await fetch(`${this.base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
     if (res.ok) {
       this.cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
       this.csrf = ((await res.clone().json()) as { csrf_token: string }).csrf_token;
@@ -21,10 +25,15 @@ class Client {
     return res;
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test client reads whatever JSON comes back
   async send(method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> {
     const res = await fetch(`${this.base}${url}`, {
       method,
-      headers: { cookie: this.cookie, 'x-csrf-token': this.csrf, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        cookie: this.cookie,
+        'x-csrf-token': this.csrf,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return { status: res.status, json: res.status === 204 ? null : await res.json() };
@@ -35,7 +44,10 @@ describe.each(ENGINES)('README flow against a real server process on $name', (en
   describe.skipIf(engine.skipReason !== null)(engine.skipReason ?? 'runs', () => {
     let db: TestDatabase;
     let server: ServerProcess;
-    const args = () => (db.databaseUrl ? ['--database-url', db.databaseUrl, '--data-dir', db.dataDir] : ['--data-dir', db.dataDir]);
+    const args = () =>
+      db.databaseUrl
+        ? ['--database-url', db.databaseUrl, '--data-dir', db.dataDir]
+        : ['--data-dir', db.dataDir];
 
     beforeAll(async () => {
       db = await engine.create();
@@ -55,16 +67,28 @@ describe.each(ENGINES)('README flow against a real server process on $name', (en
       const client = new Client(server.url);
       expect((await client.login('admin@firebreak.local', 'wrong password!')).status).toBe(401);
       expect((await client.login('admin@firebreak.local', password)).status).toBe(200);
-      const created = await client.send('POST', '/api/v1/incidents', { title: 'Suspicious admin login', severity: 'high', category: 'unauthorised_access' });
+      const created = await client.send('POST', '/api/v1/incidents', {
+        title: 'Suspicious admin login',
+        severity: 'high',
+        category: 'unauthorised_access',
+      });
       expect(created.status).toBe(201);
       const id = created.json.id as string;
       for (const to of ['containment', 'remediation', 'follow_up']) {
-        expect((await client.send('POST', `/api/v1/incidents/${id}/transitions`, { to })).json.phase).toBe(to);
+        expect((await client.send('POST', `/api/v1/incidents/${id}/transitions`, { to })).json.phase).toBe(
+          to,
+        );
       }
-      const closed = await client.send('POST', `/api/v1/incidents/${id}/transitions`, { to: 'closed', review_summary: 'Credentials rotated; MFA enforced.' });
+      const closed = await client.send('POST', `/api/v1/incidents/${id}/transitions`, {
+        to: 'closed',
+        review_summary: 'Credentials rotated; MFA enforced.',
+      });
       expect(closed.json).toMatchObject({ phase: 'closed' });
       const timeline = await client.send('GET', `/api/v1/incidents/${id}/timeline`);
-      expect(timeline.json.items.map((i: { action: string }) => i.action)).toEqual(['incident.created', ...Array(4).fill('incident.transitioned')]);
+      expect(timeline.json.items.map((i: { action: string }) => i.action)).toEqual([
+        'incident.created',
+        ...Array(4).fill('incident.transitioned'),
+      ]);
       expect(timeline.json.items[0].actor.name).toBe('admin@firebreak.local');
 
       // Accepted data survives a crash: kill -9, start again, read it back with the same session.
@@ -73,7 +97,10 @@ describe.each(ENGINES)('README flow against a real server process on $name', (en
       const reopened = new Client(server.url);
       expect((await reopened.login('admin@firebreak.local', password)).status).toBe(200);
       const after = await reopened.send('GET', `/api/v1/incidents/${id}`);
-      expect(after.json).toMatchObject({ phase: 'closed', review_summary: 'Credentials rotated; MFA enforced.' });
+      expect(after.json).toMatchObject({
+        phase: 'closed',
+        review_summary: 'Credentials rotated; MFA enforced.',
+      });
       expect(server.output()).not.toContain('created the first administrator');
     }, 90_000);
   });

@@ -31,7 +31,11 @@ const sqlite: Engine = {
   skipReason: null,
   create: () => {
     const dataDir = tempDir();
-    return Promise.resolve({ dataDir, databaseUrl: undefined, drop: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })) });
+    return Promise.resolve({
+      dataDir,
+      databaseUrl: undefined,
+      drop: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })),
+    });
   },
 };
 
@@ -68,5 +72,6 @@ let announced = false;
 export function announceSkips(): void {
   if (announced) return;
   announced = true;
-  for (const engine of ENGINES) if (engine.skipReason) process.stderr.write(`[firebreak tests] ${engine.skipReason}\n`);
+  for (const engine of ENGINES)
+    if (engine.skipReason) process.stderr.write(`[firebreak tests] ${engine.skipReason}\n`);
 }

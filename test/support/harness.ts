@@ -7,7 +7,13 @@ import type { User } from '../../src/core/model.js';
 import type { Role } from '../../src/core/vocabulary.js';
 import { buildApi } from '../../src/api/app.js';
 import { sha256Hex, type DomainEventListener, type ServiceContext } from '../../src/services/context.js';
-import { actorForUser, createApiToken, createOrganization, createUser, ensureDefaultOrganization } from '../../src/services/identity.js';
+import {
+  actorForUser,
+  createApiToken,
+  createOrganization,
+  createUser,
+  ensureDefaultOrganization,
+} from '../../src/services/identity.js';
 import { migrateToLatest, openDatabase } from '../../src/storage/database.js';
 import type { Engine, TestDatabase } from './engines.js';
 
@@ -31,11 +37,22 @@ export async function createTestEnv(engine: Engine): Promise<TestEnv> {
   const database = openDatabase({ dataDir: db.dataDir, databaseUrl: db.databaseUrl });
   await migrateToLatest(database);
   const clock = new ManualClock('2026-03-01T09:00:00.000Z');
-  const context: ServiceContext = { database, clock, newId: uuidv7, sha256: sha256Hex, listeners: new Set<DomainEventListener>() };
+  const context: ServiceContext = {
+    database,
+    clock,
+    newId: uuidv7,
+    sha256: sha256Hex,
+    listeners: new Set<DomainEventListener>(),
+  };
   const org = await ensureDefaultOrganization(context);
   const system = systemActor(org.id);
-  const make = (role: Role) => createUser(context, system, { email: `${role}@example.test`, name: role, role, password: PASSWORD });
-  const users = { admin: await make('admin'), responder: await make('responder'), viewer: await make('viewer') };
+  const make = (role: Role) =>
+    createUser(context, system, { email: `${role}@example.test`, name: role, role, password: PASSWORD });
+  const users = {
+    admin: await make('admin'),
+    responder: await make('responder'),
+    viewer: await make('viewer'),
+  };
   return {
     context,
     clock,
@@ -54,8 +71,16 @@ export async function createTestEnv(engine: Engine): Promise<TestEnv> {
 
 /** A second organisation with its own responder, for isolation tests. */
 export async function createOtherOrg(env: TestEnv): Promise<{ orgId: string; responder: Actor }> {
-  const org = await createOrganization(env.context, 'Other client', `other-${Math.random().toString(36).slice(2, 8)}`);
-  const user = await createUser(env.context, systemActor(org.id), { email: `responder@${org.slug}.test`, role: 'responder', password: PASSWORD });
+  const org = await createOrganization(
+    env.context,
+    'Other client',
+    `other-${Math.random().toString(36).slice(2, 8)}`,
+  );
+  const user = await createUser(env.context, systemActor(org.id), {
+    email: `responder@${org.slug}.test`,
+    role: 'responder',
+    password: PASSWORD,
+  });
   return { orgId: org.id, responder: actorForUser(user) };
 }
 
@@ -84,8 +109,13 @@ export async function createApiEnv(engine: Engine, options: { bodyLimit?: number
     version: 'test',
   });
   const issue = async (role: 'admin' | 'responder' | 'viewer') =>
-    (await createApiToken(env.context, env[role], { userId: env.users[role].id, name: `${role} test token` })).secret;
-  const tokens = { admin: await issue('admin'), responder: await issue('responder'), viewer: await issue('viewer') };
+    (await createApiToken(env.context, env[role], { userId: env.users[role].id, name: `${role} test token` }))
+      .secret;
+  const tokens = {
+    admin: await issue('admin'),
+    responder: await issue('responder'),
+    viewer: await issue('viewer'),
+  };
   return {
     ...env,
     app,

@@ -32,7 +32,10 @@ const CreateAlertBody = z.strictObject({
   rule: z.string().trim().min(1).max(500).optional(),
   dedup_key: z.string().min(1).max(500).optional(),
   seen_at: Timestamp.optional(),
-  observables: z.array(z.strictObject({ type: ObservableType, value: z.string().min(1).max(8192) })).max(500).optional(),
+  observables: z
+    .array(z.strictObject({ type: ObservableType, value: z.string().min(1).max(8192) }))
+    .max(500)
+    .optional(),
   payload: z.unknown().optional(),
 });
 
@@ -68,61 +71,93 @@ const StatusBody = z.strictObject({
 
 export function alertRoutes(context: ServiceContext): FastifyPluginAsyncZod {
   return async (app) => {
-    app.post('/alerts', { schema: { tags, summary: 'Record an alert (a repeated dedup_key counts instead of creating)', body: CreateAlertBody } }, async (request, reply) => {
-      const b = request.body;
-      const { alert, created } = await ingestAlert(context, authOf(request).actor, {
-        title: b.title,
-        severity: b.severity,
-        source: b.source,
-        rule: b.rule,
-        dedupKey: b.dedup_key,
-        seenAt: b.seen_at,
-        observables: b.observables,
-        payload: b.payload,
-      });
-      return reply.status(created ? 201 : 200).send({ ...presentAlert(alert), deduplicated: !created });
-    });
+    app.post(
+      '/alerts',
+      {
+        schema: {
+          tags,
+          summary: 'Record an alert (a repeated dedup_key counts instead of creating)',
+          body: CreateAlertBody,
+        },
+      },
+      async (request, reply) => {
+        const b = request.body;
+        const { alert, created } = await ingestAlert(context, authOf(request).actor, {
+          title: b.title,
+          severity: b.severity,
+          source: b.source,
+          rule: b.rule,
+          dedupKey: b.dedup_key,
+          seenAt: b.seen_at,
+          observables: b.observables,
+          payload: b.payload,
+        });
+        return reply.status(created ? 201 : 200).send({ ...presentAlert(alert), deduplicated: !created });
+      },
+    );
 
-    app.get('/alerts', { schema: { tags, summary: 'List alerts (keyset pages)', querystring: ListAlertsQuery } }, async (request) => {
-      const q = request.query;
-      const page = await listAlerts(context, authOf(request).actor, {
-        statuses: q.status,
-        severities: q.severity,
-        source: q.source,
-        rule: q.rule,
-        incidentId: q.incident_id,
-        unlinked: q.unlinked,
-        q: q.q,
-        sort: q.sort,
-        order: q.order,
-        limit: q.limit,
-        cursor: q.cursor,
-      });
-      return { items: page.items.map(presentAlert), next_cursor: page.nextCursor };
-    });
+    app.get(
+      '/alerts',
+      { schema: { tags, summary: 'List alerts (keyset pages)', querystring: ListAlertsQuery } },
+      async (request) => {
+        const q = request.query;
+        const page = await listAlerts(context, authOf(request).actor, {
+          statuses: q.status,
+          severities: q.severity,
+          source: q.source,
+          rule: q.rule,
+          incidentId: q.incident_id,
+          unlinked: q.unlinked,
+          q: q.q,
+          sort: q.sort,
+          order: q.order,
+          limit: q.limit,
+          cursor: q.cursor,
+        });
+        return { items: page.items.map(presentAlert), next_cursor: page.nextCursor };
+      },
+    );
 
-    app.get('/alerts/:id', { schema: { tags, summary: 'One alert with its observables', params: IdParams } }, async (request) => {
-      const actor = authOf(request).actor;
-      const alert = await getAlert(context, actor, request.params.id);
-      const observables = await alertObservables(context, actor, alert.id);
-      return { ...presentAlert(alert), observables: observables.map(presentObservable) };
-    });
+    app.get(
+      '/alerts/:id',
+      { schema: { tags, summary: 'One alert with its observables', params: IdParams } },
+      async (request) => {
+        const actor = authOf(request).actor;
+        const alert = await getAlert(context, actor, request.params.id);
+        const observables = await alertObservables(context, actor, alert.id);
+        return { ...presentAlert(alert), observables: observables.map(presentObservable) };
+      },
+    );
 
-    app.post('/alerts/:id/promote', { schema: { tags, summary: 'Open a new incident from the alert', params: IdParams, body: PromoteBody } }, async (request, reply) => {
-      const b = request.body ?? {};
-      const incident = await promoteAlert(context, authOf(request).actor, request.params.id, {
-        title: b.title,
-        severity: b.severity,
-        category: b.category,
-        alertIds: b.alert_ids,
-      });
-      return reply.status(201).send(presentIncident(incident));
-    });
+    app.post(
+      '/alerts/:id/promote',
+      {
+        schema: { tags, summary: 'Open a new incident from the alert', params: IdParams, body: PromoteBody },
+      },
+      async (request, reply) => {
+        const b = request.body ?? {};
+        const incident = await promoteAlert(context, authOf(request).actor, request.params.id, {
+          title: b.title,
+          severity: b.severity,
+          category: b.category,
+          alertIds: b.alert_ids,
+        });
+        return reply.status(201).send(presentIncident(incident));
+      },
+    );
 
-    app.post('/alerts/status', { schema: { tags, summary: 'Acknowledge, dismiss or reopen alerts in bulk', body: StatusBody } }, async (request) => {
-      const b = request.body;
-      const alerts = await changeAlertStatus(context, authOf(request).actor, b.alert_ids, { status: b.status, reason: b.reason, comment: b.comment });
-      return { items: alerts.map(presentAlert) };
-    });
+    app.post(
+      '/alerts/status',
+      { schema: { tags, summary: 'Acknowledge, dismiss or reopen alerts in bulk', body: StatusBody } },
+      async (request) => {
+        const b = request.body;
+        const alerts = await changeAlertStatus(context, authOf(request).actor, b.alert_ids, {
+          status: b.status,
+          reason: b.reason,
+          comment: b.comment,
+        });
+        return { items: alerts.map(presentAlert) };
+      },
+    );
   };
 }

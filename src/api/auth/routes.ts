@@ -23,7 +23,10 @@ export function authRoutes(context: ServiceContext, options: AuthRouteOptions): 
         schema: {
           tags,
           summary: 'Sign in; sets the session cookie and returns the CSRF token for writes',
-          body: z.strictObject({ email: z.string().trim().min(1).max(320), password: z.string().min(1).max(1024) }),
+          body: z.strictObject({
+            email: z.string().trim().min(1).max(320),
+            password: z.string().min(1).max(1024),
+          }),
         },
       },
       async (request, reply) => {
@@ -43,20 +46,34 @@ export function authRoutes(context: ServiceContext, options: AuthRouteOptions): 
       },
     );
 
-    app.post('/auth/logout', { schema: { tags, summary: 'Sign out (ends the session)' } }, async (request, reply) => {
-      await logout(context, authOf(request));
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
-      return reply.status(204).send();
-    });
+    app.post(
+      '/auth/logout',
+      { schema: { tags, summary: 'Sign out (ends the session)' } },
+      async (request, reply) => {
+        await logout(context, authOf(request));
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        return reply.status(204).send();
+      },
+    );
 
-    app.get('/auth/session', { schema: { tags, summary: 'Who am I; the CSRF token of this session' } }, async (request) => {
-      const auth = authOf(request);
-      return {
-        actor: { kind: auth.actor.kind, id: auth.actor.id, name: auth.actor.name, role: auth.actor.role, user_id: auth.actor.userId ?? null },
-        via: auth.via,
-        csrf_token: auth.csrfToken ?? null,
-        expires_at: auth.expiresAt ?? null,
-      };
-    });
+    app.get(
+      '/auth/session',
+      { schema: { tags, summary: 'Who am I; the CSRF token of this session' } },
+      async (request) => {
+        const auth = authOf(request);
+        return {
+          actor: {
+            kind: auth.actor.kind,
+            id: auth.actor.id,
+            name: auth.actor.name,
+            role: auth.actor.role,
+            user_id: auth.actor.userId ?? null,
+          },
+          via: auth.via,
+          csrf_token: auth.csrfToken ?? null,
+          expires_at: auth.expiresAt ?? null,
+        };
+      },
+    );
   };
 }

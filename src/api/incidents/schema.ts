@@ -63,7 +63,10 @@ export const TransitionBody = z.strictObject({
 
 export const TimelineQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(200),
-  cursor: z.string().regex(/^[0-9]{1,15}$/, 'must be the next_cursor of a previous page').optional(),
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,15}$/, 'must be the next_cursor of a previous page')
+    .optional(),
 });
 
 export const MergeAlertsBody = z.strictObject({
@@ -85,7 +88,12 @@ export const CreateTaskBody = z.strictObject({
 });
 
 export const UpdateTaskBody = z
-  .strictObject({ title: Title(), description: LongText(10_000), status: TaskStatus, assignee_id: Id.nullable() })
+  .strictObject({
+    title: Title(),
+    description: LongText(10_000),
+    status: TaskStatus,
+    assignee_id: Id.nullable(),
+  })
   .partial();
 
 export const TaskParams = z.strictObject({ id: Id, taskId: Id });

@@ -44,7 +44,10 @@ export function observableRoutes(context: ServiceContext): FastifyPluginAsyncZod
           body: z.strictObject({ ioc: z.boolean(), tlp: Tlp, description: z.string().max(10_000) }).partial(),
         },
       },
-      async (request) => presentObservable(await updateObservable(context, authOf(request).actor, request.params.id, request.body)),
+      async (request) =>
+        presentObservable(
+          await updateObservable(context, authOf(request).actor, request.params.id, request.body),
+        ),
     );
   };
 }

@@ -7,47 +7,80 @@ import { authOf } from '../auth-hook.js';
 
 export function systemRoutes(context: ServiceContext, version: string): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get('/health', { config: { public: true }, schema: { tags: ['system'], summary: 'Liveness and database reachability' } }, async (_request, reply) => {
-      try {
-        await sql`select 1`.execute(context.database.db);
-        return { status: 'ok', version, database: context.database.dialect };
-      } catch {
-        return reply.status(503).send({ status: 'unavailable', version, database: context.database.dialect });
-      }
-    });
+    app.get(
+      '/health',
+      {
+        config: { public: true },
+        schema: { tags: ['system'], summary: 'Liveness and database reachability' },
+      },
+      async (_request, reply) => {
+        try {
+          await sql`select 1`.execute(context.database.db);
+          return { status: 'ok', version, database: context.database.dialect };
+        } catch {
+          return reply
+            .status(503)
+            .send({ status: 'unavailable', version, database: context.database.dialect });
+        }
+      },
+    );
 
     app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
-    app.get('/audit/verify', { schema: { tags: ['audit'], summary: "Recompute the organisation's audit hash chain (admin)" } }, async (request) => {
-      const actor = authOf(request).actor;
-      assertCan(actor, 'admin');
-      const report = (await verifyAuditChains(context)).find((r) => r.orgId === actor.orgId);
-      return {
-        ok: report?.problem === null,
-        records: report?.records ?? 0,
-        head_seq: report?.headSeq ?? 0,
-        problem: report?.problem ? { kind: report.problem.kind, message: describeProblem(report.problem), record_id: 'entry' in report.problem ? report.problem.entry.id : null } : null,
-      };
-    });
+    app.get(
+      '/audit/verify',
+      { schema: { tags: ['audit'], summary: "Recompute the organisation's audit hash chain (admin)" } },
+      async (request) => {
+        const actor = authOf(request).actor;
+        assertCan(actor, 'admin');
+        const report = (await verifyAuditChains(context)).find((r) => r.orgId === actor.orgId);
+        return {
+          ok: report?.problem === null,
+          records: report?.records ?? 0,
+          head_seq: report?.headSeq ?? 0,
+          problem: report?.problem
+            ? {
+                kind: report.problem.kind,
+                message: describeProblem(report.problem),
+                record_id: 'entry' in report.problem ? report.problem.entry.id : null,
+              }
+            : null,
+        };
+      },
+    );
 
-    app.get('/stream', { schema: { tags: ['system'], summary: 'Server-sent events: every committed change in your organisation' } }, (request, reply) => {
-      const actor = authOf(request).actor;
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-      raw.write('retry: 3000\n\n');
-      const listener = (event: DomainEvent) => {
-        if (event.orgId !== actor.orgId) return;
-        raw.write(
-          `event: change\ndata: ${JSON.stringify({ action: event.action, target: { type: event.targetType, id: event.targetId }, incident_id: event.incidentId, at: event.at })}\n\n`,
-        );
-      };
-      const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), 25_000);
-      context.listeners.add(listener);
-      request.raw.on('close', () => {
-        clearInterval(keepAlive);
-        context.listeners.delete(listener);
-      });
-    });
+    app.get(
+      '/stream',
+      {
+        schema: {
+          tags: ['system'],
+          summary: 'Server-sent events: every committed change in your organisation',
+        },
+      },
+      (request, reply) => {
+        const actor = authOf(request).actor;
+        reply.hijack();
+        const raw = reply.raw;
+        raw.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        raw.write('retry: 3000\n\n');
+        const listener = (event: DomainEvent) => {
+          if (event.orgId !== actor.orgId) return;
+          raw.write(
+            `event: change\ndata: ${JSON.stringify({ action: event.action, target: { type: event.targetType, id: event.targetId }, incident_id: event.incidentId, at: event.at })}\n\n`,
+          );
+        };
+        const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), 25_000);
+        context.listeners.add(listener);
+        request.raw.on('close', () => {
+          clearInterval(keepAlive);
+          context.listeners.delete(listener);
+        });
+      },
+    );
   };
 }

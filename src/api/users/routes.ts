@@ -1,16 +1,27 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceContext } from '../../services/context.js';
-import { createApiToken, createUser, listTokens, listUsers, revokeToken, updateUser } from '../../services/identity.js';
+import {
+  createApiToken,
+  createUser,
+  listTokens,
+  listUsers,
+  revokeToken,
+  updateUser,
+} from '../../services/identity.js';
 import { authOf } from '../auth-hook.js';
 import { presentToken, presentUser } from '../presenters.js';
 import { Id, IdParams, Role, Timestamp, Title } from '../schemas.js';
 
 export function userRoutes(context: ServiceContext): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get('/users', { schema: { tags: ['users'], summary: 'Users of the organisation' } }, async (request) => ({
-      items: (await listUsers(context, authOf(request).actor)).map(presentUser),
-    }));
+    app.get(
+      '/users',
+      { schema: { tags: ['users'], summary: 'Users of the organisation' } },
+      async (request) => ({
+        items: (await listUsers(context, authOf(request).actor)).map(presentUser),
+      }),
+    );
 
     app.post(
       '/users',
@@ -18,7 +29,12 @@ export function userRoutes(context: ServiceContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['users'],
           summary: 'Create a user (admin)',
-          body: z.strictObject({ email: z.email().max(320), name: Title(200).optional(), role: Role, password: z.string().min(1).max(1024).optional() }),
+          body: z.strictObject({
+            email: z.email().max(320),
+            name: Title(200).optional(),
+            role: Role,
+            password: z.string().min(1).max(1024).optional(),
+          }),
         },
       },
       async (request, reply) => {
@@ -34,15 +50,27 @@ export function userRoutes(context: ServiceContext): FastifyPluginAsyncZod {
           tags: ['users'],
           summary: 'Change role, name, password or disable (admin)',
           params: IdParams,
-          body: z.strictObject({ name: Title(200), role: Role, disabled: z.boolean(), password: z.string().min(1).max(1024) }).partial(),
+          body: z
+            .strictObject({
+              name: Title(200),
+              role: Role,
+              disabled: z.boolean(),
+              password: z.string().min(1).max(1024),
+            })
+            .partial(),
         },
       },
-      async (request) => presentUser(await updateUser(context, authOf(request).actor, request.params.id, request.body)),
+      async (request) =>
+        presentUser(await updateUser(context, authOf(request).actor, request.params.id, request.body)),
     );
 
-    app.get('/tokens', { schema: { tags: ['tokens'], summary: 'API tokens (yours; all for admins)' } }, async (request) => ({
-      items: (await listTokens(context, authOf(request).actor)).map(presentToken),
-    }));
+    app.get(
+      '/tokens',
+      { schema: { tags: ['tokens'], summary: 'API tokens (yours; all for admins)' } },
+      async (request) => ({
+        items: (await listTokens(context, authOf(request).actor)).map(presentToken),
+      }),
+    );
 
     app.post(
       '/tokens',
@@ -50,7 +78,11 @@ export function userRoutes(context: ServiceContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['tokens'],
           summary: 'Issue an API token; the secret is shown once',
-          body: z.strictObject({ name: Title(200), user_id: Id.optional(), expires_at: Timestamp.optional() }),
+          body: z.strictObject({
+            name: Title(200),
+            user_id: Id.optional(),
+            expires_at: Timestamp.optional(),
+          }),
         },
       },
       async (request, reply) => {
@@ -64,8 +96,10 @@ export function userRoutes(context: ServiceContext): FastifyPluginAsyncZod {
       },
     );
 
-    app.delete('/tokens/:id', { schema: { tags: ['tokens'], summary: 'Revoke a token', params: IdParams } }, async (request) =>
-      presentToken(await revokeToken(context, authOf(request).actor, request.params.id)),
+    app.delete(
+      '/tokens/:id',
+      { schema: { tags: ['tokens'], summary: 'Revoke a token', params: IdParams } },
+      async (request) => presentToken(await revokeToken(context, authOf(request).actor, request.params.id)),
     );
   };
 }

@@ -60,7 +60,11 @@ export async function up(db: Kysely<unknown>, { dialect }: MigrationContext): Pr
     .addColumn('last_used_at', ts)
     .addColumn('revoked_at', ts)
     .execute();
-  await db.schema.createIndex('api_tokens_org_user').on('api_tokens').columns(['org_id', 'user_id']).execute();
+  await db.schema
+    .createIndex('api_tokens_org_user')
+    .on('api_tokens')
+    .columns(['org_id', 'user_id'])
+    .execute();
 
   await db.schema
     .createTable('incidents')
@@ -127,14 +131,27 @@ export async function up(db: Kysely<unknown>, { dialect }: MigrationContext): Pr
     .addColumn('updated_at', ts, (c) => c.notNull())
     .execute();
   // NULL dedup keys never collide, so alerts without one are always new.
-  await db.schema.createIndex('alerts_org_dedup').on('alerts').columns(['org_id', 'dedup_key']).unique().execute();
-  await db.schema.createIndex('alerts_org_created').on('alerts').columns(['org_id', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('alerts_org_dedup')
+    .on('alerts')
+    .columns(['org_id', 'dedup_key'])
+    .unique()
+    .execute();
+  await db.schema
+    .createIndex('alerts_org_created')
+    .on('alerts')
+    .columns(['org_id', 'created_at', 'id'])
+    .execute();
   await db.schema
     .createIndex('alerts_org_status_created')
     .on('alerts')
     .columns(['org_id', 'status', 'created_at', 'id'])
     .execute();
-  await db.schema.createIndex('alerts_org_last_seen').on('alerts').columns(['org_id', 'last_seen', 'id']).execute();
+  await db.schema
+    .createIndex('alerts_org_last_seen')
+    .on('alerts')
+    .columns(['org_id', 'last_seen', 'id'])
+    .execute();
   await db.schema.createIndex('alerts_incident').on('alerts').columns(['incident_id']).execute();
 
   await db.schema
@@ -185,7 +202,11 @@ export async function up(db: Kysely<unknown>, { dialect }: MigrationContext): Pr
     .on('observable_links')
     .columns(['observable_id', 'created_at'])
     .execute();
-  await db.schema.createIndex('observable_links_incident').on('observable_links').column('incident_id').execute();
+  await db.schema
+    .createIndex('observable_links_incident')
+    .on('observable_links')
+    .column('incident_id')
+    .execute();
   await db.schema.createIndex('observable_links_alert').on('observable_links').column('alert_id').execute();
 
   await db.schema
@@ -235,7 +256,12 @@ export async function up(db: Kysely<unknown>, { dialect }: MigrationContext): Pr
     .addColumn('prev_hash', 'text', (c) => c.notNull())
     .addColumn('hash', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('audit_log_org_seq').on('audit_log').columns(['org_id', 'seq']).unique().execute();
+  await db.schema
+    .createIndex('audit_log_org_seq')
+    .on('audit_log')
+    .columns(['org_id', 'seq'])
+    .unique()
+    .execute();
   await db.schema
     .createIndex('audit_log_incident')
     .on('audit_log')

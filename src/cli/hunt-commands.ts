@@ -1,0 +1,104 @@
+import { Option, type Command } from 'commander';
+import { LEVELS, type Level } from '../detection/sigma-rule.js';
+import { runHunt, type HuntMatch } from '../hunt/hunt.js';
+import { formatMatchTable, formatSummary, formatValidation } from '../hunt/format.js';
+import { loadMapping, loadRules } from '../hunt/rule-loader.js';
+
+/** Where the hunt commands write; injectable so tests run them in-process. */
+export interface HuntCommandIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly setExitCode: (code: number) => void;
+  /** True when stderr is a terminal (enables the progress bar). */
+  readonly interactive?: boolean;
+}
+
+const defaultIo: HuntCommandIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  setExitCode: (code) => {
+    process.exitCode = code;
+  },
+  interactive: process.stderr.isTTY === true,
+};
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+interface HuntFlags {
+  rules: string[];
+  json?: boolean;
+  minLevel?: Level;
+  mapping?: string;
+}
+
+/**
+ * Adds `hunt INPUT... --rules PATH [--rules PATH ...] [--json] [--min-level L]` and
+ * `rules validate PATH... [--json]` to a commander program.
+ */
+export function registerHuntCommands(program: Command, io: HuntCommandIo = defaultIo): void {
+  program
+    .command('hunt')
+    .description('run Sigma rules over log files (NDJSON, JSON arrays, concatenated JSON, EVTX)')
+    .argument('<input...>', 'log files to search')
+    .requiredOption('--rules <path>', 'a rule file or a folder searched recursively (repeatable)', collect)
+    .option('--json', 'one match per line as JSON')
+    .addOption(
+      new Option('--min-level <level>', 'report only matches of this level or above').choices(LEVELS),
+    )
+    .option('--mapping <file>', 'log-source mapping YAML (default: the shipped config/logsources.yml)')
+    .action(async (inputs: string[], flags: HuntFlags) => {
+      const mapping = await loadMapping(flags.mapping);
+      const loaded = await loadRules(flags.rules, mapping);
+      for (const f of loaded.failures) io.err(`skipped rule ${f.file}: ${f.reason}\n`);
+      if (loaded.set.rules.length === 0) {
+        io.err('no rule could be loaded\n');
+        io.setExitCode(2);
+        return;
+      }
+      const table: HuntMatch[] = [];
+      let lastBar = '';
+      const summary = await runHunt(inputs, loaded.set, {
+        minLevel: flags.minLevel,
+        onMatch: (m) => {
+          if (flags.json) io.out(`${JSON.stringify(m)}\n`);
+          else table.push(m);
+        },
+        onProgress:
+          io.interactive === true
+            ? (done, total) => {
+                if (total < 16 << 20) return;
+                const pct = Math.min(100, Math.floor((done / total) * 100));
+                const bar = `\r[${'#'.repeat(pct >> 2).padEnd(25, '.')}] ${pct}%`;
+                if (bar !== lastBar) io.err(bar);
+                lastBar = bar;
+                if (done >= total) io.err('\n');
+              }
+            : undefined,
+      });
+      if (flags.json) {
+        io.err(formatSummary(summary));
+      } else {
+        io.out(formatMatchTable(table));
+        io.out(formatSummary(summary));
+      }
+    });
+
+  const rules =
+    program.commands.find((c) => c.name() === 'rules') ??
+    program.command('rules').description('detection rules');
+  rules
+    .command('validate')
+    .description('compile Sigma rules and list every rule that cannot run, with the reason')
+    .argument('<path...>', 'rule files or folders (searched recursively)')
+    .option('--json', 'print {"total", "compiled", "failed": [{"file", "reason"}]}')
+    .option('--mapping <file>', 'log-source mapping YAML (default: the shipped config/logsources.yml)')
+    .action(async (paths: string[], flags: { json?: boolean; mapping?: string }) => {
+      const mapping = await loadMapping(flags.mapping);
+      const loaded = await loadRules(paths, mapping);
+      const total = loaded.documents;
+      const failed = loaded.failures.map((f) => ({ file: f.file, reason: f.reason }));
+      const result = { total, compiled: total - failed.length, failed };
+      io.out(flags.json ? `${JSON.stringify(result)}\n` : formatValidation(result));
+      if (failed.length > 0) io.setExitCode(1);
+    });
+}
