@@ -29,7 +29,14 @@ function copyData(target: JsonObject, data: unknown): void {
       target['Data'] = unwrap(value);
       continue;
     }
-    target[key] = unwrap(value);
+    const plain = unwrap(value);
+    target[key] = plain;
+    // Some providers (Defender: "Threat Name", "Process Name") name fields with spaces; Sigma rules
+    // write them without, so the flat view answers to both.
+    if (key.includes(' ')) {
+      const joined = key.replace(/ /g, '');
+      if (!(joined in target)) target[joined] = plain;
+    }
   }
 }
 

@@ -1,0 +1,62 @@
+import { CorrelationEngine, type CorrelationLimits, type CorrelationMatch } from './correlation.js';
+import { SigmaMatcher, type EngineOptions } from './engine.js';
+import { prepareEvent, type PreparedEvent } from './event.js';
+import type { RuleInfo, RuleSet } from './rule-set.js';
+
+/** A detection: a rule matching an event, or a correlation completing. */
+export type Detection =
+  | { readonly kind: 'rule'; readonly rule: RuleInfo; readonly event: PreparedEvent; readonly timestamp: number | undefined }
+  | { readonly kind: 'correlation'; readonly rule: RuleInfo; readonly timestamp: number; readonly match: CorrelationMatch };
+
+export interface DetectorOptions extends EngineOptions {
+  readonly correlation?: Partial<CorrelationLimits>;
+}
+
+/**
+ * The whole engine over one stream of events: Sigma rules (with their filters), then the correlations
+ * that reference them (and correlations of correlations). Events without a time use the latest time seen.
+ * Pure; the state lives in the instance (see `correlations.exportState()`).
+ */
+export class Detector {
+  readonly matcher: SigmaMatcher;
+  readonly correlations: CorrelationEngine;
+  private lastTime = 0;
+
+  constructor(readonly set: RuleSet, options: DetectorOptions = {}) {
+    this.matcher = new SigmaMatcher(set.rules, options);
+    this.correlations = new CorrelationEngine(set.correlations, options.correlation);
+  }
+
+  /** Runs one event through the rules and correlations. */
+  process(event: PreparedEvent): Detection[] {
+    const rules = this.matcher.match(event);
+    if (rules.length === 0) return [];
+    const out: Detection[] = [];
+    const timestamp = event.timestamp();
+    if (timestamp !== undefined && timestamp > this.lastTime) this.lastTime = timestamp;
+    for (const rule of rules) {
+      if (rule.emit) out.push({ kind: 'rule', rule: rule.info, event, timestamp });
+      if (this.correlations.references(rule.info)) {
+        this.chain(this.correlations.observe(rule.info, event, timestamp ?? this.lastTime), out, 0);
+      }
+    }
+    return out;
+  }
+
+  private chain(matches: CorrelationMatch[], out: Detection[], depth: number): void {
+    for (const m of matches) {
+      out.push({ kind: 'correlation', rule: m.correlation, timestamp: m.last, match: m });
+      if (depth < 8 && this.correlations.references(m.correlation)) {
+        // A correlation of correlations sees the group values as the event's fields.
+        this.chain(this.correlations.observe(m.correlation, prepareEvent({ ...m.group }), m.last), out, depth + 1);
+      }
+    }
+  }
+
+  /** End of input: closes open correlation windows. */
+  flush(): Detection[] {
+    const out: Detection[] = [];
+    this.chain(this.correlations.flush(), out, 0);
+    return out;
+  }
+}
