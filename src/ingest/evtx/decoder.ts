@@ -67,7 +67,7 @@ export interface EvtxStats {
   chunksParsed: number;
   /** Chunks given up: bad magic, bad header or (strict) data checksum, truncation. */
   chunksSkipped: number;
-  /** Never-used chunk slots (all zero): not damage. */
+  /** Never-used chunk slots (all zero): not damage. chunksParsed + chunksSkipped + chunksEmpty = chunks. */
   chunksEmpty: number;
   records: number;
   /** Records that could not be decoded, plus one per stretch of unreadable bytes skipped while resynchronising. */
@@ -175,6 +175,7 @@ export class EvtxDecoder {
     try {
       plan = this.planChunk(bytes, chunkIndex, fileOffset);
     } catch (error) {
+      this.stats.chunksSkipped++;
       this.report(internal(error, fileOffset, chunkIndex));
       plan = null;
     }

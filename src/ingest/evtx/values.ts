@@ -207,8 +207,10 @@ function i64Json(n: bigint): number | string {
   return n <= 9_007_199_254_740_991n && n >= -9_007_199_254_740_991n ? Number(n) : n.toString();
 }
 
+/** JSON has no NaN, Infinity or -0: the first two become strings, -0 becomes 0. */
 function finiteOrString(n: number): number | string {
-  return Number.isFinite(n) ? n : String(n);
+  if (!Number.isFinite(n)) return String(n);
+  return n === 0 ? 0 : n;
 }
 
 /** Pure; a GUID's 16 bytes (mixed-endian) as `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX`. */
