@@ -83,7 +83,10 @@ const int = (r: () => number, n: number): number => Math.floor(r() * n);
 const mutations: Mutation[] = [
   // flip a few bits
   (b, r, at) => {
-    for (let i = 0, n = 1 + int(r, 8); i < n; i++) b[at(1)] ^= 1 << int(r, 8);
+    for (let i = 0, n = 1 + int(r, 8); i < n; i++) {
+      const p = at(1);
+      b[p] = (b[p] as number) ^ (1 << int(r, 8));
+    }
     return b;
   },
   // overwrite a byte with a token-like value
@@ -179,7 +182,7 @@ describe('EVTX decoding under random damage', () => {
     let problemsSeen = 0;
     while (Date.now() - started < BUDGET_MS || iterations < 200) {
       const seed = seeds[int(random, seeds.length)] as { name: string; bytes: Uint8Array };
-      let bytes = seed.bytes.slice();
+      let bytes: Uint8Array = seed.bytes.slice();
       const steps = 1 + int(random, 4);
       for (let i = 0; i < steps && bytes.length >= 8; i++) {
         bytes = (mutations[int(random, mutations.length)] as Mutation)(bytes, random, picker(bytes, random));
