@@ -78,6 +78,8 @@ export function buildProgram(
       .option('--host <host>', 'address to listen on (env FIREBREAK_HOST, default 127.0.0.1)'),
   ).action(async (flags: StorageFlags & { port?: string; host?: string }) => {
     const server = await startServer(configFrom(flags));
+    // One plain line whatever the log level, so people and scripts know where to connect.
+    io.err(`firebreak: listening on ${server.url} (${server.context.database.dialect}: ${server.context.database.location})\n`);
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);
