@@ -10,6 +10,7 @@ import {
 import { ForbiddenError } from '../core/errors.js';
 import type { FailureRateLimiter } from '../core/rate-limiter.js';
 import type { ServiceContext } from '../services/context.js';
+import { CredentialCache } from '../services/credential-cache.js';
 import { recordDenial, type SessionPolicy } from '../services/identity.js';
 import { alertRoutes } from './alerts/routes.js';
 import { authHook } from './auth-hook.js';
@@ -29,6 +30,8 @@ export interface ApiOptions {
   readonly trustProxy: boolean;
   readonly version: string;
   readonly logger?: FastifyServerOptions['logger'];
+  /** How long a resolved token or session is trusted without a lookup (0 disables the cache). */
+  readonly credentialCacheMs?: number;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -43,6 +46,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('auth', null);
+  const credentials = new CredentialCache(options.context.clock, options.credentialCacheMs ?? 5_000);
+  options.context.listeners.add(credentials.onChange);
+  app.addHook('onClose', async () => {
+    options.context.listeners.delete(credentials.onChange);
+  });
 
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
@@ -83,19 +91,17 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return handleError(error, request, reply);
   });
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .status(404)
-      .send({
-        error: {
-          code: 'route_not_found',
-          message: `no route ${request.method} ${request.url.split('?')[0]}`,
-        },
-      }),
+    reply.status(404).send({
+      error: {
+        code: 'route_not_found',
+        message: `no route ${request.method} ${request.url.split('?')[0]}`,
+      },
+    }),
   );
 
   await app.register(
     async (api) => {
-      api.addHook('onRequest', authHook(options.context, options.policy));
+      api.addHook('onRequest', authHook(options.context, options.policy, credentials));
       await api.register(systemRoutes(options.context, options.version));
       await api.register(authRoutes(options.context, options));
       await api.register(incidentRoutes(options.context));

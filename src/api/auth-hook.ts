@@ -10,6 +10,7 @@ import {
   type SessionPolicy,
 } from '../services/identity.js';
 import type { ServiceContext } from '../services/context.js';
+import type { CredentialCache } from '../services/credential-cache.js';
 
 export const SESSION_COOKIE = 'firebreak_session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -34,7 +35,19 @@ function sameSecret(a: string, b: string): boolean {
  * Authenticates every non-public route: a bearer token, or the session cookie plus, for writes, the
  * session's CSRF token in `X-CSRF-Token` (cookies ride along on cross-site requests; the header does not).
  */
-export function authHook(context: ServiceContext, policy: SessionPolicy) {
+export function authHook(context: ServiceContext, policy: SessionPolicy, cache: CredentialCache) {
+  async function cached(
+    kind: string,
+    secret: string,
+    resolve: () => Promise<Authenticated>,
+  ): Promise<Authenticated> {
+    const key = `${kind}:${context.sha256(secret)}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const auth = await resolve();
+    cache.set(key, auth);
+    return auth;
+  }
   return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     request.auth = null;
     if (request.routeOptions.config.public) return;
@@ -42,12 +55,13 @@ export function authHook(context: ServiceContext, policy: SessionPolicy) {
     if (header !== undefined) {
       const match = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(header);
       if (!match) throw new AuthenticationError('invalid_token', 'Authorization must be "Bearer <token>"');
-      request.auth = await authenticateToken(context, match[1]!);
+      const secret = match[1]!;
+      request.auth = await cached('token', secret, () => authenticateToken(context, secret));
       return;
     }
     const cookie = request.cookies[SESSION_COOKIE];
     if (!cookie) throw new AuthenticationError('unauthenticated', 'sign in or send an API token');
-    const auth = await authenticateSession(context, policy, cookie);
+    const auth = await cached('session', cookie, () => authenticateSession(context, policy, cookie));
     request.auth = auth;
     if (!SAFE_METHODS.has(request.method)) {
       const sent = request.headers['x-csrf-token'];
