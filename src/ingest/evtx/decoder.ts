@@ -229,8 +229,9 @@ export class EvtxDecoder {
     try {
       const nodes = binxml.parseFragment(pos + RECORD_HEADER_SIZE, pos + size - 4);
       const event = renderRecordJson(nodes, limits);
-      const written = reader.u64(pos + 16);
-      return { recordId, timestamp: written === 0n ? null : formatFiletime(written), event, chunkIndex };
+      const low = reader.u32(pos + 16);
+      const high = reader.u32(pos + 20);
+      return { recordId, timestamp: low === 0 && high === 0 ? null : formatFiletime(low, high), event, chunkIndex };
     } catch (error) {
       this.stats.recordsSkipped++;
       const known = error instanceof EvtxFormatError;

@@ -73,6 +73,16 @@ function renderElement(element: ElementNode, values: Values, state: RenderState,
     if (value === null) continue;
     (attributes ??= {})[attribute.name] = value;
   }
+  const simple = simpleText(element.children, values);
+  if (simple !== NOT_SIMPLE) {
+    // Fast path for the common shapes: no content, or one text or value.
+    state.nodes += element.children.length;
+    const text = trimText(simple);
+    if (attributes === null) return text ?? null;
+    const result: JsonObject = { '#attributes': attributes };
+    if (text !== undefined) result['#text'] = text;
+    return result;
+  }
   const content: Content = { elements: [], texts: [] };
   collect(element.children, values, content, state, depth + 1);
   const text = trimText(joinTexts(content.texts));
@@ -108,6 +118,21 @@ function renderElement(element: ElementNode, values: Values, state: RenderState,
   }
   if (text !== undefined && !(typeof text === 'string' && text.trim() === '')) result['#text'] = text;
   return result;
+}
+
+const NOT_SIMPLE = Symbol('not simple');
+
+/** The element's text when its content is empty or one text/value node; NOT_SIMPLE otherwise. */
+function simpleText(children: readonly BinXmlNode[], values: Values): JsonValue | undefined | typeof NOT_SIMPLE {
+  if (children.length === 0) return undefined;
+  if (children.length !== 1) return NOT_SIMPLE;
+  const only = children[0] as BinXmlNode;
+  if (only.kind === 'text') return only.value;
+  if (only.kind !== 'substitution') return NOT_SIMPLE;
+  const value = values[only.index];
+  if (value === undefined || value === null) return undefined;
+  if (value instanceof EmbeddedXml) return NOT_SIMPLE;
+  return value;
 }
 
 function dataNameOf(element: ElementNode, values: Values): string | undefined {

@@ -36,7 +36,9 @@ export const ValueType = {
 } as const;
 
 /** Decodes an embedded BinXml fragment; supplied by the BinXml parser so the modules do not import each other. */
-export type EmbeddedParser = (offset: number, size: number) => EmbeddedXml;
+export interface EmbeddedParser {
+  parseEmbedded(offset: number, size: number, depth: number): EmbeddedXml;
+}
 
 const FIXED_SIZE: Record<number, number> = {
   [ValueType.Int8]: 1,
@@ -66,7 +68,8 @@ export function decodeValue(
   offset: number,
   size: number,
   type: number,
-  parseEmbedded: EmbeddedParser,
+  parser: EmbeddedParser,
+  depth: number,
 ): SubstitutionValue {
   r.check(offset, size);
   if (type & ValueType.ArrayFlag) return decodeArray(r, offset, size, type & 0x7f);
@@ -78,7 +81,7 @@ export function decodeValue(
     case ValueType.AnsiString:
       return stripNuls(latin1(r.bytes, offset, size));
     case ValueType.BinXml:
-      return parseEmbedded(offset, size);
+      return parser.parseEmbedded(offset, size, depth);
     case ValueType.EvtXml:
       return stripNuls(decodeUtf16(r.bytes, offset, size >>> 1));
     case ValueType.Binary:
@@ -178,7 +181,7 @@ function decodeFixed(r: ByteReader, o: number, type: number): JsonValue {
     case ValueType.Guid:
       return formatGuid(r.bytes, o);
     case ValueType.FileTime:
-      return formatFiletime(v.getBigUint64(o, true));
+      return formatFiletime(v.getUint32(o, true), v.getUint32(o + 4, true));
     case ValueType.SysTime:
       return formatSystemtime(v, o);
     case ValueType.HexInt32:
@@ -215,9 +218,21 @@ function finiteOrString(n: number): number | string {
 
 /** Pure; a GUID's 16 bytes (mixed-endian) as `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX`. */
 export function formatGuid(b: Uint8Array, o: number): string {
-  const h = (i: number): string => hexUpper(b, o + i, o + i + 1);
   return (
-    h(3) + h(2) + h(1) + h(0) + '-' + h(5) + h(4) + '-' + h(7) + h(6) + '-' + hexUpper(b, o + 8, o + 10) + '-' + hexUpper(b, o + 10, o + 16)
+    hexUpper(b, o + 3, o + 4) +
+    hexUpper(b, o + 2, o + 3) +
+    hexUpper(b, o + 1, o + 2) +
+    hexUpper(b, o, o + 1) +
+    '-' +
+    hexUpper(b, o + 5, o + 6) +
+    hexUpper(b, o + 4, o + 5) +
+    '-' +
+    hexUpper(b, o + 7, o + 8) +
+    hexUpper(b, o + 6, o + 7) +
+    '-' +
+    hexUpper(b, o + 8, o + 10) +
+    '-' +
+    hexUpper(b, o + 10, o + 16)
   );
 }
 
