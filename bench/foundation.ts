@@ -27,7 +27,18 @@ const OBSERVABLES = Math.round(100_000 * SCALE);
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.FIREBREAK_BENCH_SECONDS ?? '10');
 
-const WORDS = ['ransomware', 'phishing', 'beacon', 'exfiltration', 'brute force', 'privilege escalation', 'lateral movement', 'malware', 'scanner', 'dns tunnel'];
+const WORDS = [
+  'ransomware',
+  'phishing',
+  'beacon',
+  'exfiltration',
+  'brute force',
+  'privilege escalation',
+  'lateral movement',
+  'malware',
+  'scanner',
+  'dns tunnel',
+];
 const HOSTS = Array.from({ length: 500 }, (_, i) => `host-${i}`);
 
 function pick<T>(items: readonly T[], n: number): T {
@@ -42,7 +53,11 @@ async function seed(dataDir: string): Promise<{ token: string; seconds: number }
   const started = performance.now();
   const context = await openContext({ dataDir, databaseUrl: undefined });
   const org = await ensureDefaultOrganization(context);
-  const user = await createUser(context, systemActor(org.id), { email: 'bench@example.test', role: 'admin', password: 'benchmark password' });
+  const user = await createUser(context, systemActor(org.id), {
+    email: 'bench@example.test',
+    role: 'admin',
+    password: 'benchmark password',
+  });
   const { secret } = await createApiToken(context, systemActor(org.id), { userId: user.id, name: 'bench' });
   await context.database.close();
 
@@ -64,7 +79,9 @@ async function seed(dataDir: string): Promise<{ token: string; seconds: number }
   const insertObservable = db.prepare(
     `insert into observables (id, org_id, type, value, ioc, tlp, description, sightings, first_seen, last_seen) values (?, ?, 'ip', ?, 0, 'amber', '', 0, ?, ?)`,
   );
-  const insertLink = db.prepare(`insert into observable_links (id, org_id, observable_id, incident_id, alert_id, created_at) values (?, ?, ?, ?, ?, ?)`);
+  const insertLink = db.prepare(
+    `insert into observable_links (id, org_id, observable_id, incident_id, alert_id, created_at) values (?, ?, ?, ?, ?, ?)`,
+  );
 
   const incidentIds: string[] = [];
   const observableIds: string[] = [];
@@ -74,7 +91,20 @@ async function seed(dataDir: string): Promise<{ token: string; seconds: number }
       const id = uuidv7();
       incidentIds.push(id);
       const severity = pick(SEVERITIES, i * 7);
-      insertIncident.run(id, org.id, `${pick(WORDS, i)} on ${pick(HOSTS, i * 13)} #${i}`, `Seeded incident ${i}`, severity, severityRank(severity), pick(INCIDENT_CATEGORIES, i * 3), pick(PHASES, i * 11), i % 5 === 0 ? 1 : 0, at, at, at);
+      insertIncident.run(
+        id,
+        org.id,
+        `${pick(WORDS, i)} on ${pick(HOSTS, i * 13)} #${i}`,
+        `Seeded incident ${i}`,
+        severity,
+        severityRank(severity),
+        pick(INCIDENT_CATEGORIES, i * 3),
+        pick(PHASES, i * 11),
+        i % 5 === 0 ? 1 : 0,
+        at,
+        at,
+        at,
+      );
     }
     for (let i = 0; i < OBSERVABLES; i += 1) {
       const at = new Date(year).toISOString();
@@ -92,7 +122,23 @@ async function seed(dataDir: string): Promise<{ token: string; seconds: number }
         const severity = pick(SEVERITIES, i * 5);
         const incidentId = i % 10 === 0 ? pick(incidentIds, i * 31) : null;
         const observable = pick(observableIds, i * 17);
-        insertAlert.run(id, org.id, `${pick(WORDS, i * 3)} from ${ipFor(i % OBSERVABLES)}`, pick(['suricata', 'sysmon', 'sshd', 'wazuh'], i), `rule-${i % 300}`, severity, severityRank(severity), incidentId ? 'escalated' : pick(['new', 'acknowledged', 'dismissed'], i), `seed:${i}`, at, at, JSON.stringify({ seq: i, host: pick(HOSTS, i) }), incidentId, at, at);
+        insertAlert.run(
+          id,
+          org.id,
+          `${pick(WORDS, i * 3)} from ${ipFor(i % OBSERVABLES)}`,
+          pick(['suricata', 'sysmon', 'sshd', 'wazuh'], i),
+          `rule-${i % 300}`,
+          severity,
+          severityRank(severity),
+          incidentId ? 'escalated' : pick(['new', 'acknowledged', 'dismissed'], i),
+          `seed:${i}`,
+          at,
+          at,
+          JSON.stringify({ seq: i, host: pick(HOSTS, i) }),
+          incidentId,
+          at,
+          at,
+        );
         insertLink.run(uuidv7(), org.id, observable, null, id, at);
         if (incidentId && i % 20 === 0) {
           try {
@@ -104,7 +150,9 @@ async function seed(dataDir: string): Promise<{ token: string; seconds: number }
       }
     })();
   }
-  db.exec('update observables set sightings = (select count(*) from observable_links l where l.observable_id = observables.id)');
+  db.exec(
+    'update observables set sightings = (select count(*) from observable_links l where l.observable_id = observables.id)',
+  );
   db.exec('analyze');
   db.close();
   return { token: secret, seconds: (performance.now() - started) / 1000 };
@@ -160,7 +208,9 @@ async function collectCursors(url: string, token: string, pages: number): Promis
   let cursor: string | null = null;
   const stride = Math.max(1, Math.floor(INCIDENTS / 50 / pages));
   for (let page = 0; cursors.length < pages; page += 1) {
-    const res = await fetch(`${url}/api/v1/incidents?limit=50${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${url}/api/v1/incidents?limit=50${cursor ? `&cursor=${cursor}` : ''}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     const body = (await res.json()) as { next_cursor: string | null };
     if (!body.next_cursor) break;
     cursor = body.next_cursor;
@@ -172,7 +222,9 @@ async function collectCursors(url: string, token: string, pages: number): Promis
 export async function runFoundationBench(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'firebreak-bench-'));
   try {
-    process.stdout.write(`seeding ${INCIDENTS.toLocaleString('en')} incidents, ${ALERTS.toLocaleString('en')} alerts, ${OBSERVABLES.toLocaleString('en')} observables into SQLite...\n`);
+    process.stdout.write(
+      `seeding ${INCIDENTS.toLocaleString('en')} incidents, ${ALERTS.toLocaleString('en')} alerts, ${OBSERVABLES.toLocaleString('en')} observables into SQLite...\n`,
+    );
     const { token, seconds } = await seed(dataDir);
     process.stdout.write(`seeded in ${seconds.toFixed(1)} s\n`);
     const server = await startServerProcess(['--data-dir', dataDir], { FIREBREAK_LOG_LEVEL: 'warn' });
@@ -181,11 +233,27 @@ export async function runFoundationBench(): Promise<void> {
       const scenarios: Scenario[] = [
         { name: 'baseline: GET /health', next: () => ({ path: '/api/v1/health' }) },
         { name: 'list incidents, first page of 50', next: () => ({ path: '/api/v1/incidents?limit=50' }) },
-        { name: 'list incidents, deep pages (cursor)', next: (n) => ({ path: `/api/v1/incidents?limit=50&cursor=${pick(cursors, n)}` }) },
-        { name: 'filter phase+severity, sort severity', next: (n) => ({ path: `/api/v1/incidents?limit=50&phase=${pick(PHASES, n)}&severity=high,critical&sort=severity` }) },
-        { name: 'search q= (title/description)', next: (n) => ({ path: `/api/v1/incidents?limit=50&q=${encodeURIComponent(pick(WORDS, n))}` }) },
+        {
+          name: 'list incidents, deep pages (cursor)',
+          next: (n) => ({ path: `/api/v1/incidents?limit=50&cursor=${pick(cursors, n)}` }),
+        },
+        {
+          name: 'filter phase+severity, sort severity',
+          next: (n) => ({
+            path: `/api/v1/incidents?limit=50&phase=${pick(PHASES, n)}&severity=high,critical&sort=severity`,
+          }),
+        },
+        {
+          name: 'search q= (title/description)',
+          next: (n) => ({ path: `/api/v1/incidents?limit=50&q=${encodeURIComponent(pick(WORDS, n))}` }),
+        },
         { name: 'list alerts status=new', next: () => ({ path: '/api/v1/alerts?limit=50&status=new' }) },
-        { name: 'observable lookup (ip)', next: (n) => ({ path: `/api/v1/observables/lookup?type=ip&value=${ipFor((n * 7919) % OBSERVABLES)}` }) },
+        {
+          name: 'observable lookup (ip)',
+          next: (n) => ({
+            path: `/api/v1/observables/lookup?type=ip&value=${ipFor((n * 7919) % OBSERVABLES)}`,
+          }),
+        },
         {
           name: 'write alerts, 90% dedup repeats',
           method: 'POST',
@@ -205,13 +273,21 @@ export async function runFoundationBench(): Promise<void> {
       for (const scenario of scenarios) {
         results.push(await measure(server.url, token, scenario));
         const r = results.at(-1)!;
-        process.stdout.write(`  ${r.name.padEnd(40)} p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms  ${Math.round(r.rps).toString().padStart(6)} req/s${r.errors || r.non2xx ? `  errors ${r.errors} non-2xx ${r.non2xx}` : ''}\n`);
+        process.stdout.write(
+          `  ${r.name.padEnd(40)} p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms  ${Math.round(r.rps).toString().padStart(6)} req/s${r.errors || r.non2xx ? `  errors ${r.errors} non-2xx ${r.non2xx}` : ''}\n`,
+        );
       }
       const base = results[0]!;
-      process.stdout.write(`\nFoundation benchmark (SQLite, ${CONNECTIONS} concurrent clients, ${DURATION_S} s each; ratios against the baseline in this run)\n`);
-      process.stdout.write(`| scenario | p50 ms | p99 ms | req/s | p99 / baseline p99 |\n|---|---:|---:|---:|---:|\n`);
+      process.stdout.write(
+        `\nFoundation benchmark (SQLite, ${CONNECTIONS} concurrent clients, ${DURATION_S} s each; ratios against the baseline in this run)\n`,
+      );
+      process.stdout.write(
+        `| scenario | p50 ms | p99 ms | req/s | p99 / baseline p99 |\n|---|---:|---:|---:|---:|\n`,
+      );
       for (const r of results) {
-        process.stdout.write(`| ${r.name} | ${r.p50} | ${r.p99} | ${Math.round(r.rps)} | ${(r.p99 / Math.max(1, base.p99)).toFixed(2)} |\n`);
+        process.stdout.write(
+          `| ${r.name} | ${r.p50} | ${r.p99} | ${Math.round(r.rps)} | ${(r.p99 / Math.max(1, base.p99)).toFixed(2)} |\n`,
+        );
       }
       const bad = results.filter((r) => r.errors > 0 || r.non2xx > 0);
       if (bad.length) process.stdout.write(`\nWARNING: errors in ${bad.map((r) => r.name).join(', ')}\n`);

@@ -16,6 +16,7 @@ import { ConfigError, loadConfig, type ConfigInput } from '../server/config.js';
 import { openContext } from '../server/context.js';
 import { startServer } from '../server/server.js';
 import { VERSION } from '../server/version.js';
+import { registerHuntCommands } from './hunt-commands.js';
 import { readStdin } from './stdin.js';
 
 /** Output streams, injectable so tests can run commands in-process. */
@@ -59,7 +60,7 @@ async function withContext<T>(
   }
 }
 
-/** Builds the `firebreak` command tree. Extra command groups (hunt, ingest) register through `extensions`. */
+/** Builds the `firebreak` command tree. */
 export function buildProgram(
   io: CliIo = defaultIo,
   setExitCode: (code: number) => void = () => undefined,
@@ -79,7 +80,9 @@ export function buildProgram(
   ).action(async (flags: StorageFlags & { port?: string; host?: string }) => {
     const server = await startServer(configFrom(flags));
     // One plain line whatever the log level, so people and scripts know where to connect.
-    io.err(`firebreak: listening on ${server.url} (${server.context.database.dialect}: ${server.context.database.location})\n`);
+    io.err(
+      `firebreak: listening on ${server.url} (${server.context.database.dialect}: ${server.context.database.location})\n`,
+    );
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);
@@ -246,6 +249,12 @@ export function buildProgram(
     });
   });
 
+  registerHuntCommands(program, {
+    out: io.out,
+    err: io.err,
+    setExitCode,
+    interactive: process.stderr.isTTY === true,
+  });
   return program;
 }
 
@@ -260,16 +269,11 @@ async function orgBySlug(context: ServiceContext, slug: string): Promise<string>
 }
 
 /** Runs the CLI; resolves to the exit code. Errors become one clear line on stderr. */
-export async function runCli(
-  argv: readonly string[],
-  io: CliIo = defaultIo,
-  extend?: (program: Command) => void,
-): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
   let code = 0;
   const program = buildProgram(io, (c) => {
     code = c;
   });
-  extend?.(program);
   try {
     await program.parseAsync([...argv]);
     return code;
