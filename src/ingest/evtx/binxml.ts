@@ -51,6 +51,11 @@ export interface BinXmlLimits {
   readonly maxDepth: number;
 }
 
+/** Whether `offset` can be a reference back to something defined before `here` in the chunk's data. */
+function isEarlier(offset: number, here: number): boolean {
+  return offset >= CHUNK_DATA_START && offset < here;
+}
+
 interface Cursor {
   pos: number;
   readonly end: number;
@@ -118,9 +123,19 @@ export class ChunkBinXml implements EmbeddedParser {
     const r = this.r;
     const start = c.pos;
     const hasAttributes = (r.u8(start) & 0x40) !== 0;
-    // token(1) dependency id(2) data size(4) name offset(4)
-    const nameOffset = r.u32(start + 7);
-    const name = this.name(nameOffset, start + 11);
+    // token(1) dependency id(2) data size(4) name offset(4). Some writers leave out the dependency id.
+    // A name is inline (offset = here) or defined earlier in the chunk's data, so try, in order: inline
+    // with the id, inline without it, an earlier name with the id, an earlier name without it.
+    let nameOffset = r.u32(start + 7);
+    let here = start + 11;
+    if (nameOffset !== here) {
+      const shorter = r.u32(start + 5);
+      if (shorter === start + 9 || (!isEarlier(nameOffset, start) && isEarlier(shorter, start))) {
+        nameOffset = shorter;
+        here = start + 9;
+      }
+    }
+    const name = this.name(nameOffset, here);
     let p = this.afterName;
     const attributes: AttributeNode[] = [];
     if (hasAttributes) {

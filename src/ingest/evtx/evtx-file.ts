@@ -31,6 +31,7 @@ export function readEvtxFile(path: string, options: EvtxFileOptions = {}): EvtxF
 export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
   private decoder: EvtxDecoder;
   private fileHeader: EvtxFileHeader | null = null;
+  private read = 0;
 
   constructor(
     readonly path: string,
@@ -48,9 +49,15 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
     return this.fileHeader;
   }
 
+  /** Bytes read from the file so far in the latest iteration, for progress reporting. */
+  get bytesRead(): number {
+    return this.read;
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<EvtxRecord, void, undefined> {
     const decoder = new EvtxDecoder(this.options);
     this.decoder = decoder;
+    this.read = 0;
     let handle: FileHandle;
     try {
       handle = await open(this.path, 'r');
@@ -101,6 +108,7 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
       }
       if (bytesRead === 0) break;
       filled += bytesRead;
+      this.read += bytesRead;
     }
     return into.subarray(0, filled);
   }

@@ -7,10 +7,18 @@
 import { crc32 } from '../../../src/ingest/evtx/crc32.js';
 
 export type XNode =
-  | { readonly el: string; readonly attrs?: ReadonlyArray<readonly [string, readonly XPart[]]>; readonly children?: readonly XNode[] }
+  | XElement
   | XPart
   | { readonly cdata: string }
   | { readonly instance: Template; readonly values: readonly XValue[] };
+
+export interface XElement {
+  readonly el: string;
+  readonly attrs?: ReadonlyArray<readonly [string, readonly XPart[]]>;
+  readonly children?: readonly XNode[];
+  /** Leave out the two-byte dependency identifier, as some writers do. */
+  readonly noDependencyId?: boolean;
+}
 
 export type XPart =
   | { readonly text: string }
@@ -119,10 +127,10 @@ class Writer {
     }
   }
 
-  element(e: { el: string; attrs?: ReadonlyArray<readonly [string, readonly XPart[]]>; children?: readonly XNode[] }): void {
+  element(e: XElement): void {
     const attrs = e.attrs ?? [];
     this.u8(attrs.length > 0 ? 0x41 : 0x01);
-    this.u16(0xffff);
+    if (!e.noDependencyId) this.u16(0xffff);
     const sizeAt = this.pos;
     this.u32(0);
     this.name(e.el);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseEvtx, readEvtxFile, type EvtxRecord } from '../../../src/ingest/evtx/index.js';
@@ -42,6 +42,7 @@ describe.skipIf(!HAVE_REGRESSION_DATA)('EVTX decoding matches the evtx-dump JSON
       expect(fromDisk).toEqual(fromMemory);
       expect(read.stats.records).toBe(fromMemory.length);
       expect(read.header?.majorVersion).toBe(3);
+      expect(read.bytesRead).toBe(statSync(path).size);
     }
   });
 });

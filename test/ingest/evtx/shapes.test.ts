@@ -181,6 +181,19 @@ describe('element shapes', () => {
     ]);
   });
 
+  it('reads elements written without the dependency identifier, with inline and earlier names', () => {
+    const event = eventOf([
+      {
+        el: 'Event',
+        children: [
+          { el: 'System', noDependencyId: true, children: [{ el: 'Computer', noDependencyId: true, children: [{ text: 'host' }] }] },
+          { el: 'Computer', noDependencyId: true, attrs: [['a', [{ text: '1' }]]], children: [{ text: 'again' }] },
+        ],
+      },
+    ]);
+    expect(event).toEqual({ Event: { System: { Computer: 'host' }, Computer: { '#attributes': { a: '1' }, '#text': 'again' } } });
+  });
+
   it('reports the record header write time', () => {
     const ms = Date.UTC(2025, 5, 1, 12, 0, 0, 250);
     const written = (BigInt(ms) + 11_644_473_600_000n) * 10_000n + 1234n;
