@@ -54,7 +54,7 @@ async function writeEvents(path: string, samples: unknown[], count: number): Pro
     batch += `${JSON.stringify(event)}\n`;
     if (batch.length > 1 << 20) {
       bytes += batch.length;
-      if (!out.write(batch)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(batch)) await new Promise<void>((r) => out.once('drain', () => r()));
       batch = '';
     }
   }

@@ -1,5 +1,6 @@
 import type { PreparedEvent } from './event.js';
 import { LiteralAutomaton } from './prefilter.js';
+import { KEYWORDS_FIELD } from './sigma-compiler.js';
 import type { CompiledRule, RuleInfo, RuleSet, RuleVariant } from './rule-set.js';
 
 /** One rule matching one event. */
@@ -110,12 +111,13 @@ export class SigmaMatcher {
       if (ch !== '*') take(`*|${id}`);
     }
     if (event.product !== undefined) {
+      // A recognised product (Windows) meets its own rules only: rules naming no product and no mapped
+      // log source (web servers, proxies, databases, ...) describe other kinds of logs.
       take(`product:${event.product}`);
     } else {
       // Events of unknown product: every rule not tied to an indexed log source.
-      for (const k of this.byKey.keys()) if (k.startsWith('product:') && k !== 'product:*') take(k);
+      for (const k of this.byKey.keys()) if (k.startsWith('product:')) take(k);
     }
-    take('product:*');
     bucket = buildBucket(variants, this.usePrefilter);
     if (this.marks.length < bucket.guarded.length) this.marks = new Uint32Array(bucket.guarded.length * 2);
     if (this.buckets.size > 10_000) this.buckets.clear();
@@ -154,7 +156,7 @@ export class SigmaMatcher {
           }
         }
       };
-      const text = event.lower(f.field);
+      const text = f.field === KEYWORDS_FIELD ? event.keywordText() : event.lower(f.field);
       if (text !== null) {
         f.automaton.search(text, hit);
         continue;

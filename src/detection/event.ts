@@ -125,6 +125,7 @@ export class PreparedEvent {
   private readonly flat: JsonObject | undefined;
   private lowerCache: Map<string, string | null> | undefined;
   private keywordCache: string[] | undefined;
+  private keywordTextCache: string | undefined;
 
   constructor(readonly raw: unknown) {
     let flat: JsonObject | undefined;
@@ -203,6 +204,12 @@ export class PreparedEvent {
     collectLeaves(source, out, 0);
     this.keywordCache = out;
     return out;
+  }
+
+  /** Every scalar value, lower-cased and joined by newlines (for the keyword prefilter). */
+  keywordText(): string {
+    if (this.keywordTextCache === undefined) this.keywordTextCache = this.keywords().join('\n').toLowerCase();
+    return this.keywordTextCache;
   }
 
   /** The event time in epoch milliseconds, if the event carries one. */

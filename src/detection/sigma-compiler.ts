@@ -13,7 +13,10 @@ import {
   type Piece,
   type StringTest,
 } from './pattern.js';
-import { compileRegex } from './regex.js';
+import { compileRegex, regexRequiredLiteral } from './regex.js';
+
+/** The pseudo-field of prefilter requirements on keyword searches (all values of the event). */
+export const KEYWORDS_FIELD = '\u0000keywords';
 
 /** A compiled test over one event. */
 export type Predicate = (event: PreparedEvent) => boolean;
@@ -424,7 +427,16 @@ function compileFieldItem(key: string, raw: unknown, path: string, options: Comp
       const hit = onValues(ev.get(field), (text) => re.test(text));
       return negate ? !hit : hit;
     });
-    return combine(tests, all);
+    const combined = combine(tests, all);
+    if (negate) return combined;
+    // Prefilter on the literal each pattern requires (RE2 calls are the dearest test there is).
+    const literals = values.map((v) => regexRequiredLiteral(String(v)));
+    if (all) {
+      const best = literals.reduce((a, b) => (b.length > a.length ? b : a), '');
+      return { test: combined.test, need: best === '' ? null : [{ field, literal: best }] };
+    }
+    if (literals.some((l) => l === '')) return combined;
+    return { test: combined.test, need: literals.map((literal) => ({ field, literal })) };
   }
   for (const m of ['i', 'm', 's']) if (has(m)) invalid(path, `modifier "${m}" only applies after "re"`);
 
@@ -529,10 +541,10 @@ function compileStrings(field: string, patterns: Pattern[], all: boolean, cased:
   const literals = patterns.map((p) => longestLiteral(p).toLowerCase());
   if (all) {
     const best = literals.reduce((a, b) => (b.length > a.length ? b : a), '');
-    need = best.length >= 2 ? [{ field, literal: best }] : null;
+    need = best.length >= 1 ? [{ field, literal: best }] : null;
   } else {
     for (const lit of literals) {
-      if (lit.length < 2) {
+      if (lit.length < 1) {
         need = null;
         break;
       }
@@ -555,6 +567,8 @@ function compileKeywords(values: unknown[], mods: readonly string[], path: strin
     }
   }
   const cased = mods.includes('cased') || isBinaryEncoded(mods);
+  const needs: Requirement[] = [];
+  let needKnown = true;
   const tests = values.map((v) => {
     if (v === null) return invalid(path, 'keyword values must not be null');
     const text = scalarText(v);
@@ -566,6 +580,9 @@ function compileKeywords(values: unknown[], mods: readonly string[], path: strin
       if (mods.includes('startswith')) p = [...p, { kind: 'star' }];
       else if (mods.includes('endswith')) p = [{ kind: 'star' }, ...p];
       else p = [{ kind: 'star' }, ...p, { kind: 'star' }];
+      const lit = longestLiteral(p).toLowerCase();
+      if (lit === '') needKnown = false;
+      else needs.push({ field: KEYWORDS_FIELD, literal: lit });
       return compilePattern(normalise(cased ? p : lowerPattern(p)));
     });
     return (ev: PreparedEvent): boolean => {
@@ -576,7 +593,9 @@ function compileKeywords(values: unknown[], mods: readonly string[], path: strin
       return false;
     };
   });
-  return combine(tests, all);
+  const compiled = combine(tests, all);
+  if (!needKnown || all) return { test: compiled.test, need: null };
+  return { test: compiled.test, need: needs };
 }
 
 /** Compiles one search identifier's definition (map, list of maps, or keyword list). */
