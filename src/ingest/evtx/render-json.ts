@@ -4,8 +4,9 @@
  * - attributes go under `#attributes` (attributes whose value is absent are left out), text beside
  *   child elements or attributes under `#text`;
  * - `<Data Name="X">v</Data>` becomes `"X": v` (EventData flattening), wherever a Data element has a Name;
- * - element text is trimmed of surrounding whitespace;
- * - a repeated child name collects its values into an array under that name.
+ *   Data elements without a Name are gathered as `"Data": {"#text": v}` or `{"#text": [v1, v2, ...]}`;
+ * - trailing whitespace of element text is dropped;
+ * - a repeated child name gets a numbered key: `Header`, `Header_1`, `Header_2`, ...
  */
 import { fail } from './binary.js';
 import { EmbeddedXml, type AttributePart, type BinXmlNode, type ElementNode, type JsonObject, type JsonValue, type SubstitutionValue } from './model.js';
@@ -96,28 +97,46 @@ function renderElement(element: ElementNode, values: Values, state: RenderState,
 
   const result: JsonObject = {};
   if (attributes !== null) result['#attributes'] = attributes;
-  let repeated: Set<string> | undefined;
+  // Data elements without a Name are gathered, in order, under one "Data": {"#text": value | [values]}.
+  let unnamedData: { '#text': JsonValue } | undefined;
+  let unnamedValues: JsonValue[] | undefined;
   for (const { element: child, values: childValues } of content.elements) {
     let key = child.name;
     let value: JsonValue;
-    const dataName = child.name === 'Data' ? dataNameOf(child, childValues) : undefined;
-    if (dataName !== undefined) {
+    if (child.name === 'Data') {
+      const dataName = dataNameOf(child, childValues);
+      if (dataName === undefined) {
+        const item = renderElement(child, childValues, state, depth + 1) ?? '';
+        if (unnamedData === undefined) {
+          unnamedData = { '#text': item };
+          unnamedValues = [item];
+          addKey(result, 'Data', unnamedData);
+        } else {
+          (unnamedValues as JsonValue[]).push(item);
+          unnamedData['#text'] = unnamedValues as JsonValue[];
+        }
+        continue;
+      }
       key = dataName;
       value = renderElement(child, childValues, state, depth + 1, true);
     } else {
       value = renderElement(child, childValues, state, depth + 1);
     }
-    if (!Object.hasOwn(result, key)) {
-      result[key] = value;
-    } else if (repeated?.has(key)) {
-      (result[key] as JsonValue[]).push(value);
-    } else {
-      result[key] = [result[key] as JsonValue, value];
-      (repeated ??= new Set()).add(key);
-    }
+    addKey(result, key, value);
   }
   if (text !== undefined && !(typeof text === 'string' && text.trim() === '')) result['#text'] = text;
   return result;
+}
+
+/** Adds `key`, or for a name already present `key_1`, `key_2`, ... (as evtx dump tools do). */
+function addKey(target: JsonObject, key: string, value: JsonValue): void {
+  if (!Object.hasOwn(target, key)) {
+    target[key] = value;
+    return;
+  }
+  let n = 1;
+  while (Object.hasOwn(target, `${key}_${n}`)) n++;
+  target[`${key}_${n}`] = value;
 }
 
 const NOT_SIMPLE = Symbol('not simple');
@@ -162,9 +181,12 @@ function partValue(part: AttributePart, values: Values): JsonValue {
   return value;
 }
 
-/** Element text is trimmed of surrounding whitespace, as evtx dump tools do (attributes are not). */
+/**
+ * Trailing whitespace of element text is dropped, as evtx dump tools do; leading whitespace stays
+ * (their output keeps it, e.g. in classic events' unnamed Data values). Attributes are left as they are.
+ */
 function trimText(value: JsonValue | undefined): JsonValue | undefined {
-  return typeof value === 'string' ? value.trim() : value;
+  return typeof value === 'string' ? value.trimEnd() : value;
 }
 
 function joinTexts(texts: JsonValue[]): JsonValue | undefined {

@@ -20,6 +20,8 @@ describe.skipIf(!HAVE_REGRESSION_DATA)('EVTX decoding matches the evtx-dump JSON
     expect(parse.stats.problems).toEqual([]);
     expect(parse.stats.recordsSkipped).toBe(0);
     expect(records.map((r) => r.event)).toEqual(expected);
+    // Same keys in the same order: the serialised forms are identical.
+    expect(JSON.stringify(records.map((r) => r.event))).toBe(JSON.stringify(expected));
     for (const [i, record] of records.entries()) {
       const system = (record.event['Event'] as { System: { TimeCreated: { '#attributes': { SystemTime: string } } } }).System;
       // Exported logs renumber record headers (System.EventRecordID keeps the original): they count up by one.

@@ -63,9 +63,9 @@ describe('value types render like evtx dump tools', () => {
     expect(eventOf([{ instance: dataTemplate([value.type]), values: [value] }])).toEqual({ Event: { EventData: { v0: expected } } });
   });
 
-  it('trims element text but keeps inner whitespace', () => {
+  it('drops trailing whitespace of element text but keeps leading and inner whitespace', () => {
     const v = val.string('  a  b \r\n');
-    expect(eventOf([{ instance: dataTemplate([1]), values: [v] }])).toEqual({ Event: { EventData: { v0: 'a  b' } } });
+    expect(eventOf([{ instance: dataTemplate([1]), values: [v] }])).toEqual({ Event: { EventData: { v0: '  a  b' } } });
   });
 
   it('gives an empty Data element an empty string and an absent one null', () => {
@@ -115,7 +115,7 @@ describe('element shapes', () => {
     });
   });
 
-  it('collects repeated unnamed elements into an array and keeps EventData attributes', () => {
+  it('gathers unnamed Data elements under Data/#text and numbers other repeated names', () => {
     const event = eventOf([
       {
         el: 'Event',
@@ -124,16 +124,25 @@ describe('element shapes', () => {
             el: 'EventData',
             attrs: [['Name', [{ text: 'TaskDisabled' }]]],
             children: [
-              { el: 'Data', children: [{ text: 'one' }] },
-              { el: 'Data', children: [{ text: 'two' }] },
-              { el: 'Data', children: [{ text: 'three' }] },
+              { el: 'Data', children: [{ text: 'sa' }] },
+              { el: 'Data', children: [{ text: ' Reason: no match.' }] },
+              { el: 'Data', attrs: [['Name', [{ text: 'Named' }]]], children: [{ text: 'x' }] },
+              { el: 'Data' },
               { el: 'Binary', children: [{ text: '00FF' }] },
             ],
           },
+          { el: 'Extra', children: [{ el: 'Header', children: [{ text: 'a' }] }, { el: 'Header', children: [{ text: 'b' }] }, { el: 'Header' }] },
+          { el: 'Single', children: [{ el: 'Data', children: [{ text: 'MIXED' }] }, { el: 'Binary' }] },
         ],
       },
     ]);
-    expect(event).toEqual({ Event: { EventData: { '#attributes': { Name: 'TaskDisabled' }, Data: ['one', 'two', 'three'], Binary: '00FF' } } });
+    expect(event).toEqual({
+      Event: {
+        EventData: { '#attributes': { Name: 'TaskDisabled' }, Data: { '#text': ['sa', ' Reason: no match.', ''] }, Named: 'x', Binary: '00FF' },
+        Extra: { Header: 'a', Header_1: 'b', Header_2: null },
+        Single: { Data: { '#text': 'MIXED' }, Binary: null },
+      },
+    });
   });
 
   it('renders embedded BinXml (UserData) with its own template instance, entity and character references', () => {
