@@ -72,7 +72,7 @@ function renderElement(element: ElementNode, values: Values, state: RenderState,
     if (skipName && attribute.name === 'Name') continue;
     const value = attributeValue(attribute.parts, values);
     if (value === null) continue;
-    (attributes ??= {})[attribute.name] = value;
+    setOwn((attributes ??= {}), attribute.name, value);
   }
   const simple = simpleText(element.children, values);
   if (simple !== NOT_SIMPLE) {
@@ -128,15 +128,25 @@ function renderElement(element: ElementNode, values: Values, state: RenderState,
   return result;
 }
 
-/** Adds `key`, or for a name already present `key_1`, `key_2`, ... (as evtx dump tools do). */
+/**
+ * Adds `key`, or for a name already present `key_1`, `key_2`, ... (as evtx dump tools do). Keys come
+ * from the file, so names like `__proto__` or `constructor` must become plain own properties.
+ */
 function addKey(target: JsonObject, key: string, value: JsonValue): void {
-  if (!Object.hasOwn(target, key)) {
+  // Fast path: nothing own or inherited under this name (JSON values are never undefined).
+  if (target[key] === undefined) {
     target[key] = value;
     return;
   }
-  let n = 1;
-  while (Object.hasOwn(target, `${key}_${n}`)) n++;
-  target[`${key}_${n}`] = value;
+  let name = key;
+  for (let n = 1; Object.hasOwn(target, name); n++) name = `${key}_${n}`;
+  setOwn(target, name, value);
+}
+
+/** Sets an own property, even for `__proto__` (a plain assignment would replace the prototype). */
+function setOwn(target: JsonObject, key: string, value: JsonValue): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 const NOT_SIMPLE = Symbol('not simple');

@@ -210,3 +210,25 @@ describe('element shapes', () => {
     expect(records.map((r) => [r.recordId, r.timestamp, r.event])).toEqual([[42, '2025-06-01T12:00:00.250123Z', { Event: null }]]);
   });
 });
+
+describe('names from the file cannot reach object prototypes', () => {
+  it('keeps __proto__, constructor and toString as plain keys', () => {
+    const event = eventOf([
+      {
+        el: 'Event',
+        attrs: [['__proto__', [{ text: 'a' }]]],
+        children: [
+          { el: '__proto__', children: [{ text: 'p' }] },
+          { el: 'constructor', children: [{ text: 'c' }] },
+          { el: 'EventData', children: [{ el: 'Data', attrs: [['Name', [{ text: 'toString' }]]], children: [{ text: 't' }] }] },
+        ],
+      },
+    ]) as { Event: Record<string, unknown> };
+    expect(Object.getPrototypeOf(event.Event)).toBe(Object.prototype);
+    expect(JSON.parse(JSON.stringify(event))).toEqual(
+      JSON.parse('{"Event":{"#attributes":{"__proto__":"a"},"__proto__":"p","constructor":"c","EventData":{"toString":"t"}}}'),
+    );
+    expect(Object.keys(event.Event)).toEqual(['#attributes', '__proto__', 'constructor', 'EventData']);
+    expect(({} as Record<string, unknown>)['p']).toBeUndefined();
+  });
+});
