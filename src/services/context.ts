@@ -39,7 +39,8 @@ export interface UnitOfWork {
 
 /**
  * Runs `work` in one transaction: state changes and their audit records commit together or not at
- * all. Listeners hear about the changes only after the commit.
+ * all. Listeners hear about the changes only after the commit. Do not nest: a unit of work must not
+ * call `inTransaction` again (pass the unit down instead, as `createIncidentIn` does).
  */
 export async function inTransaction<T>(
   context: ServiceContext,
@@ -47,7 +48,7 @@ export async function inTransaction<T>(
 ): Promise<T> {
   const events: DomainEvent[] = [];
   const now = context.clock.now().toISOString();
-  const result = await context.database.db.transaction().execute(async (tx) => {
+  const result = await context.database.write(async (tx) => {
     const unit: UnitOfWork = {
       tx,
       now,

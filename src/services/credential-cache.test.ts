@@ -24,7 +24,14 @@ describe('credential cache', () => {
 
   it('forgets everything on a revocation, logout or user change, and nothing on other changes', () => {
     const cache = new CredentialCache(new ManualClock(), 5_000);
-    const event = (action: string) => ({ orgId: 'o1', action, targetType: 'x', targetId: 'y', incidentId: null, at: '' });
+    const event = (action: string) => ({
+      orgId: 'o1',
+      action,
+      targetType: 'x',
+      targetId: 'y',
+      incidentId: null,
+      at: '',
+    });
     cache.set('a', auth());
     cache.onChange(event('incident.created'));
     expect(cache.get('a')).toBeDefined();

@@ -1,10 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDatabase as KyselySqliteDatabase,
+} from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations/index.js';
 import type { Schema } from './schema.js';
+import { WriteBatcher, type WriteWork } from './write-batcher.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -13,6 +20,11 @@ export interface Database {
   readonly dialect: DialectName;
   /** Where the data lives, for messages: a file path or the URL without its password. */
   readonly location: string;
+  /**
+   * Runs `work` in a write transaction and resolves once it is committed. PostgreSQL: one transaction
+   * per call. SQLite: group commit (see WriteBatcher). Never call it from inside another `write`.
+   */
+  write<T>(work: WriteWork<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -55,7 +67,13 @@ export function openDatabase(options: DatabaseOptions): Database {
       },
     });
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', location: redactUrl(url), close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'postgres',
+      location: redactUrl(url),
+      write: (work) => db.transaction().execute(work),
+      close: () => db.destroy(),
+    };
   }
   if (url) throw new Error(`unsupported database URL ${redactUrl(url)}: expected postgres://`);
 
@@ -69,7 +87,14 @@ export function openDatabase(options: DatabaseOptions): Database {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+  const batcher = new WriteBatcher(db);
+  return {
+    db,
+    dialect: 'sqlite',
+    location: file,
+    write: (work) => batcher.run(work),
+    close: () => db.destroy(),
+  };
 }
 
 /** Runs every pending migration; throws with the failing migration's error. Returns names applied. */

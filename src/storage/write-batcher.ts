@@ -1,0 +1,82 @@
+import { sql, type Kysely } from 'kysely';
+import type { Schema } from './schema.js';
+
+export type WriteWork<T> = (tx: Kysely<Schema>) => Promise<T>;
+
+interface Queued {
+  readonly work: WriteWork<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for SQLite. Every commit in `synchronous=FULL` mode waits for the disk, so committing
+ * each command on its own caps writes at the disk's flush rate. The batcher runs the commands that
+ * queue while one batch commits as the next batch: one transaction, each command inside its own
+ * savepoint (a failing command is rolled back alone and only its caller sees the error), one flush
+ * for all. Callers are answered only after the commit, so nothing is acknowledged before it is
+ * durable. Commands must not start another write from inside their work (it would wait for itself).
+ */
+export class WriteBatcher {
+  private readonly queue: Queued[] = [];
+  private draining = false;
+
+  constructor(
+    private readonly db: Kysely<Schema>,
+    private readonly maxBatch = 256,
+  ) {}
+
+  run<T>(work: WriteWork<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) await this.runBatch(this.queue.splice(0, this.maxBatch));
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async runBatch(batch: Queued[]): Promise<void> {
+    let trx;
+    try {
+      trx = await this.db.startTransaction().execute();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    const outcomes: Array<{ item: Queued; ok: boolean; value: unknown }> = [];
+    try {
+      for (const item of batch) {
+        await sql`savepoint firebreak_work`.execute(trx);
+        try {
+          const value = await item.work(trx);
+          await sql`release savepoint firebreak_work`.execute(trx);
+          outcomes.push({ item, ok: true, value });
+        } catch (error) {
+          await sql`rollback to savepoint firebreak_work`.execute(trx);
+          await sql`release savepoint firebreak_work`.execute(trx);
+          outcomes.push({ item, ok: false, value: error });
+        }
+      }
+      await trx.commit().execute();
+    } catch (error) {
+      // The batch as a whole failed (disk full, I/O error): nobody's work was committed.
+      await trx
+        .rollback()
+        .execute()
+        .catch(() => undefined);
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    for (const { item, ok, value } of outcomes) {
+      if (ok) item.resolve(value);
+      else item.reject(value);
+    }
+  }
+}
