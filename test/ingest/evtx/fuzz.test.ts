@@ -5,9 +5,11 @@
  * throw, never hang, never report an internal error, and keep damage local to its chunk.
  * Set EVTX_FUZZ_SEED / EVTX_FUZZ_MS to replay a seed or fuzz longer.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseEvtx, type EvtxOptions, type EvtxRecord, type EvtxStats } from '../../../src/ingest/evtx/index.js';
+import { parseEvtx, readEvtxFile, type EvtxOptions, type EvtxRecord, type EvtxStats } from '../../../src/ingest/evtx/index.js';
 import { CHUNK, buildChunk, buildFile, fixFileChecksums, val, type RecordSpec, type Template } from './evtx-builder.js';
 import { regressionEvtxFiles } from './regression-data.js';
 
@@ -226,6 +228,34 @@ describe('EVTX decoding under random damage', () => {
       checkInvariants(records, stats, `locality iteration ${i}`);
       const outside = (list: EvtxRecord[]): EvtxRecord[] => list.filter((r) => r.chunkIndex !== 1);
       expect(outside(records), `locality iteration ${i}`).toEqual(outside(baseline));
+    }
+  });
+
+  it('reads damaged files the same from disk as from memory', async () => {
+    const random = prng(SEED ^ 0xd15c);
+    const dir = mkdtempSync(join(tmpdir(), 'firebreak-evtx-fuzz-'));
+    try {
+      for (let i = 0; i < 60; i++) {
+        const seed = seeds[int(random, seeds.length)] as { name: string; bytes: Uint8Array };
+        let bytes: Uint8Array = seed.bytes.slice();
+        for (let k = 0, n = 1 + int(random, 3); k < n && bytes.length >= 8; k++) {
+          bytes = (mutations[int(random, mutations.length)] as Mutation)(bytes, random, picker(bytes, random));
+        }
+        if (random() < 0.75) fixFileChecksums(bytes);
+        const options: EvtxOptions = { checksums: random() < 0.5 ? 'strict' : 'lenient' };
+        const path = join(dir, `case-${i}.evtx`);
+        writeFileSync(path, bytes);
+        const memory = decodeAll(bytes, options);
+        const read = readEvtxFile(path, { ...options, chunksPerRead: 1 + int(random, 3) });
+        const disk: EvtxRecord[] = [];
+        for await (const record of read) disk.push(record);
+        const context = `seed ${SEED}, disk iteration ${i}, base ${seed.name}`;
+        expect(disk, context).toEqual(memory.records);
+        expect(read.stats, context).toEqual(memory.stats);
+        expect(read.bytesRead, context).toBe(bytes.length);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
