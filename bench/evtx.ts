@@ -10,7 +10,14 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEvtx, readEvtxFile } from '../src/ingest/evtx/index.js';
-import { buildChunk, buildFile, val, type RecordSpec, type Template, type XValue } from '../test/ingest/evtx/evtx-builder.js';
+import {
+  buildChunk,
+  buildFile,
+  val,
+  type RecordSpec,
+  type Template,
+  type XValue,
+} from '../test/ingest/evtx/evtx-builder.js';
 import { regressionEvtxFiles } from '../test/ingest/evtx/regression-data.js';
 
 const MiB = 1024 * 1024;
@@ -26,8 +33,18 @@ const sysmonLike: Template = {
         {
           el: 'System',
           children: [
-            { el: 'Provider', attrs: [['Name', [{ sub: 0, type: 1, optional: true }]], ['Guid', [{ sub: 1, type: 0x0f, optional: true }]]] },
-            { el: 'EventID', attrs: [['Qualifiers', [{ sub: 2, type: 6, optional: true }]]], children: [{ sub: 3, type: 6 }] },
+            {
+              el: 'Provider',
+              attrs: [
+                ['Name', [{ sub: 0, type: 1, optional: true }]],
+                ['Guid', [{ sub: 1, type: 0x0f, optional: true }]],
+              ],
+            },
+            {
+              el: 'EventID',
+              attrs: [['Qualifiers', [{ sub: 2, type: 6, optional: true }]]],
+              children: [{ sub: 3, type: 6 }],
+            },
             { el: 'Version', children: [{ sub: 4, type: 4 }] },
             { el: 'Level', children: [{ sub: 5, type: 4 }] },
             { el: 'Task', children: [{ sub: 6, type: 6 }] },
@@ -36,7 +53,13 @@ const sysmonLike: Template = {
             { el: 'TimeCreated', attrs: [['SystemTime', [{ sub: 9, type: 0x11, optional: true }]]] },
             { el: 'EventRecordID', children: [{ sub: 10, type: 0x0a }] },
             { el: 'Correlation', attrs: [['ActivityID', [{ sub: 11, type: 0x0f, optional: true }]]] },
-            { el: 'Execution', attrs: [['ProcessID', [{ sub: 12, type: 8 }]], ['ThreadID', [{ sub: 13, type: 8 }]]] },
+            {
+              el: 'Execution',
+              attrs: [
+                ['ProcessID', [{ sub: 12, type: 8 }]],
+                ['ThreadID', [{ sub: 13, type: 8 }]],
+              ],
+            },
             { el: 'Channel', children: [{ sub: 14, type: 1 }] },
             { el: 'Computer', children: [{ sub: 15, type: 1 }] },
             { el: 'Security', attrs: [['UserID', [{ sub: 16, type: 0x13, optional: true }]]] },
@@ -68,7 +91,11 @@ const sysmonLike: Template = {
             ['ParentImage', 1],
             ['ParentCommandLine', 1],
             ['ParentUser', 1],
-          ].map(([name, type], i) => ({ el: 'Data', attrs: [['Name', [{ text: name as string }]]], children: [{ sub: 17 + i, type: type as number }] })),
+          ].map(([name, type], i) => ({
+            el: 'Data',
+            attrs: [['Name', [{ text: name as string }]]],
+            children: [{ sub: 17 + i, type: type as number }],
+          })),
         },
       ],
     },
@@ -76,7 +103,9 @@ const sysmonLike: Template = {
 };
 
 function sysmonValues(n: number): XValue[] {
-  const guid = val.guid(`0197231E-${(n & 0xffff).toString(16).padStart(4, '0').toUpperCase()}-6928-A50B-000000000D00`);
+  const guid = val.guid(
+    `0197231E-${(n & 0xffff).toString(16).padStart(4, '0').toUpperCase()}-6928-A50B-000000000D00`,
+  );
   return [
     val.string('Microsoft-Windows-Sysmon'),
     val.guid('5770385F-C22A-43E0-BF4C-06F5698FFBD9'),
@@ -105,14 +134,18 @@ function sysmonValues(n: number): XValue[] {
     val.string('Microsoft® Windows® Operating System'),
     val.string('Microsoft Corporation'),
     val.string('PowerShell.EXE'),
-    val.string(`powershell.exe -NoProfile -ExecutionPolicy Bypass -Command "Get-ChildItem C:\\Users\\user${n % 50}\\Documents -Recurse | Out-Null"`),
+    val.string(
+      `powershell.exe -NoProfile -ExecutionPolicy Bypass -Command "Get-ChildItem C:\\Users\\user${n % 50}\\Documents -Recurse | Out-Null"`,
+    ),
     val.string('C:\\Users\\user\\'),
     val.string('CORP\\user'),
     guid,
     val.hex64(BigInt(0x3e7 + n)),
     val.uint32(1),
     val.string('High'),
-    val.string('SHA256=1B48A4F8D20026E6C56E3AB4CC4788FA6425C8A75F8D91C2869FA533DE6B209E,IMPHASH=C324AAAC01F0F75C811E1F80C41B860C'),
+    val.string(
+      'SHA256=1B48A4F8D20026E6C56E3AB4CC4788FA6425C8A75F8D91C2869FA533DE6B209E,IMPHASH=C324AAAC01F0F75C811E1F80C41B860C',
+    ),
     guid,
     val.uint32(1200),
     val.string('C:\\Windows\\explorer.exe'),
@@ -126,7 +159,10 @@ function syntheticLog(): { bytes: Uint8Array; records: number } {
   let id = 1;
   let perChunk = 0;
   const recordsFrom = (first: number, count: number): RecordSpec[] =>
-    Array.from({ length: count }, (_, i) => ({ id: first + i, nodes: [{ instance: sysmonLike, values: sysmonValues(first + i) }] }));
+    Array.from({ length: count }, (_, i) => ({
+      id: first + i,
+      nodes: [{ instance: sysmonLike, values: sysmonValues(first + i) }],
+    }));
   const tryBuild = (first: number, count: number): Uint8Array | null => {
     try {
       return buildChunk(recordsFrom(first, count)).bytes;
@@ -170,7 +206,8 @@ async function parseFromDisk(path: string): Promise<number> {
   let events = 0;
   const read = readEvtxFile(path);
   for await (const record of read) if (record.event !== null) events++;
-  if (read.stats.problems.length > 0) throw new Error(`bench input has problems: ${JSON.stringify(read.stats.problems.slice(0, 3))}`);
+  if (read.stats.problems.length > 0)
+    throw new Error(`bench input has problems: ${JSON.stringify(read.stats.problems.slice(0, 3))}`);
   return events;
 }
 
@@ -188,7 +225,9 @@ async function best<T>(runs: number, fn: () => Promise<T>): Promise<{ ms: number
 const mbps = (bytes: number, ms: number): string => (bytes / MiB / (ms / 1000)).toFixed(1);
 
 function line(label: string, bytes: number, ms: number, extra = ''): void {
-  process.stdout.write(`${label.padEnd(44)} ${mbps(bytes, ms).padStart(8)} MB/s  ${ms.toFixed(0).padStart(6)} ms${extra}\n`);
+  process.stdout.write(
+    `${label.padEnd(44)} ${mbps(bytes, ms).padStart(8)} MB/s  ${ms.toFixed(0).padStart(6)} ms${extra}\n`,
+  );
 }
 
 export async function runEvtxBench(): Promise<void> {
@@ -197,15 +236,24 @@ export async function runEvtxBench(): Promise<void> {
     const { bytes, records } = syntheticLog();
     const path = join(dir, 'synthetic.evtx');
     writeFileSync(path, bytes);
-    process.stdout.write(`dense synthetic log: ${(bytes.length / MiB).toFixed(1)} MiB, ${records} Sysmon-like records (MB = MiB)\n`);
+    process.stdout.write(
+      `dense synthetic log: ${(bytes.length / MiB).toFixed(1)} MiB, ${records} Sysmon-like records (MB = MiB)\n`,
+    );
     await readOnly(path); // warm the page cache
     await parseFromDisk(path); // warm the JIT
     const base = await best(3, () => readOnly(path));
     const parsed = await best(3, () => parseFromDisk(path));
     if (parsed.result !== records) throw new Error(`parsed ${parsed.result} records, wrote ${records}`);
     line('baseline: read + touch every byte', bytes.length, base.ms);
-    line('readEvtxFile: read + parse to JSON objects', bytes.length, parsed.ms, `  ${Math.round(records / (parsed.ms / 1000))} events/s`);
-    process.stdout.write(`ratio parse/baseline: ${(base.ms / parsed.ms).toFixed(3)} (parse runs at ${((100 * base.ms) / parsed.ms).toFixed(1)}% of read speed)\n`);
+    line(
+      'readEvtxFile: read + parse to JSON objects',
+      bytes.length,
+      parsed.ms,
+      `  ${Math.round(records / (parsed.ms / 1000))} events/s`,
+    );
+    process.stdout.write(
+      `ratio parse/baseline: ${(base.ms / parsed.ms).toFixed(3)} (parse runs at ${((100 * base.ms) / parsed.ms).toFixed(1)}% of read speed)\n`,
+    );
 
     const files = regressionEvtxFiles();
     if (files.length === 0) {
@@ -230,7 +278,9 @@ export async function runEvtxBench(): Promise<void> {
     await parseAll();
     const cBase = await best(5, touch);
     const cParse = await best(5, parseAll);
-    process.stdout.write(`regression corpus in memory: ${files.length} files, ${(corpusBytes / MiB).toFixed(1)} MiB, ${cParse.result} records\n`);
+    process.stdout.write(
+      `regression corpus in memory: ${files.length} files, ${(corpusBytes / MiB).toFixed(1)} MiB, ${cParse.result} records\n`,
+    );
     line('baseline: touch every byte', corpusBytes, cBase.ms);
     line('parseEvtx (CRC-checks whole chunks)', corpusBytes, cParse.ms);
     process.stdout.write(`ratio parse/baseline: ${(cBase.ms / cParse.ms).toFixed(3)}\n`);

@@ -161,7 +161,8 @@ export class ChunkBinXml implements EmbeddedParser {
     const close = r.u8(p);
     c.pos = p + 1;
     if (close === Token.CloseEmptyElement) return { kind: 'element', name, attributes, children: [] };
-    if (close !== Token.CloseStartElement) fail('bad_token', `expected end of start tag, got 0x${close.toString(16)} at ${p}`);
+    if (close !== Token.CloseStartElement)
+      fail('bad_token', `expected end of start tag, got 0x${close.toString(16)} at ${p}`);
     const children: BinXmlNode[] = [];
     for (;;) {
       if (c.pos >= c.end) fail('out_of_bounds', `element <${name}> is not closed`);
@@ -176,7 +177,8 @@ export class ChunkBinXml implements EmbeddedParser {
       else if (base === Token.PITarget) this.processingInstruction(c);
       else {
         const part = this.contentPart(c, tok);
-        if (part === undefined) fail('bad_token', `unexpected token 0x${tok.toString(16)} in <${name}> at ${c.pos}`);
+        if (part === undefined)
+          fail('bad_token', `unexpected token 0x${tok.toString(16)} in <${name}> at ${c.pos}`);
         children.push(part);
       }
     }
@@ -215,7 +217,12 @@ export class ChunkBinXml implements EmbeddedParser {
         const index = r.u16(p + 1);
         const valueType = r.u8(p + 3);
         c.pos = p + 4;
-        return { kind: 'substitution', index, valueType, optional: (tok & BASE_MASK) === Token.OptionalSubstitution };
+        return {
+          kind: 'substitution',
+          index,
+          valueType,
+          optional: (tok & BASE_MASK) === Token.OptionalSubstitution,
+        };
       }
       default:
         return undefined;
@@ -255,7 +262,8 @@ export class ChunkBinXml implements EmbeddedParser {
     this.afterName = here;
     const cached = this.names.get(offset);
     if (cached !== undefined) return cached;
-    if (offset < CHUNK_DATA_START) fail('bad_name_offset', `name offset ${offset} points into the chunk header`);
+    if (offset < CHUNK_DATA_START)
+      fail('bad_name_offset', `name offset ${offset} points into the chunk header`);
     const count = r.u16(offset + 6);
     const name = r.utf16(offset + 8, count);
     this.names.set(offset, name);
@@ -299,7 +307,8 @@ export class ChunkBinXml implements EmbeddedParser {
     const broken = this.brokenTemplates.get(offset);
     if (broken !== undefined) fail('bad_template', broken);
     if (this.inProgress.has(offset)) fail('template_loop', `template at ${offset} instantiates itself`);
-    if (offset < CHUNK_DATA_START) fail('bad_template', `template offset ${offset} points into the chunk header`);
+    if (offset < CHUNK_DATA_START)
+      fail('bad_template', `template offset ${offset} points into the chunk header`);
     const size = this.r.u32(offset + 20);
     const start = offset + 24;
     if (start + size > this.r.limit) fail('bad_template', `template at ${offset} overruns the chunk`);

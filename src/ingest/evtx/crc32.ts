@@ -43,7 +43,11 @@ export function crc32Js(bytes: Uint8Array, start = 0, end = bytes.length, crc = 
   let i = start;
   const stop4 = end - 3;
   for (; i < stop4; i += 4) {
-    c ^= (bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24);
+    c ^=
+      (bytes[i] as number) |
+      ((bytes[i + 1] as number) << 8) |
+      ((bytes[i + 2] as number) << 16) |
+      ((bytes[i + 3] as number) << 24);
     c =
       (t3[c & 0xff] as number) ^
       (t2[(c >>> 8) & 0xff] as number) ^

@@ -144,7 +144,11 @@ export class EvtxDecoder {
    */
   decodeFileHeader(bytes: Uint8Array): EvtxFileHeader | null {
     if (bytes.length < 128) {
-      this.report({ code: 'file_truncated', message: `file is ${bytes.length} bytes, shorter than the EVTX header`, offset: 0 });
+      this.report({
+        code: 'file_truncated',
+        message: `file is ${bytes.length} bytes, shorter than the EVTX header`,
+        offset: 0,
+      });
       return null;
     }
     if (!hasMagic(bytes, 0, FILE_MAGIC)) {
@@ -155,7 +159,11 @@ export class EvtxDecoder {
     const stored = r.u32(124);
     const actual = crc32(bytes, 0, 120);
     if (stored !== actual) {
-      this.report({ code: 'file_header_crc', message: `file header CRC32 ${hex(actual)} != stored ${hex(stored)}`, offset: 0 });
+      this.report({
+        code: 'file_header_crc',
+        message: `file header CRC32 ${hex(actual)} != stored ${hex(stored)}`,
+        offset: 0,
+      });
     }
     const flags = r.u32(120);
     return {
@@ -169,7 +177,11 @@ export class EvtxDecoder {
   }
 
   /** Decodes the records of one chunk slot. `fileOffset` is where the slot starts, for problem reports. */
-  *decodeChunk(bytes: Uint8Array, chunkIndex: number, fileOffset: number): Generator<EvtxRecord, void, undefined> {
+  *decodeChunk(
+    bytes: Uint8Array,
+    chunkIndex: number,
+    fileOffset: number,
+  ): Generator<EvtxRecord, void, undefined> {
     this.stats.chunks++;
     let plan: ChunkPlan | null;
     try {
@@ -231,7 +243,12 @@ export class EvtxDecoder {
       const event = renderRecordJson(nodes, limits);
       const low = reader.u32(pos + 16);
       const high = reader.u32(pos + 20);
-      return { recordId, timestamp: low === 0 && high === 0 ? null : formatFiletime(low, high), event, chunkIndex };
+      return {
+        recordId,
+        timestamp: low === 0 && high === 0 ? null : formatFiletime(low, high),
+        event,
+        chunkIndex,
+      };
     } catch (error) {
       this.stats.recordsSkipped++;
       const known = error instanceof EvtxFormatError;
@@ -256,12 +273,20 @@ export class EvtxDecoder {
     }
     if (!hasMagic(bytes, 0, CHUNK_MAGIC)) {
       this.stats.chunksSkipped++;
-      this.report({ code: 'chunk_bad_magic', message: `chunk ${chunkIndex} does not start with "ElfChnk"`, ...at });
+      this.report({
+        code: 'chunk_bad_magic',
+        message: `chunk ${chunkIndex} does not start with "ElfChnk"`,
+        ...at,
+      });
       return null;
     }
     if (bytes.length < CHUNK_HEADER_SIZE) {
       this.stats.chunksSkipped++;
-      this.report({ code: 'chunk_truncated', message: `chunk ${chunkIndex} has only ${bytes.length} bytes`, ...at });
+      this.report({
+        code: 'chunk_truncated',
+        message: `chunk ${chunkIndex} has only ${bytes.length} bytes`,
+        ...at,
+      });
       return null;
     }
     const reader = new ByteReader(bytes);
@@ -280,7 +305,11 @@ export class EvtxDecoder {
     }
     let end = reader.u32(48); // free space offset: records end here
     if (end < CHUNK_HEADER_SIZE || end > CHUNK_SIZE) {
-      this.report({ code: 'chunk_bad_free_space', message: `chunk ${chunkIndex} free space offset ${end} is outside the chunk`, ...at });
+      this.report({
+        code: 'chunk_bad_free_space',
+        message: `chunk ${chunkIndex} free space offset ${end} is outside the chunk`,
+        ...at,
+      });
       if (this.strict) {
         this.stats.chunksSkipped++;
         return null;
@@ -381,13 +410,21 @@ export class EvtxParse implements Iterable<EvtxRecord> {
     this.fileHeader = decoder.decodeFileHeader(bytes.subarray(0, FILE_HEADER_SIZE));
     if (bytes.length < FILE_HEADER_SIZE) {
       if (bytes.length >= 128) {
-        decoder.report({ code: 'file_truncated', message: `file is ${bytes.length} bytes, shorter than its 4096-byte header block`, offset: 0 });
+        decoder.report({
+          code: 'file_truncated',
+          message: `file is ${bytes.length} bytes, shorter than its 4096-byte header block`,
+          offset: 0,
+        });
       }
       return;
     }
     let index = 0;
     for (let offset = FILE_HEADER_SIZE; offset < bytes.length; offset += CHUNK_SIZE) {
-      yield* decoder.decodeChunk(bytes.subarray(offset, Math.min(offset + CHUNK_SIZE, bytes.length)), index++, offset);
+      yield* decoder.decodeChunk(
+        bytes.subarray(offset, Math.min(offset + CHUNK_SIZE, bytes.length)),
+        index++,
+        offset,
+      );
     }
   }
 }

@@ -62,7 +62,12 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
     try {
       handle = await open(this.path, 'r');
     } catch (error) {
-      throw new UserError('evtx_file_unreadable', `cannot open ${this.path}`, { path: this.path }, { cause: error });
+      throw new UserError(
+        'evtx_file_unreadable',
+        `cannot open ${this.path}`,
+        { path: this.path },
+        { cause: error },
+      );
     }
     try {
       const chunksPerRead = Math.max(1, Math.floor(this.options.chunksPerRead ?? 16));
@@ -86,7 +91,11 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
         if (batch.length === 0) return;
         // The decoder finishes each chunk (records are independent copies) before the buffer is reused.
         for (let start = 0; start < batch.length; start += CHUNK_SIZE) {
-          yield* decoder.decodeChunk(batch.subarray(start, Math.min(start + CHUNK_SIZE, batch.length)), index++, position + start);
+          yield* decoder.decodeChunk(
+            batch.subarray(start, Math.min(start + CHUNK_SIZE, batch.length)),
+            index++,
+            position + start,
+          );
         }
         position += batch.length;
         if (batch.length < buffer.length) return;
@@ -104,7 +113,12 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
       try {
         ({ bytesRead } = await handle.read(into, filled, into.length - filled, position + filled));
       } catch (error) {
-        throw new OperationalError('evtx_read_failed', `reading ${this.path} failed at ${position + filled}`, { path: this.path }, { cause: error });
+        throw new OperationalError(
+          'evtx_read_failed',
+          `reading ${this.path} failed at ${position + filled}`,
+          { path: this.path },
+          { cause: error },
+        );
       }
       if (bytesRead === 0) break;
       filled += bytesRead;

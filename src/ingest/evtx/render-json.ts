@@ -9,7 +9,15 @@
  * - a repeated child name gets a numbered key: `Header`, `Header_1`, `Header_2`, ...
  */
 import { fail } from './binary.js';
-import { EmbeddedXml, type AttributePart, type BinXmlNode, type ElementNode, type JsonObject, type JsonValue, type SubstitutionValue } from './model.js';
+import {
+  EmbeddedXml,
+  type AttributePart,
+  type BinXmlNode,
+  type ElementNode,
+  type JsonObject,
+  type JsonValue,
+  type SubstitutionValue,
+} from './model.js';
 
 export interface RenderLimits {
   readonly maxDepth: number;
@@ -40,10 +48,17 @@ interface RenderState {
   readonly limits: RenderLimits;
 }
 
-function collect(nodes: readonly BinXmlNode[], values: Values, out: Content, state: RenderState, depth: number): void {
+function collect(
+  nodes: readonly BinXmlNode[],
+  values: Values,
+  out: Content,
+  state: RenderState,
+  depth: number,
+): void {
   if (depth > state.limits.maxDepth) fail('too_deep', 'rendering nested too deep');
   for (const node of nodes) {
-    if (++state.nodes > state.limits.maxNodes) fail('too_large', `record expands to more than ${state.limits.maxNodes} nodes`);
+    if (++state.nodes > state.limits.maxNodes)
+      fail('too_large', `record expands to more than ${state.limits.maxNodes} nodes`);
     switch (node.kind) {
       case 'element':
         out.elements.push({ element: node, values });
@@ -65,7 +80,13 @@ function collect(nodes: readonly BinXmlNode[], values: Values, out: Content, sta
   }
 }
 
-function renderElement(element: ElementNode, values: Values, state: RenderState, depth: number, skipName = false): JsonValue {
+function renderElement(
+  element: ElementNode,
+  values: Values,
+  state: RenderState,
+  depth: number,
+  skipName = false,
+): JsonValue {
   if (depth > state.limits.maxDepth) fail('too_deep', 'rendering nested too deep');
   let attributes: JsonObject | null = null;
   for (const attribute of element.attributes) {
@@ -145,14 +166,18 @@ function addKey(target: JsonObject, key: string, value: JsonValue): void {
 
 /** Sets an own property, even for `__proto__` (a plain assignment would replace the prototype). */
 function setOwn(target: JsonObject, key: string, value: JsonValue): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }
 
 const NOT_SIMPLE = Symbol('not simple');
 
 /** The element's text when its content is empty or one text/value node; NOT_SIMPLE otherwise. */
-function simpleText(children: readonly BinXmlNode[], values: Values): JsonValue | undefined | typeof NOT_SIMPLE {
+function simpleText(
+  children: readonly BinXmlNode[],
+  values: Values,
+): JsonValue | undefined | typeof NOT_SIMPLE {
   if (children.length === 0) return undefined;
   if (children.length !== 1) return NOT_SIMPLE;
   const only = children[0] as BinXmlNode;

@@ -103,7 +103,8 @@ export function decodeValue(
       if (want === undefined) return fail('bad_value_type', `unknown value type 0x${type.toString(16)}`);
       // A zero-sized value of a fixed type is how optional substitutions say "absent".
       if (size === 0) return null;
-      if (size < want) return fail('bad_value_size', `type 0x${type.toString(16)} needs ${want} bytes, got ${size}`);
+      if (size < want)
+        return fail('bad_value_size', `type 0x${type.toString(16)} needs ${want} bytes, got ${size}`);
       return decodeFixed(r, offset, type);
     }
   }
@@ -146,7 +147,8 @@ function decodeArray(r: ByteReader, offset: number, size: number, base: number):
   }
   const width = base === ValueType.SizeT ? 8 : FIXED_SIZE[base];
   if (width === undefined) return fail('bad_value_type', `unsupported array of type 0x${base.toString(16)}`);
-  if (size % width !== 0) return fail('bad_value_size', `array of ${size} bytes is not a multiple of ${width}`);
+  if (size % width !== 0)
+    return fail('bad_value_size', `array of ${size} bytes is not a multiple of ${width}`);
   for (let p = offset; p < end; p += width) {
     out.push(base === ValueType.SizeT ? hex64(r.view.getBigUint64(p, true)) : decodeFixed(r, p, base));
   }
@@ -245,7 +247,17 @@ function formatSystemtime(v: DataView, o: number): string | null {
   const second = v.getUint16(o + 12, true);
   const milli = v.getUint16(o + 14, true);
   if (year === 0 && month === 0 && day === 0) return null;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60 || milli > 999) return null;
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > 31 ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 60 ||
+    milli > 999
+  )
+    return null;
   const ms = Date.UTC(year, month - 1, day, hour, minute, second, milli);
   return formatMicros(ms, 0);
 }

@@ -33,7 +33,9 @@ export interface Template {
 }
 
 /** A substitution value: raw bytes of a type, or (type 0x21) an embedded BinXml fragment. */
-export type XValue = { readonly type: number; readonly bytes: Uint8Array } | { readonly type: 0x21; readonly fragment: readonly XNode[] };
+export type XValue =
+  | { readonly type: number; readonly bytes: Uint8Array }
+  | { readonly type: 0x21; readonly fragment: readonly XNode[] };
 
 export const CHUNK = 65536;
 
@@ -213,7 +215,10 @@ export interface BuiltChunk {
 }
 
 /** Builds one 64 KiB chunk holding `records`, with correct header fields and checksums. */
-export function buildChunk(records: readonly RecordSpec[], options: { shareNames?: boolean } = {}): BuiltChunk {
+export function buildChunk(
+  records: readonly RecordSpec[],
+  options: { shareNames?: boolean } = {},
+): BuiltChunk {
   const w = new Writer(options.shareNames ?? true);
   const offsets: number[] = [];
   for (const r of records) {
@@ -256,7 +261,8 @@ export function fixChunkChecksums(chunk: Uint8Array): void {
 /** Recomputes every chunk's checksums in a whole file image. */
 export function fixFileChecksums(file: Uint8Array): void {
   for (let off = 4096; off + 512 <= file.length; off += CHUNK) {
-    if (file[off] === 0x45 && file[off + 1] === 0x6c) fixChunkChecksums(file.subarray(off, Math.min(off + CHUNK, file.length)));
+    if (file[off] === 0x45 && file[off + 1] === 0x6c)
+      fixChunkChecksums(file.subarray(off, Math.min(off + CHUNK, file.length)));
   }
 }
 
@@ -331,9 +337,16 @@ export const val = {
   systemtime: (d: Date): XValue => ({
     type: 0x12,
     bytes: le(16, (v) => {
-      [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDay(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()].forEach(
-        (x, i) => v.setUint16(i * 2, x, true),
-      );
+      [
+        d.getUTCFullYear(),
+        d.getUTCMonth() + 1,
+        d.getUTCDay(),
+        d.getUTCDate(),
+        d.getUTCHours(),
+        d.getUTCMinutes(),
+        d.getUTCSeconds(),
+        d.getUTCMilliseconds(),
+      ].forEach((x, i) => v.setUint16(i * 2, x, true));
     }),
   }),
   /** From `S-r-a-s1-s2-...`. */
@@ -352,7 +365,10 @@ export const val = {
   },
   hex32: (n: number): XValue => ({ type: 0x14, bytes: le(4, (v) => v.setUint32(0, n, true)) }),
   hex64: (n: bigint): XValue => ({ type: 0x15, bytes: le(8, (v) => v.setBigUint64(0, n, true)) }),
-  stringArray: (items: string[]): XValue => ({ type: 0x81, bytes: utf16(items.map((s) => `${s}\0`).join('')) }),
+  stringArray: (items: string[]): XValue => ({
+    type: 0x81,
+    bytes: utf16(items.map((s) => `${s}\0`).join('')),
+  }),
   uint16Array: (items: number[]): XValue => ({
     type: 0x86,
     bytes: le(items.length * 2, (v) => items.forEach((x, i) => v.setUint16(i * 2, x, true))),

@@ -9,8 +9,22 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseEvtx, readEvtxFile, type EvtxOptions, type EvtxRecord, type EvtxStats } from '../../../src/ingest/evtx/index.js';
-import { CHUNK, buildChunk, buildFile, fixFileChecksums, val, type RecordSpec, type Template } from './evtx-builder.js';
+import {
+  parseEvtx,
+  readEvtxFile,
+  type EvtxOptions,
+  type EvtxRecord,
+  type EvtxStats,
+} from '../../../src/ingest/evtx/index.js';
+import {
+  CHUNK,
+  buildChunk,
+  buildFile,
+  fixFileChecksums,
+  val,
+  type RecordSpec,
+  type Template,
+} from './evtx-builder.js';
 import { regressionEvtxFiles } from './regression-data.js';
 
 const SEED = Number(process.env['EVTX_FUZZ_SEED'] ?? 0x5eed_2026);
@@ -29,7 +43,9 @@ function prng(seed: number): () => number {
 }
 
 function syntheticFile(): Uint8Array {
-  const types = [0x01, 0x02, 0x04, 0x06, 0x08, 0x0a, 0x0c, 0x0d, 0x0e, 0x0f, 0x11, 0x12, 0x13, 0x14, 0x15, 0x81];
+  const types = [
+    0x01, 0x02, 0x04, 0x06, 0x08, 0x0a, 0x0c, 0x0d, 0x0e, 0x0f, 0x11, 0x12, 0x13, 0x14, 0x15, 0x81,
+  ];
   const data: Template = {
     id: 1,
     body: [
@@ -37,17 +53,39 @@ function syntheticFile(): Uint8Array {
         el: 'Event',
         attrs: [['xmlns', [{ text: 'urn:e' }]]],
         children: [
-          { el: 'System', children: [{ el: 'EventID', attrs: [['Qualifiers', [{ sub: 0, type: 6, optional: true }]]], children: [{ sub: 1, type: 6 }] }] },
+          {
+            el: 'System',
+            children: [
+              {
+                el: 'EventID',
+                attrs: [['Qualifiers', [{ sub: 0, type: 6, optional: true }]]],
+                children: [{ sub: 1, type: 6 }],
+              },
+            ],
+          },
           {
             el: 'EventData',
-            children: types.map((type, i) => ({ el: 'Data', attrs: [['Name', [{ text: `f${i}` }]]], children: [{ sub: i + 2, type }] })),
+            children: types.map((type, i) => ({
+              el: 'Data',
+              attrs: [['Name', [{ text: `f${i}` }]]],
+              children: [{ sub: i + 2, type }],
+            })),
           },
           { sub: types.length + 2, type: 0x21 },
         ],
       },
     ],
   };
-  const inner: Template = { id: 2, body: [{ el: 'Inner', attrs: [['a', [{ sub: 0, type: 1 }]]], children: [{ sub: 1, type: 8 }, { entity: 'amp' }] }] };
+  const inner: Template = {
+    id: 2,
+    body: [
+      {
+        el: 'Inner',
+        attrs: [['a', [{ sub: 0, type: 1 }]]],
+        children: [{ sub: 1, type: 8 }, { entity: 'amp' }],
+      },
+    ],
+  };
   const values = (n: number) => [
     val.null(),
     val.uint16(n),
@@ -71,7 +109,8 @@ function syntheticFile(): Uint8Array {
   ];
   const chunk = (first: number): Uint8Array => {
     const records: RecordSpec[] = [];
-    for (let i = 0; i < 25; i++) records.push({ id: first + i, nodes: [{ instance: data, values: values(first + i) }] });
+    for (let i = 0; i < 25; i++)
+      records.push({ id: first + i, nodes: [{ instance: data, values: values(first + i) }] });
     return buildChunk(records).bytes;
   };
   return buildFile([chunk(1), chunk(26), chunk(51)]);
@@ -100,13 +139,30 @@ const mutations: Mutation[] = [
   // hostile 32-bit values (sizes, offsets, counts)
   (b, r, at) => {
     const p = at(4);
-    const choices = [0, 0xffffffff, 0x7fffffff, int(r, CHUNK), 512, (p - 4096) % CHUNK, ((p - 4096) % CHUNK) + 4, int(r, 0x10000) * 4];
-    new DataView(b.buffer, b.byteOffset).setUint32(p, (choices[int(r, choices.length)] as number) >>> 0, true);
+    const choices = [
+      0,
+      0xffffffff,
+      0x7fffffff,
+      int(r, CHUNK),
+      512,
+      (p - 4096) % CHUNK,
+      ((p - 4096) % CHUNK) + 4,
+      int(r, 0x10000) * 4,
+    ];
+    new DataView(b.buffer, b.byteOffset).setUint32(
+      p,
+      (choices[int(r, choices.length)] as number) >>> 0,
+      true,
+    );
     return b;
   },
   // hostile 16-bit values (character counts, value sizes)
   (b, r, at) => {
-    new DataView(b.buffer, b.byteOffset).setUint16(at(2), [0, 0xffff, 0x8000, int(r, 0x10000)][int(r, 4)] as number, true);
+    new DataView(b.buffer, b.byteOffset).setUint16(
+      at(2),
+      [0, 0xffff, 0x8000, int(r, 0x10000)][int(r, 4)] as number,
+      true,
+    );
     return b;
   },
   // copy one range over another (plausible-looking garbage)
@@ -156,7 +212,10 @@ function decodeAll(bytes: Uint8Array, options: EvtxOptions): { records: EvtxReco
 }
 
 function checkInvariants(records: EvtxRecord[], stats: EvtxStats, context: string): void {
-  expect(stats.problems.filter((p) => p.code === 'internal_error'), context).toEqual([]);
+  expect(
+    stats.problems.filter((p) => p.code === 'internal_error'),
+    context,
+  ).toEqual([]);
   expect(stats.records, context).toBe(records.length);
   expect(stats.chunksParsed + stats.chunksSkipped + stats.chunksEmpty, context).toBe(stats.chunks);
   for (const record of records) {
@@ -205,7 +264,9 @@ describe('EVTX decoding under random damage', () => {
       }
       iterations++;
     }
-    console.info(`EVTX fuzz: ${iterations} iterations, ${recordsSeen} records, ${problemsSeen} problems, slowest ${slowest} ms`);
+    console.info(
+      `EVTX fuzz: ${iterations} iterations, ${recordsSeen} records, ${problemsSeen} problems, slowest ${slowest} ms`,
+    );
     expect(slowest).toBeLessThan(1000);
     expect(problemsSeen).toBeGreaterThan(0);
     expect(recordsSeen).toBeGreaterThan(0);
@@ -239,7 +300,11 @@ describe('EVTX decoding under random damage', () => {
         const seed = seeds[int(random, seeds.length)] as { name: string; bytes: Uint8Array };
         let bytes: Uint8Array = seed.bytes.slice();
         for (let k = 0, n = 1 + int(random, 3); k < n && bytes.length >= 8; k++) {
-          bytes = (mutations[int(random, mutations.length)] as Mutation)(bytes, random, picker(bytes, random));
+          bytes = (mutations[int(random, mutations.length)] as Mutation)(
+            bytes,
+            random,
+            picker(bytes, random),
+          );
         }
         if (random() < 0.75) fixFileChecksums(bytes);
         const options: EvtxOptions = { checksums: random() < 0.5 ? 'strict' : 'lenient' };

@@ -2,8 +2,23 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseEvtx, readEvtxFile, type EvtxOptions, type EvtxRecord, type EvtxStats } from '../../../src/ingest/evtx/index.js';
-import { CHUNK, buildChunk, buildFile, fixChunkChecksums, val, type RecordSpec, type Template, type XNode } from './evtx-builder.js';
+import {
+  parseEvtx,
+  readEvtxFile,
+  type EvtxOptions,
+  type EvtxRecord,
+  type EvtxStats,
+} from '../../../src/ingest/evtx/index.js';
+import {
+  CHUNK,
+  buildChunk,
+  buildFile,
+  fixChunkChecksums,
+  val,
+  type RecordSpec,
+  type Template,
+  type XNode,
+} from './evtx-builder.js';
 
 function run(bytes: Uint8Array, options: EvtxOptions = {}): { records: EvtxRecord[]; stats: EvtxStats } {
   const parse = parseEvtx(bytes, options);
@@ -16,7 +31,17 @@ const details = (stats: EvtxStats): Array<string | undefined> => stats.problems.
 
 const T: Template = {
   id: 1,
-  body: [{ el: 'Event', children: [{ el: 'EventData', children: [{ el: 'Data', attrs: [['Name', [{ text: 'n' }]]], children: [{ sub: 0, type: 8 }] }] }] }],
+  body: [
+    {
+      el: 'Event',
+      children: [
+        {
+          el: 'EventData',
+          children: [{ el: 'Data', attrs: [['Name', [{ text: 'n' }]]], children: [{ sub: 0, type: 8 }] }],
+        },
+      ],
+    },
+  ],
 };
 const rec = (id: number): RecordSpec => ({ id, nodes: [{ instance: T, values: [val.uint32(id * 10)] }] });
 const goodChunk = (first: number, count = 3): ReturnType<typeof buildChunk> =>
@@ -98,7 +123,11 @@ describe('damaged files are skipped piece by piece and reported', () => {
     const lenient = run(file, { checksums: 'lenient' });
     expect(ids(lenient.records)).toEqual([1, 3]);
     expect(codes(lenient.stats)).toEqual(['chunk_data_crc', 'record_undecodable']);
-    expect(lenient.stats.problems[1]).toMatchObject({ recordId: 2, detail: 'bad_token', offset: 4096 + second });
+    expect(lenient.stats.problems[1]).toMatchObject({
+      recordId: 2,
+      detail: 'bad_token',
+      offset: 4096 + second,
+    });
     expect(lenient.stats.recordsSkipped).toBe(1);
   });
 
@@ -137,7 +166,10 @@ describe('damaged files are skipped piece by piece and reported', () => {
 
 describe('hostile BinXml is bounded', () => {
   /** Builds a chunk, lets `damage` edit it, fixes the checksums so the damage reaches the BinXml decoder. */
-  function damaged(records: RecordSpec[], damage: (chunk: Uint8Array, view: DataView, built: ReturnType<typeof buildChunk>) => void): Uint8Array {
+  function damaged(
+    records: RecordSpec[],
+    damage: (chunk: Uint8Array, view: DataView, built: ReturnType<typeof buildChunk>) => void,
+  ): Uint8Array {
     const built = buildChunk(records);
     damage(built.bytes, new DataView(built.bytes.buffer), built);
     fixChunkChecksums(built.bytes);
@@ -185,10 +217,17 @@ describe('hostile BinXml is bounded', () => {
     let t: Template = { id: 50, body: [{ el: 'Leaf' }] };
     for (let level = 0; level < 9; level++) {
       const child = t;
-      t = { id: 40 - level, body: [{ el: `L${level}`, children: Array.from({ length: 8 }, () => ({ instance: child, values: [] })) }] };
+      t = {
+        id: 40 - level,
+        body: [
+          { el: `L${level}`, children: Array.from({ length: 8 }, () => ({ instance: child, values: [] })) },
+        ],
+      };
     }
     const started = Date.now();
-    const { records, stats } = run(buildFile([buildChunk([{ id: 1, nodes: [{ instance: t, values: [] }] }, rec(2)]).bytes]));
+    const { records, stats } = run(
+      buildFile([buildChunk([{ id: 1, nodes: [{ instance: t, values: [] }] }, rec(2)]).bytes]),
+    );
     expect(Date.now() - started).toBeLessThan(5000);
     expect(ids(records)).toEqual([2]);
     expect(details(stats)).toEqual(['too_large']);
@@ -208,7 +247,10 @@ describe('hostile BinXml is bounded', () => {
     const bad = goodChunk(1).bytes;
     bad[0] = 0;
     const seen: string[] = [];
-    const { stats } = run(buildFile([bad, bad, bad, bad]), { maxProblems: 2, onProblem: (p) => seen.push(p.code) });
+    const { stats } = run(buildFile([bad, bad, bad, bad]), {
+      maxProblems: 2,
+      onProblem: (p) => seen.push(p.code),
+    });
     expect(stats.problems).toHaveLength(2);
     expect(stats.problemsDropped).toBe(2);
     expect(seen).toEqual(['chunk_bad_magic', 'chunk_bad_magic', 'chunk_bad_magic', 'chunk_bad_magic']);

@@ -25,7 +25,14 @@ function dataTemplate(types: number[]): Template {
       {
         el: 'Event',
         children: [
-          { el: 'EventData', children: types.map((type, i) => ({ el: 'Data', attrs: [['Name', [{ text: `v${i}` }]]], children: [{ sub: i, type }] })) },
+          {
+            el: 'EventData',
+            children: types.map((type, i) => ({
+              el: 'Data',
+              attrs: [['Name', [{ text: `v${i}` }]]],
+              children: [{ sub: i, type }],
+            })),
+          },
         ],
       },
     ],
@@ -44,7 +51,11 @@ describe('value types render like evtx dump tools', () => {
     ['uint32', val.uint32(4_000_000_000), 4_000_000_000],
     ['int64', val.int64(-5n), -5],
     ['uint64 within 2^53', val.uint64(9_007_199_254_740_991n), 9_007_199_254_740_991],
-    ['uint64 beyond 2^53 (decimal string, no precision lost)', val.uint64(18_446_744_073_709_551_615n), '18446744073709551615'],
+    [
+      'uint64 beyond 2^53 (decimal string, no precision lost)',
+      val.uint64(18_446_744_073_709_551_615n),
+      '18446744073709551615',
+    ],
     ['real32', val.real32(1.5), 1.5],
     ['real64', val.real64(-2.25), -2.25],
     ['bool', val.bool(true), true],
@@ -52,25 +63,39 @@ describe('value types render like evtx dump tools', () => {
     ['GUID', val.guid('5770385F-C22A-43E0-BF4C-06F5698FFBD9'), '5770385F-C22A-43E0-BF4C-06F5698FFBD9'],
     ['SizeT', val.sizeT64(0x7ff6abcdn), '0x7ff6abcd'],
     ['FILETIME', val.filetime(Date.UTC(2024, 0, 2, 3, 4, 5, 678), 19n), '2024-01-02T03:04:05.678001Z'],
-    ['SYSTEMTIME', val.systemtime(new Date(Date.UTC(2023, 11, 31, 23, 59, 58, 123))), '2023-12-31T23:59:58.123000Z'],
-    ['SID', val.sid('S-1-5-21-1004336348-1177238915-682003330-512'), 'S-1-5-21-1004336348-1177238915-682003330-512'],
+    [
+      'SYSTEMTIME',
+      val.systemtime(new Date(Date.UTC(2023, 11, 31, 23, 59, 58, 123))),
+      '2023-12-31T23:59:58.123000Z',
+    ],
+    [
+      'SID',
+      val.sid('S-1-5-21-1004336348-1177238915-682003330-512'),
+      'S-1-5-21-1004336348-1177238915-682003330-512',
+    ],
     ['HexInt32', val.hex32(0x1a2c), '0x1a2c'],
     ['HexInt64', val.hex64(0x8000000000000000n), '0x8000000000000000'],
     ['string array', val.stringArray(['x', 'yy']), ['x', 'yy']],
     ['uint16 array', val.uint16Array([1, 2, 3]), [1, 2, 3]],
   ];
   it.each(cases)('%s', (_name, value, expected) => {
-    expect(eventOf([{ instance: dataTemplate([value.type]), values: [value] }])).toEqual({ Event: { EventData: { v0: expected } } });
+    expect(eventOf([{ instance: dataTemplate([value.type]), values: [value] }])).toEqual({
+      Event: { EventData: { v0: expected } },
+    });
   });
 
   it('drops trailing whitespace of element text but keeps leading and inner whitespace', () => {
     const v = val.string('  a  b \r\n');
-    expect(eventOf([{ instance: dataTemplate([1]), values: [v] }])).toEqual({ Event: { EventData: { v0: '  a  b' } } });
+    expect(eventOf([{ instance: dataTemplate([1]), values: [v] }])).toEqual({
+      Event: { EventData: { v0: '  a  b' } },
+    });
   });
 
   it('gives an empty Data element an empty string and an absent one null', () => {
     const t = dataTemplate([1, 1]);
-    expect(eventOf([{ instance: t, values: [val.string(''), val.null()] }])).toEqual({ Event: { EventData: { v0: '', v1: null } } });
+    expect(eventOf([{ instance: t, values: [val.string(''), val.null()] }])).toEqual({
+      Event: { EventData: { v0: '', v1: null } },
+    });
   });
 });
 
@@ -86,8 +111,18 @@ describe('element shapes', () => {
             {
               el: 'System',
               children: [
-                { el: 'Provider', attrs: [['Name', [{ sub: 0, type: 1, optional: true }]], ['Guid', [{ sub: 1, type: 0x0f, optional: true }]]] },
-                { el: 'EventID', attrs: [['Qualifiers', [{ sub: 2, type: 6, optional: true }]]], children: [{ sub: 3, type: 6 }] },
+                {
+                  el: 'Provider',
+                  attrs: [
+                    ['Name', [{ sub: 0, type: 1, optional: true }]],
+                    ['Guid', [{ sub: 1, type: 0x0f, optional: true }]],
+                  ],
+                },
+                {
+                  el: 'EventID',
+                  attrs: [['Qualifiers', [{ sub: 2, type: 6, optional: true }]]],
+                  children: [{ sub: 3, type: 6 }],
+                },
                 { el: 'Correlation', attrs: [['ActivityID', [{ sub: 4, type: 0x0f, optional: true }]]] },
                 { el: 'Keywords', children: [{ sub: 5, type: 0x15 }] },
               ],
@@ -99,7 +134,14 @@ describe('element shapes', () => {
     const event = eventOf([
       {
         instance: t,
-        values: [val.string('Prov'), val.null(), val.uint16(16384), val.uint16(7036), val.null(), val.hex64(0x8080000000000000n)],
+        values: [
+          val.string('Prov'),
+          val.null(),
+          val.uint16(16384),
+          val.uint16(7036),
+          val.null(),
+          val.hex64(0x8080000000000000n),
+        ],
       },
     ]);
     expect(event).toEqual({
@@ -131,14 +173,26 @@ describe('element shapes', () => {
               { el: 'Binary', children: [{ text: '00FF' }] },
             ],
           },
-          { el: 'Extra', children: [{ el: 'Header', children: [{ text: 'a' }] }, { el: 'Header', children: [{ text: 'b' }] }, { el: 'Header' }] },
+          {
+            el: 'Extra',
+            children: [
+              { el: 'Header', children: [{ text: 'a' }] },
+              { el: 'Header', children: [{ text: 'b' }] },
+              { el: 'Header' },
+            ],
+          },
           { el: 'Single', children: [{ el: 'Data', children: [{ text: 'MIXED' }] }, { el: 'Binary' }] },
         ],
       },
     ]);
     expect(event).toEqual({
       Event: {
-        EventData: { '#attributes': { Name: 'TaskDisabled' }, Data: { '#text': ['sa', ' Reason: no match.', ''] }, Named: 'x', Binary: '00FF' },
+        EventData: {
+          '#attributes': { Name: 'TaskDisabled' },
+          Data: { '#text': ['sa', ' Reason: no match.', ''] },
+          Named: 'x',
+          Binary: '00FF',
+        },
         Extra: { Header: 'a', Header_1: 'b', Header_2: null },
         Single: { Data: { '#text': 'MIXED' }, Binary: null },
       },
@@ -148,7 +202,15 @@ describe('element shapes', () => {
   it('renders embedded BinXml (UserData) with its own template instance, entity and character references', () => {
     const outer: Template = {
       id: 9,
-      body: [{ el: 'Event', children: [{ el: 'System', children: [{ el: 'EventID', children: [{ sub: 0, type: 6 }] }] }, { sub: 1, type: 0x21 }] }],
+      body: [
+        {
+          el: 'Event',
+          children: [
+            { el: 'System', children: [{ el: 'EventID', children: [{ sub: 0, type: 6 }] }] },
+            { sub: 1, type: 0x21 },
+          ],
+        },
+      ],
     };
     const inner: Template = {
       id: 11,
@@ -166,13 +228,18 @@ describe('element shapes', () => {
     const event = eventOf([
       {
         instance: outer,
-        values: [val.uint16(1102), val.xml([{ el: 'UserData', children: [{ instance: inner, values: [val.sid('S-1-5-18')] }] }])],
+        values: [
+          val.uint16(1102),
+          val.xml([{ el: 'UserData', children: [{ instance: inner, values: [val.sid('S-1-5-18')] }] }]),
+        ],
       },
     ]);
     expect(event).toEqual({
       Event: {
         System: { EventID: 1102 },
-        UserData: { LogFileCleared: { '#attributes': { xmlns: 'urn:x' }, SubjectUserSid: 'S-1-5-18', Note: 'a&A<b>' } },
+        UserData: {
+          LogFileCleared: { '#attributes': { xmlns: 'urn:x' }, SubjectUserSid: 'S-1-5-18', Note: 'a&A<b>' },
+        },
       },
     });
   });
@@ -195,19 +262,32 @@ describe('element shapes', () => {
       {
         el: 'Event',
         children: [
-          { el: 'System', noDependencyId: true, children: [{ el: 'Computer', noDependencyId: true, children: [{ text: 'host' }] }] },
-          { el: 'Computer', noDependencyId: true, attrs: [['a', [{ text: '1' }]]], children: [{ text: 'again' }] },
+          {
+            el: 'System',
+            noDependencyId: true,
+            children: [{ el: 'Computer', noDependencyId: true, children: [{ text: 'host' }] }],
+          },
+          {
+            el: 'Computer',
+            noDependencyId: true,
+            attrs: [['a', [{ text: '1' }]]],
+            children: [{ text: 'again' }],
+          },
         ],
       },
     ]);
-    expect(event).toEqual({ Event: { System: { Computer: 'host' }, Computer: { '#attributes': { a: '1' }, '#text': 'again' } } });
+    expect(event).toEqual({
+      Event: { System: { Computer: 'host' }, Computer: { '#attributes': { a: '1' }, '#text': 'again' } },
+    });
   });
 
   it('reports the record header write time', () => {
     const ms = Date.UTC(2025, 5, 1, 12, 0, 0, 250);
     const written = (BigInt(ms) + 11_644_473_600_000n) * 10_000n + 1234n;
     const { records } = decode([{ id: 42, written, nodes: [{ el: 'Event' }] }]);
-    expect(records.map((r) => [r.recordId, r.timestamp, r.event])).toEqual([[42, '2025-06-01T12:00:00.250123Z', { Event: null }]]);
+    expect(records.map((r) => [r.recordId, r.timestamp, r.event])).toEqual([
+      [42, '2025-06-01T12:00:00.250123Z', { Event: null }],
+    ]);
   });
 });
 
@@ -220,13 +300,18 @@ describe('names from the file cannot reach object prototypes', () => {
         children: [
           { el: '__proto__', children: [{ text: 'p' }] },
           { el: 'constructor', children: [{ text: 'c' }] },
-          { el: 'EventData', children: [{ el: 'Data', attrs: [['Name', [{ text: 'toString' }]]], children: [{ text: 't' }] }] },
+          {
+            el: 'EventData',
+            children: [{ el: 'Data', attrs: [['Name', [{ text: 'toString' }]]], children: [{ text: 't' }] }],
+          },
         ],
       },
     ]) as { Event: Record<string, unknown> };
     expect(Object.getPrototypeOf(event.Event)).toBe(Object.prototype);
     expect(JSON.parse(JSON.stringify(event))).toEqual(
-      JSON.parse('{"Event":{"#attributes":{"__proto__":"a"},"__proto__":"p","constructor":"c","EventData":{"toString":"t"}}}'),
+      JSON.parse(
+        '{"Event":{"#attributes":{"__proto__":"a"},"__proto__":"p","constructor":"c","EventData":{"toString":"t"}}}',
+      ),
     );
     expect(Object.keys(event.Event)).toEqual(['#attributes', '__proto__', 'constructor', 'EventData']);
     expect(({} as Record<string, unknown>)['p']).toBeUndefined();
