@@ -99,6 +99,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     }),
   );
 
+  // Until the web console lands, the root page tells a person opening the address what is here.
+  app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .send(LANDING_PAGE(options.version)),
+  );
+
   await app.register(
     async (api) => {
       api.addHook('onRequest', authHook(options.context, options.policy, credentials));
@@ -114,3 +122,15 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.ready();
   return app;
 }
+
+const LANDING_PAGE = (version: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Firebreak</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1b1f24}
+code{background:#eef1f4;padding:0 .25rem;border-radius:3px}</style></head>
+<body><h1>Firebreak ${version.replace(/[^0-9A-Za-z.+-]/g, '')}</h1>
+<p>The incident response API is running under <code>/api/v1</code>.</p>
+<ul><li>Health: <a href="/api/v1/health">/api/v1/health</a></li>
+<li>API description (OpenAPI 3.1): <a href="/api/v1/openapi.json">/api/v1/openapi.json</a></li>
+<li>Sign in with <code>POST /api/v1/auth/login</code>; the first administrator's password is in
+<code>DATA_DIR/initial-admin-password</code>.</li></ul>
+<p>The web console is not part of this version yet.</p></body></html>`;

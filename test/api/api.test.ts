@@ -32,6 +32,19 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
         ).n,
       );
 
+    it('serves a landing page at / and a JSON 404 naming unknown routes', async () => {
+      const root = await env.call(null, 'GET', '/');
+      expect(root.statusCode).toBe(200);
+      expect(root.headers['content-type']).toContain('text/html');
+      expect(root.body).toContain('/api/v1/openapi.json');
+      const missing = await env.call(null, 'GET', '/api/v1/nothing-here?x=1');
+      expect(missing.statusCode).toBe(404);
+      expect(missing.json().error).toMatchObject({
+        code: 'route_not_found',
+        message: 'no route GET /api/v1/nothing-here',
+      });
+    });
+
     it('answers health without credentials', async () => {
       const res = await env.call(null, 'GET', '/api/v1/health');
       expect(res.statusCode).toBe(200);
