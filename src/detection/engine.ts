@@ -67,6 +67,7 @@ export class SigmaMatcher {
   private readonly usePrefilter: boolean;
   private stamp = 0;
   private marks: Uint32Array = new Uint32Array(0);
+  private readonly found: number[] = [];
 
   constructor(
     readonly rules: readonly CompiledRule[],
@@ -145,9 +146,19 @@ export class SigmaMatcher {
     const marks = this.marks;
     const candidates: number[] = [];
     for (const f of bucket.fields) {
+      const found = this.found;
+      found.length = 0;
+      const text = f.field === KEYWORDS_FIELD ? event.keywordText() : event.lower(f.field);
+      if (text !== null) {
+        f.automaton.search(text, found);
+      } else {
+        const value = event.get(f.field);
+        if (!Array.isArray(value)) continue;
+        for (const item of value) if (typeof item === 'string' || typeof item === 'number') f.automaton.search(String(item).toLowerCase(), found);
+      }
       const ids = f.ids;
-      const hit = (lit: number): void => {
-        const list = ids[lit]!;
+      for (let h = 0; h < found.length; h++) {
+        const list = ids[found[h]!]!;
         for (let k = 0; k < list.length; k++) {
           const index = list[k]!;
           if (marks[index] !== stamp) {
@@ -155,15 +166,6 @@ export class SigmaMatcher {
             candidates.push(index);
           }
         }
-      };
-      const text = f.field === KEYWORDS_FIELD ? event.keywordText() : event.lower(f.field);
-      if (text !== null) {
-        f.automaton.search(text, hit);
-        continue;
-      }
-      const value = event.get(f.field);
-      if (Array.isArray(value)) {
-        for (const item of value) if (typeof item === 'string' || typeof item === 'number') f.automaton.search(String(item).toLowerCase(), hit);
       }
     }
     for (const index of candidates) {
