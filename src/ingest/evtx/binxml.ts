@@ -160,7 +160,8 @@ export class ChunkBinXml implements EmbeddedParser {
     }
     const close = r.u8(p);
     c.pos = p + 1;
-    if (close === Token.CloseEmptyElement) return { kind: 'element', name, attributes, children: [] };
+    if (close === Token.CloseEmptyElement)
+      return { kind: 'element', name, attributes, children: [], onlyElements: false };
     if (close !== Token.CloseStartElement)
       fail('bad_token', `expected end of start tag, got 0x${close.toString(16)} at ${p}`);
     const children: BinXmlNode[] = [];
@@ -170,7 +171,8 @@ export class ChunkBinXml implements EmbeddedParser {
       const base = tok & BASE_MASK;
       if (base === Token.EndElement) {
         c.pos++;
-        return { kind: 'element', name, attributes, children };
+        const onlyElements = children.length > 0 && children.every((child) => child.kind === 'element');
+        return { kind: 'element', name, attributes, children, onlyElements };
       }
       if (base === Token.OpenStartElement) children.push(this.element(c, depth + 1));
       else if (base === Token.TemplateInstance) children.push(this.templateInstance(c, depth + 1));

@@ -17,6 +17,8 @@ export interface ElementNode {
   readonly name: string;
   readonly attributes: readonly AttributeNode[];
   readonly children: readonly BinXmlNode[];
+  /** Every child is an element (no text, substitutions or instances): lets rendering skip collecting. */
+  readonly onlyElements: boolean;
 }
 
 export interface AttributeNode {

@@ -105,6 +105,19 @@ function renderElement(
     if (text !== undefined) result['#text'] = text;
     return result;
   }
+  if (element.onlyElements) {
+    // Fast path: children are all elements of this same template, so nothing needs collecting.
+    const result: JsonObject = {};
+    if (attributes !== null) result['#attributes'] = attributes;
+    const sink: ChildSink = { result, unnamed: undefined, unnamedValues: undefined };
+    for (const child of element.children) {
+      if (++state.nodes > state.limits.maxNodes) {
+        fail('too_large', `record expands to more than ${state.limits.maxNodes} nodes`);
+      }
+      addChild(sink, child as ElementNode, values, state, depth);
+    }
+    return result;
+  }
   const content: Content = { elements: [], texts: [] };
   collect(element.children, values, content, state, depth + 1);
   const text = trimText(joinTexts(content.texts));
@@ -118,35 +131,47 @@ function renderElement(
 
   const result: JsonObject = {};
   if (attributes !== null) result['#attributes'] = attributes;
-  // Data elements without a Name are gathered, in order, under one "Data": {"#text": value | [values]}.
-  let unnamedData: { '#text': JsonValue } | undefined;
-  let unnamedValues: JsonValue[] | undefined;
+  const sink: ChildSink = { result, unnamed: undefined, unnamedValues: undefined };
   for (const { element: child, values: childValues } of content.elements) {
-    let key = child.name;
-    let value: JsonValue;
-    if (child.name === 'Data') {
-      const dataName = dataNameOf(child, childValues);
-      if (dataName === undefined) {
-        const item = renderElement(child, childValues, state, depth + 1) ?? '';
-        if (unnamedData === undefined) {
-          unnamedData = { '#text': item };
-          unnamedValues = [item];
-          addKey(result, 'Data', unnamedData);
-        } else {
-          (unnamedValues as JsonValue[]).push(item);
-          unnamedData['#text'] = unnamedValues as JsonValue[];
-        }
-        continue;
-      }
-      key = dataName;
-      value = renderElement(child, childValues, state, depth + 1, true);
-    } else {
-      value = renderElement(child, childValues, state, depth + 1);
-    }
-    addKey(result, key, value);
+    addChild(sink, child, childValues, state, depth);
   }
   if (text !== undefined && !(typeof text === 'string' && text.trim() === '')) result['#text'] = text;
   return result;
+}
+
+/** Where an element's children go, plus the gathered Data elements without a Name. */
+interface ChildSink {
+  readonly result: JsonObject;
+  unnamed: { '#text': JsonValue } | undefined;
+  unnamedValues: JsonValue[] | undefined;
+}
+
+function addChild(
+  sink: ChildSink,
+  child: ElementNode,
+  values: Values,
+  state: RenderState,
+  depth: number,
+): void {
+  if (child.name === 'Data') {
+    const dataName = dataNameOf(child, values);
+    if (dataName !== undefined) {
+      addKey(sink.result, dataName, renderElement(child, values, state, depth + 1, true));
+      return;
+    }
+    // Data elements without a Name are gathered, in order, under one "Data": {"#text": value | [values]}.
+    const item = renderElement(child, values, state, depth + 1) ?? '';
+    if (sink.unnamed === undefined) {
+      sink.unnamed = { '#text': item };
+      sink.unnamedValues = [item];
+      addKey(sink.result, 'Data', sink.unnamed);
+    } else {
+      (sink.unnamedValues as JsonValue[]).push(item);
+      sink.unnamed['#text'] = sink.unnamedValues as JsonValue[];
+    }
+    return;
+  }
+  addKey(sink.result, child.name, renderElement(child, values, state, depth + 1));
 }
 
 /**
