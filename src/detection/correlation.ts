@@ -7,16 +7,17 @@ import type { CorrelationCondition, CorrelationType } from './sigma-rule.js';
  *
  * Per correlation and group (the `group-by` values, through `aliases`), the engine keeps the recent
  * matches of the referenced rules sorted by event time, so events may arrive out of order. A match is
- * reported when some window of `timespan` holds a set of events that satisfies the condition; the
- * group's state is then cleared, so one burst yields one alert.
+ * reported when the events of the trailing `timespan` at some event ([t - timespan, t]) satisfy the
+ * condition; the group's state is then cleared, so one burst yields one alert.
  *
  * - Conditions that more events can only make true (`gt`, `gte` on counts, sums and distinct counts;
  *   every condition on temporal, avg, min, max, median and percentile) are checked on every insert, over
- *   every window that contains the new event.
+ *   every trailing window that contains the new event (one window when events arrive in order).
  * - Conditions that more events can make false (`lt`, `lte`, `eq`, `neq` on event_count, value_count and
  *   value_sum) are checked when a window closes: when the watermark (the latest event time seen minus
  *   `allowedLatenessMs`) passes the window's end, and at `flush()`.
- * - An event older than the watermark minus the timespan is late: it is dropped and counted.
+ * - An event older than the watermark minus the timespan is late: it is dropped and counted. State keeps
+ *   two timespans of events behind the watermark, the most a window of an accepted event can reach.
  * - Bounds: at most `maxGroups` groups per correlation (the least recently updated is evicted) and
  *   `maxEventsPerGroup` events per group (the oldest is dropped); every drop is counted in `metrics`.
  */
@@ -277,24 +278,25 @@ export class CorrelationEngine {
     const items = group.items;
     const at = upperBound(items, time);
     items.splice(at, 0, { t: time, rule: ruleIndex, value });
-    // Forget what no future window can use.
-    const horizon = lowerBound(items, this.watermark - c.span);
+    // Forget what no future window can use: an accepted event is at most one timespan older than the
+    // watermark, and its windows reach back one more timespan.
+    const horizon = lowerBound(items, this.watermark - 2 * c.span);
     if (horizon > 0 && !c.onClose) items.splice(0, horizon);
     if (items.length > this.limits.maxEventsPerGroup) {
       items.splice(0, items.length - this.limits.maxEventsPerGroup);
       this.metrics.eventsDropped++;
     }
     if (c.onClose) return null;
-    // Every window [s, s + span] holding the new event starts at an item within [time - span, time].
-    const first = lowerBound(items, time - c.span);
-    const last = upperBound(items, time);
-    for (let j = first; j < last; j++) {
-      const start = items[j]!.t;
-      const end = upperBound(items, start + c.span);
-      if (end <= j) continue;
-      const result = c.evaluate(items, j, end);
+    // Windows are the trailing timespan at an event: [t_e - span, t_e]. Those holding the new event end
+    // at an event within [time, time + span].
+    const first = lowerBound(items, time);
+    const last = upperBound(items, time + c.span);
+    for (let e = first; e < last; e++) {
+      const end = e + 1;
+      const start = lowerBound(items, items[e]!.t - c.span);
+      const result = c.evaluate(items, start, end);
       if (result.ok) {
-        const match = this.report(c, group, j, end, result.value);
+        const match = this.report(c, group, start, end, result.value);
         c.groups.delete(key);
         return match;
       }
