@@ -277,6 +277,23 @@ describe('readEvtxFile', () => {
     expect(read.stats.chunks).toBe(40);
   });
 
+  it('streams: it has read at most one batch beyond the chunk it is yielding from', async () => {
+    const chunks = Array.from({ length: 30 }, (_, i) => goodChunk(1 + i * 3).bytes);
+    const path = join(dir, 'stream.evtx');
+    writeFileSync(path, buildFile(chunks));
+    const chunksPerRead = 2;
+    const read = readEvtxFile(path, { chunksPerRead });
+    let records = 0;
+    for await (const record of read) {
+      records++;
+      const batchEnd = (Math.floor(record.chunkIndex / chunksPerRead) + 1) * chunksPerRead;
+      expect(read.bytesRead).toBeLessThanOrEqual(4096 + batchEnd * CHUNK);
+      expect(read.bytesRead).toBeGreaterThan(4096 + record.chunkIndex * CHUNK);
+    }
+    expect(records).toBe(90);
+    expect(read.bytesRead).toBe(4096 + 30 * CHUNK);
+  });
+
   it('rejects a missing file with a user error', async () => {
     const read = readEvtxFile(join(dir, 'absent.evtx'));
     await expect(async () => {

@@ -84,6 +84,16 @@ describe('value types render like evtx dump tools', () => {
     });
   });
 
+  it('decodes long strings and surrogate pairs, and replaces unpaired surrogates', () => {
+    const long = 'x'.repeat(700) + ' \u00e9\u4e2d\ud83d\ude00 end';
+    const t = dataTemplate([1, 1, 1]);
+    expect(
+      eventOf([
+        { instance: t, values: [val.string(long), val.string('\ud83d\ude00'), val.string('a\ud800b')] },
+      ]),
+    ).toEqual({ Event: { EventData: { v0: long, v1: '\ud83d\ude00', v2: 'a\ufffdb' } } });
+  });
+
   it('drops trailing whitespace of element text but keeps leading and inner whitespace', () => {
     const v = val.string('  a  b \r\n');
     expect(eventOf([{ instance: dataTemplate([1]), values: [v] }])).toEqual({
