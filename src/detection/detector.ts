@@ -1,3 +1,4 @@
+import { AnomalyDetector, type AnomalyAlert } from './anomaly.js';
 import { CorrelationEngine, type CorrelationLimits, type CorrelationMatch } from './correlation.js';
 import { SigmaMatcher, type EngineOptions } from './engine.js';
 import { prepareEvent, type PreparedEvent } from './event.js';
@@ -6,7 +7,8 @@ import type { RuleInfo, RuleSet } from './rule-set.js';
 /** A detection: a rule matching an event, or a correlation completing. */
 export type Detection =
   | { readonly kind: 'rule'; readonly rule: RuleInfo; readonly event: PreparedEvent; readonly timestamp: number | undefined }
-  | { readonly kind: 'correlation'; readonly rule: RuleInfo; readonly timestamp: number; readonly match: CorrelationMatch };
+  | { readonly kind: 'correlation'; readonly rule: RuleInfo; readonly timestamp: number; readonly match: CorrelationMatch }
+  | { readonly kind: 'anomaly'; readonly rule: RuleInfo; readonly event: PreparedEvent; readonly timestamp: number; readonly alert: AnomalyAlert };
 
 export interface DetectorOptions extends EngineOptions {
   readonly correlation?: Partial<CorrelationLimits>;
@@ -21,10 +23,15 @@ export class Detector {
   readonly matcher: SigmaMatcher;
   readonly correlations: CorrelationEngine;
   private lastTime = 0;
+  /** One baseline state machine per anomaly rule, by rule id. */
+  readonly anomalies = new Map<string, AnomalyDetector>();
 
   constructor(readonly set: RuleSet, options: DetectorOptions = {}) {
     this.matcher = new SigmaMatcher(set.rules, options);
     this.correlations = new CorrelationEngine(set.correlations, options.correlation);
+    for (const rule of set.rules) {
+      if (rule.anomaly !== undefined) this.anomalies.set(rule.info.id, new AnomalyDetector(rule.info, rule.anomaly));
+    }
   }
 
   /** Runs one event through the rules and correlations. */
@@ -36,6 +43,10 @@ export class Detector {
     if (timestamp !== undefined && timestamp > this.lastTime) this.lastTime = timestamp;
     for (const rule of rules) {
       if (rule.emit) out.push({ kind: 'rule', rule: rule.info, event, timestamp });
+      if (rule.anomaly !== undefined) {
+        const time = timestamp ?? this.lastTime;
+        for (const alert of this.anomalies.get(rule.info.id)!.observe(event, time)) out.push({ kind: 'anomaly', rule: rule.info, event, timestamp: time, alert });
+      }
       if (this.correlations.references(rule.info)) {
         this.chain(this.correlations.observe(rule.info, event, timestamp ?? this.lastTime), out, 0);
       }

@@ -1,8 +1,9 @@
 import { SigmaRuleError, invalid } from './errors.js';
 import type { PreparedEvent } from './event.js';
 import { entriesFor, extraConditionTest, type LogsourceMapping } from './logsource.js';
-import { compileDetection, type Predicate, type Requirement } from './sigma-compiler.js';
-import type { Level, SigmaCorrelationRule, SigmaDetectionRule, SigmaDocument, SigmaFilterRule } from './sigma-rule.js';
+import type { AnomalySpec } from './anomaly.js';
+import { ALWAYS, compileDetection, type Predicate, type Requirement } from './sigma-compiler.js';
+import type { Level, SigmaAnomalyRule, SigmaCorrelationRule, SigmaDetectionRule, SigmaDocument, SigmaFilterRule } from './sigma-rule.js';
 
 /** What outputs name about a rule. */
 export interface RuleInfo {
@@ -34,12 +35,14 @@ export interface RuleVariant {
 
 export interface CompiledRule {
   readonly info: RuleInfo;
-  readonly source: SigmaDetectionRule;
+  readonly source: SigmaDetectionRule | SigmaAnomalyRule;
   readonly variants: readonly RuleVariant[];
   /** True when no mapping entry covers the rule's log source (it runs on every event of its product). */
   readonly unmapped: boolean;
   /** False when a correlation refers to the rule and does not ask to generate its matches. */
   emit: boolean;
+  /** Set for anomaly rules: the rule's matches feed this baseline instead of being reported. */
+  readonly anomaly?: AnomalySpec;
 }
 
 export interface CompileRuleOptions {
@@ -63,7 +66,7 @@ function infoOf(doc: SigmaDocument, file: string | undefined, fallbackId: string
  * Compiles a detection rule into one variant per mapped log-source entry. Pure; throws SigmaRuleError
  * naming the rule's field.
  */
-export function compileRule(doc: SigmaDetectionRule, mapping: LogsourceMapping, options: CompileRuleOptions = {}): CompiledRule {
+export function compileRule(doc: SigmaDetectionRule | SigmaAnomalyRule, mapping: LogsourceMapping, options: CompileRuleOptions = {}): CompiledRule {
   const placeholders = { ...mapping.placeholders, ...options.placeholders };
   const productFields = doc.logsource.product === undefined ? {} : (mapping.productFields[doc.logsource.product] ?? {});
   const entries = entriesFor(doc.logsource, mapping);
@@ -72,11 +75,15 @@ export function compileRule(doc: SigmaDetectionRule, mapping: LogsourceMapping, 
     source: doc,
     variants: [],
     unmapped: entries.length === 0,
-    emit: true,
+    emit: doc.kind === 'rule',
+    anomaly: doc.kind === 'anomaly' ? doc.anomaly : undefined,
   };
+  const everything = Object.keys(doc.detection).length === 0;
+  const compileBody = (fieldMap: Record<string, string>) =>
+    everything ? ALWAYS : compileDetection(doc.detection, doc.conditions, { fieldMap, placeholders });
   const variants: RuleVariant[] = [];
   if (entries.length === 0) {
-    const compiled = compileDetection(doc.detection, doc.conditions, { fieldMap: productFields, placeholders });
+    const compiled = compileBody(productFields);
     variants.push({ rule, dispatch: { channels: null, eventIds: null, product: doc.logsource.product ?? null }, test: compiled.test, need: compiled.need, fieldMap: productFields });
   } else {
     // Compile once per distinct field mapping.
@@ -86,7 +93,7 @@ export function compileRule(doc: SigmaDetectionRule, mapping: LogsourceMapping, 
       const key = JSON.stringify(fieldMap);
       let compiled = cache.get(key);
       if (compiled === undefined) {
-        compiled = compileDetection(doc.detection, doc.conditions, { fieldMap, placeholders });
+        compiled = compileBody(fieldMap);
         cache.set(key, compiled);
       }
       const extra = extraConditionTest(entry);
@@ -159,7 +166,7 @@ export function buildRuleSet(
   const correlations: SigmaCorrelationRuleWithInfo[] = [];
   for (const { doc, file } of documents) {
     try {
-      if (doc.kind === 'rule') rules.push(compileRule(doc, mapping, { file, placeholders: options.placeholders }));
+      if (doc.kind === 'rule' || doc.kind === 'anomaly') rules.push(compileRule(doc, mapping, { file, placeholders: options.placeholders }));
       else if (doc.kind === 'filter') filters.push({ info: infoOf(doc, file, file), source: doc });
       else correlations.push({ info: infoOf(doc, file, file), source: doc });
     } catch (error) {
@@ -203,7 +210,7 @@ export function buildRuleSet(
   return { set: { rules: kept, correlations: validCorrelations, filters }, failures };
 }
 
-function sameLogsource(rule: SigmaDetectionRule, filter: SigmaFilterRule): boolean {
+function sameLogsource(rule: SigmaDetectionRule | SigmaAnomalyRule, filter: SigmaFilterRule): boolean {
   const a = rule.logsource;
   const b = filter.logsource;
   return a.product === b.product && a.category === b.category && a.service === b.service;

@@ -1,6 +1,10 @@
 import { parseAllDocuments } from 'yaml';
 import { parseCondition, type ConditionNode } from './condition.js';
+import { parseAnomalySpec, type AnomalySpec } from './anomaly.js';
 import { invalid, unsupported } from './errors.js';
+import { parseTimespan } from './timespan.js';
+
+export { parseTimespan };
 
 /**
  * The three kinds of Sigma documents (specification v2.1): detection rules, correlation rules and
@@ -91,7 +95,17 @@ export interface SigmaFilterRule extends Common {
   readonly conditions: readonly ConditionNode[];
 }
 
-export type SigmaDocument = SigmaDetectionRule | SigmaCorrelationRule | SigmaFilterRule;
+/** Firebreak's anomaly rule: a Sigma-style rule whose matches feed a per-entity baseline (anomaly.ts). */
+export interface SigmaAnomalyRule extends Common {
+  readonly kind: 'anomaly';
+  readonly logsource: Logsource;
+  /** The selection of events that feed the metric; empty means every event of the log source. */
+  readonly detection: Readonly<Record<string, unknown>>;
+  readonly conditions: readonly ConditionNode[];
+  readonly anomaly: AnomalySpec;
+}
+
+export type SigmaDocument = SigmaDetectionRule | SigmaCorrelationRule | SigmaFilterRule | SigmaAnomalyRule;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -174,21 +188,6 @@ function detectionOf(detection: unknown, where: string): { ids: Obj; conditions:
   return { ids, conditions };
 }
 
-const TIMESPAN_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** Parses "90m", "1h", "2d" (also M for 30 days and y for 365 days). */
-export function parseTimespan(value: unknown, path: string): number {
-  const text = typeof value === 'number' ? `${value}s` : value;
-  if (typeof text !== 'string') return invalid(path, 'must be a duration like 5m, 1h, 1d');
-  const m = /^\s*(\d+)\s*([smhdwMy])\s*$/.exec(text);
-  if (!m) return invalid(path, `"${text}" is not a duration (number + s, m, h, d)`);
-  const unit = m[2]!;
-  const ms = unit === 'M' ? 30 * 86_400_000 : unit === 'y' ? 365 * 86_400_000 : TIMESPAN_UNITS[unit]!;
-  const amount = Number(m[1]);
-  if (amount <= 0) invalid(path, 'must be positive');
-  return amount * ms;
-}
-
 function correlationOf(doc: Obj, base: Common): SigmaCorrelationRule {
   const c = doc['correlation'];
   if (!isObj(c)) return invalid('correlation', 'must be a map');
@@ -254,6 +253,11 @@ export function parseSigmaDocument(doc: unknown): SigmaDocument {
   if (!isObj(doc)) return invalid('', 'a Sigma document must be a YAML map');
   const base = common(doc);
   if (doc['correlation'] !== undefined) return correlationOf(doc, base);
+  if (doc['anomaly'] !== undefined) {
+    const anomaly = parseAnomalySpec(doc['anomaly']);
+    const parsed = doc['detection'] === undefined ? { ids: {}, conditions: [] } : detectionOf(doc['detection'], 'detection');
+    return { ...base, kind: 'anomaly', logsource: logsourceOf(doc), detection: parsed.ids, conditions: parsed.conditions, anomaly };
+  }
   if (doc['filter'] !== undefined) {
     const f = doc['filter'];
     if (!isObj(f)) return invalid('filter', 'must be a map');

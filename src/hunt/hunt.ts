@@ -78,7 +78,9 @@ export async function runHunt(inputs: readonly string[], set: RuleSet, options: 
     const event =
       d.kind === 'rule'
         ? d.event.raw
-        : { group: d.match.group, value: d.match.value, events: d.match.events, first: new Date(d.match.first).toISOString(), last: new Date(d.match.last).toISOString() };
+        : d.kind === 'anomaly'
+          ? { entity: d.alert.entity, value: d.alert.value, baseline_median: d.alert.median, baseline_mad: d.alert.mad, window_start: new Date(d.alert.windowStart).toISOString(), event: d.event.raw }
+          : { group: d.match.group, value: d.match.value, events: d.match.events, first: new Date(d.match.first).toISOString(), last: new Date(d.match.last).toISOString() };
     options.onMatch({ rule_id: d.rule.id, rule_title: d.rule.title, level: d.rule.level, file, record, timestamp, event });
   };
 
