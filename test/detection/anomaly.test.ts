@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AnomalyDetector, hourOfWeek, parseAnomalySpec, robustBaseline, type AnomalyAlert } from '../../src/detection/anomaly.js';
 import { Detector } from '../../src/detection/detector.js';
-import { SigmaRuleError } from '../../src/detection/errors.js';
+import type { SigmaRuleError } from '../../src/detection/errors.js';
 import { prepareEvent } from '../../src/detection/event.js';
 import { ruleSetFrom } from './helpers.js';
 
