@@ -3,7 +3,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import {
   jsonSchemaTransform,
-  serializerCompiler,
+  jsonSchemaTransformObject,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
@@ -44,7 +44,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     trustProxy: options.trustProxy,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  // Response schemas document the API; presenters already shape the output, so serialise plainly
+  // (the API tests parse real responses with the same schemas).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.decorateRequest('auth', null);
   const credentials = new CredentialCache(options.context.clock, options.credentialCacheMs ?? 5_000);
   options.context.listeners.add(credentials.onChange);
@@ -77,6 +79,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       security: [{ bearer: [] }, { session: [] }],
     },
     transform: jsonSchemaTransform,
+    // Puts the schemas registered with an id (Incident, Alert, ...) under components.schemas.
+    transformObject: jsonSchemaTransformObject,
   });
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {

@@ -65,3 +65,12 @@ export const ErrorResponse = z.object({
     details: z.record(z.string(), z.unknown()).optional(),
   }),
 });
+
+/** The error answers every route may give, for the OpenAPI document. */
+export const ERRORS = {
+  400: ErrorResponse.describe('invalid input; `field` names it'),
+  401: ErrorResponse.describe('no valid credentials'),
+  403: ErrorResponse.describe('the role may not do this'),
+  404: ErrorResponse.describe('no such record in your organisation'),
+  409: ErrorResponse.describe('not allowed in the current state'),
+} as const;

@@ -1,4 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  AlertWire,
+  IncidentWire,
+  listOf,
+  LookupWire,
+  NoteWire,
+  ObservableWire,
+  pageOf,
+  TaskWire,
+  TimelineEntryWire,
+  TokenWire,
+  UserWire,
+} from '../../src/api/wire-schemas.js';
 import { announceSkips, ENGINES } from '../support/engines.js';
 import { createApiEnv, createOtherOrg, PASSWORD, type ApiEnv } from '../support/harness.js';
 import { createApiToken } from '../../src/services/identity.js';
@@ -471,6 +485,69 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
       ).toBe(401);
     });
 
+    it('answers in exactly the shapes the OpenAPI document describes', async () => {
+      const parse = (schema: z.ZodType, res: { statusCode: number; json: () => unknown }) => {
+        expect(res.statusCode).toBeLessThan(300);
+        const result = schema.safeParse(res.json());
+        expect(result.success, JSON.stringify(result.error?.issues)).toBe(true);
+        return res.json() as { id: string };
+      };
+      const incident = parse(
+        IncidentWire,
+        await env.call('responder', 'POST', '/api/v1/incidents', { title: 'Shape', severity: 'low' }),
+      );
+      parse(pageOf(IncidentWire), await env.call('viewer', 'GET', '/api/v1/incidents?limit=3'));
+      const alert = await env.call('responder', 'POST', '/api/v1/alerts', {
+        title: 'Shape',
+        severity: 'low',
+        source: 's',
+        observables: [{ type: 'domain', value: 'shape.example' }],
+        payload: { a: [1] },
+      });
+      parse(AlertWire.extend({ deduplicated: z.boolean() }), alert);
+      parse(
+        AlertWire.extend({ observables: z.array(ObservableWire) }),
+        await env.call('viewer', 'GET', `/api/v1/alerts/${alert.json().id}`),
+      );
+      parse(pageOf(AlertWire), await env.call('viewer', 'GET', '/api/v1/alerts?limit=3'));
+      parse(
+        IncidentWire,
+        await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/alerts`, {
+          alert_ids: [alert.json().id],
+        }),
+      );
+      parse(
+        ObservableWire,
+        await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/observables`, {
+          type: 'ip',
+          value: '192.0.2.1',
+        }),
+      );
+      parse(
+        listOf(ObservableWire),
+        await env.call('viewer', 'GET', `/api/v1/incidents/${incident.id}/observables`),
+      );
+      parse(
+        TaskWire,
+        await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/tasks`, { title: 't' }),
+      );
+      parse(
+        NoteWire,
+        await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/notes`, { body: 'n' }),
+      );
+      parse(
+        pageOf(TimelineEntryWire),
+        await env.call('viewer', 'GET', `/api/v1/incidents/${incident.id}/timeline`),
+      );
+      parse(
+        LookupWire,
+        await env.call('viewer', 'GET', '/api/v1/observables/lookup?type=domain&value=SHAPE.example'),
+      );
+      parse(listOf(UserWire), await env.call('admin', 'GET', '/api/v1/users'));
+      parse(TokenWire, await env.call('viewer', 'POST', '/api/v1/tokens', { name: 'shape' }));
+      parse(listOf(TokenWire), await env.call('admin', 'GET', '/api/v1/tokens'));
+    });
+
     it('publishes an OpenAPI 3.1 document that lists every route', async () => {
       const doc = (await env.call(null, 'GET', '/api/v1/openapi.json')).json();
       expect(doc.openapi).toBe('3.1.0');
@@ -502,6 +579,10 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
       const createBody = doc.paths['/api/v1/incidents'].post.requestBody.content['application/json'].schema;
       expect(createBody.required).toEqual(expect.arrayContaining(['title', 'severity']));
       expect(createBody.additionalProperties).toBe(false);
+      const created = doc.paths['/api/v1/incidents'].post.responses['201'].content['application/json'].schema;
+      const incidentSchema = created.$ref ? doc.components.schemas[created.$ref.split('/').pop()] : created;
+      expect(incidentSchema.required).toEqual(expect.arrayContaining(['id', 'phase', 'detected_at']));
+      expect(doc.paths['/api/v1/incidents'].post.responses['400']).toBeDefined();
     });
   });
 });

@@ -1,3 +1,4 @@
+import { AlertWire, IncidentWire, ObservableWire, listOf, pageOf } from '../wire-schemas.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ALERT_SORTS } from '../../storage/alert-repository.js';
@@ -13,6 +14,7 @@ import {
   csvOf,
   Cursor,
   DismissReason,
+  ERRORS,
   Id,
   IdParams,
   Limit,
@@ -77,6 +79,11 @@ export function alertRoutes(context: ServiceContext): FastifyPluginAsyncZod {
         schema: {
           tags,
           summary: 'Record an alert (a repeated dedup_key counts instead of creating)',
+          response: {
+            201: AlertWire.extend({ deduplicated: z.boolean() }),
+            200: AlertWire.extend({ deduplicated: z.boolean() }),
+            ...ERRORS,
+          },
           body: CreateAlertBody,
         },
       },
@@ -98,7 +105,14 @@ export function alertRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.get(
       '/alerts',
-      { schema: { tags, summary: 'List alerts (keyset pages)', querystring: ListAlertsQuery } },
+      {
+        schema: {
+          tags,
+          summary: 'List alerts (keyset pages)',
+          response: { 200: pageOf(AlertWire), ...ERRORS },
+          querystring: ListAlertsQuery,
+        },
+      },
       async (request) => {
         const q = request.query;
         const page = await listAlerts(context, authOf(request).actor, {
@@ -120,7 +134,14 @@ export function alertRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.get(
       '/alerts/:id',
-      { schema: { tags, summary: 'One alert with its observables', params: IdParams } },
+      {
+        schema: {
+          tags,
+          summary: 'One alert with its observables',
+          response: { 200: AlertWire.extend({ observables: z.array(ObservableWire) }), ...ERRORS },
+          params: IdParams,
+        },
+      },
       async (request) => {
         const actor = authOf(request).actor;
         const alert = await getAlert(context, actor, request.params.id);
@@ -132,7 +153,13 @@ export function alertRoutes(context: ServiceContext): FastifyPluginAsyncZod {
     app.post(
       '/alerts/:id/promote',
       {
-        schema: { tags, summary: 'Open a new incident from the alert', params: IdParams, body: PromoteBody },
+        schema: {
+          tags,
+          summary: 'Open a new incident from the alert',
+          response: { 201: IncidentWire, ...ERRORS },
+          params: IdParams,
+          body: PromoteBody,
+        },
       },
       async (request, reply) => {
         const b = request.body ?? {};
@@ -148,7 +175,14 @@ export function alertRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.post(
       '/alerts/status',
-      { schema: { tags, summary: 'Acknowledge, dismiss or reopen alerts in bulk', body: StatusBody } },
+      {
+        schema: {
+          tags,
+          summary: 'Acknowledge, dismiss or reopen alerts in bulk',
+          response: { 200: listOf(AlertWire), ...ERRORS },
+          body: StatusBody,
+        },
+      },
       async (request) => {
         const b = request.body;
         const alerts = await changeAlertStatus(context, authOf(request).actor, b.alert_ids, {

@@ -1,3 +1,13 @@
+import {
+  AlertWire,
+  IncidentWire,
+  NoteWire,
+  ObservableWire,
+  TaskWire,
+  TimelineEntryWire,
+  listOf,
+  pageOf,
+} from '../wire-schemas.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { mergeAlerts } from '../../services/alerts.js';
@@ -31,7 +41,7 @@ import {
   presentObservable,
   presentTask,
 } from '../presenters.js';
-import { IdParams } from '../schemas.js';
+import { ERRORS, IdParams } from '../schemas.js';
 import {
   AddObservableBody,
   CreateIncidentBody,
@@ -54,7 +64,14 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/incidents',
-      { schema: { tags, summary: 'Open an incident', body: CreateIncidentBody } },
+      {
+        schema: {
+          tags,
+          summary: 'Open an incident',
+          response: { 201: IncidentWire, ...ERRORS },
+          body: CreateIncidentBody,
+        },
+      },
       async (request, reply) => {
         const body = request.body;
         const incident = await createIncident(context, authOf(request).actor, {
@@ -73,7 +90,14 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.get(
       '/incidents',
-      { schema: { tags, summary: 'List incidents (keyset pages)', querystring: ListIncidentsQuery } },
+      {
+        schema: {
+          tags,
+          summary: 'List incidents (keyset pages)',
+          response: { 200: pageOf(IncidentWire), ...ERRORS },
+          querystring: ListIncidentsQuery,
+        },
+      },
       async (request) => {
         const q = request.query;
         const page = await listIncidents(context, authOf(request).actor, {
@@ -93,14 +117,29 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.get(
       '/incidents/:id',
-      { schema: { tags, summary: 'One incident', params: IdParams } },
+      {
+        schema: {
+          tags,
+          summary: 'One incident',
+          response: { 200: IncidentWire, ...ERRORS },
+          params: IdParams,
+        },
+      },
       async (request) =>
         presentIncident(await getIncident(context, authOf(request).actor, request.params.id)),
     );
 
     app.patch(
       '/incidents/:id',
-      { schema: { tags, summary: 'Edit an incident', params: IdParams, body: UpdateIncidentBody } },
+      {
+        schema: {
+          tags,
+          summary: 'Edit an incident',
+          response: { 200: IncidentWire, ...ERRORS },
+          params: IdParams,
+          body: UpdateIncidentBody,
+        },
+      },
       async (request) => {
         const b = request.body;
         const incident = await updateIncident(context, authOf(request).actor, request.params.id, {
@@ -119,14 +158,29 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.post(
       '/incidents/:id/acknowledge',
-      { schema: { tags, summary: 'Acknowledge (take ownership)', params: IdParams } },
+      {
+        schema: {
+          tags,
+          summary: 'Acknowledge (take ownership)',
+          response: { 200: IncidentWire, ...ERRORS },
+          params: IdParams,
+        },
+      },
       async (request) =>
         presentIncident(await acknowledgeIncident(context, authOf(request).actor, request.params.id)),
     );
 
     app.post(
       '/incidents/:id/transitions',
-      { schema: { tags, summary: 'Move to another phase', params: IdParams, body: TransitionBody } },
+      {
+        schema: {
+          tags,
+          summary: 'Move to another phase',
+          response: { 200: IncidentWire, ...ERRORS },
+          params: IdParams,
+          body: TransitionBody,
+        },
+      },
       async (request) => {
         const b = request.body;
         const incident = await transition(context, authOf(request).actor, request.params.id, {
@@ -145,6 +199,7 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
         schema: {
           tags,
           summary: 'The incident timeline, from the audit chain',
+          response: { 200: pageOf(TimelineEntryWire), ...ERRORS },
           params: IdParams,
           querystring: TimelineQuery,
         },
@@ -164,7 +219,13 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
     app.post(
       '/incidents/:id/alerts',
       {
-        schema: { tags, summary: 'Merge alerts into the incident', params: IdParams, body: MergeAlertsBody },
+        schema: {
+          tags,
+          summary: 'Merge alerts into the incident',
+          response: { 200: IncidentWire, ...ERRORS },
+          params: IdParams,
+          body: MergeAlertsBody,
+        },
       },
       async (request) =>
         presentIncident(
@@ -178,6 +239,7 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
         schema: {
           tags,
           summary: 'Alerts linked to the incident',
+          response: { 200: pageOf(AlertWire), ...ERRORS },
           params: IdParams,
           querystring: z.strictObject({
             limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -201,7 +263,14 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.get(
       '/incidents/:id/observables',
-      { schema: { tags, summary: 'Observables, with sightings in other incidents', params: IdParams } },
+      {
+        schema: {
+          tags,
+          summary: 'Observables, with sightings in other incidents',
+          response: { 200: listOf(ObservableWire), ...ERRORS },
+          params: IdParams,
+        },
+      },
       async (request) => ({
         items: (await listObservables(context, authOf(request).actor, request.params.id)).map(
           presentObservable,
@@ -211,7 +280,15 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.post(
       '/incidents/:id/observables',
-      { schema: { tags, summary: 'Add an observable', params: IdParams, body: AddObservableBody } },
+      {
+        schema: {
+          tags,
+          summary: 'Add an observable',
+          response: { 201: ObservableWire, ...ERRORS },
+          params: IdParams,
+          body: AddObservableBody,
+        },
+      },
       async (request, reply) => {
         const observable = await addObservable(
           context,
@@ -225,7 +302,9 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.get(
       '/incidents/:id/tasks',
-      { schema: { tags, summary: 'Tasks', params: IdParams } },
+      {
+        schema: { tags, summary: 'Tasks', response: { 200: listOf(TaskWire), ...ERRORS }, params: IdParams },
+      },
       async (request) => ({
         items: (await listTasks(context, authOf(request).actor, request.params.id)).map(presentTask),
       }),
@@ -233,7 +312,15 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.post(
       '/incidents/:id/tasks',
-      { schema: { tags, summary: 'Add a task', params: IdParams, body: CreateTaskBody } },
+      {
+        schema: {
+          tags,
+          summary: 'Add a task',
+          response: { 201: TaskWire, ...ERRORS },
+          params: IdParams,
+          body: CreateTaskBody,
+        },
+      },
       async (request, reply) => {
         const task = await createTask(context, authOf(request).actor, request.params.id, {
           title: request.body.title,
@@ -246,7 +333,15 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.patch(
       '/incidents/:id/tasks/:taskId',
-      { schema: { tags, summary: 'Edit or complete a task', params: TaskParams, body: UpdateTaskBody } },
+      {
+        schema: {
+          tags,
+          summary: 'Edit or complete a task',
+          response: { 200: TaskWire, ...ERRORS },
+          params: TaskParams,
+          body: UpdateTaskBody,
+        },
+      },
       async (request) => {
         const b = request.body;
         const task = await updateTask(
@@ -267,7 +362,14 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.get(
       '/incidents/:id/notes',
-      { schema: { tags, summary: 'Notes (Markdown)', params: IdParams } },
+      {
+        schema: {
+          tags,
+          summary: 'Notes (Markdown)',
+          response: { 200: listOf(NoteWire), ...ERRORS },
+          params: IdParams,
+        },
+      },
       async (request) => ({
         items: (await listNotes(context, authOf(request).actor, request.params.id)).map(presentNote),
       }),
@@ -275,7 +377,15 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.post(
       '/incidents/:id/notes',
-      { schema: { tags, summary: 'Add a note', params: IdParams, body: NoteBody } },
+      {
+        schema: {
+          tags,
+          summary: 'Add a note',
+          response: { 201: NoteWire, ...ERRORS },
+          params: IdParams,
+          body: NoteBody,
+        },
+      },
       async (request, reply) => {
         const note = await addNote(context, authOf(request).actor, request.params.id, request.body.body);
         return reply.status(201).send(presentNote(note));
@@ -284,7 +394,15 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.patch(
       '/incidents/:id/notes/:noteId',
-      { schema: { tags, summary: 'Edit your note', params: NoteParams, body: NoteBody } },
+      {
+        schema: {
+          tags,
+          summary: 'Edit your note',
+          response: { 200: NoteWire, ...ERRORS },
+          params: NoteParams,
+          body: NoteBody,
+        },
+      },
       async (request) =>
         presentNote(
           await editNote(

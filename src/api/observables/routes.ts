@@ -1,10 +1,11 @@
+import { LookupWire, ObservableWire } from '../wire-schemas.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceContext } from '../../services/context.js';
 import { lookup, updateObservable } from '../../services/incident-work.js';
 import { authOf } from '../auth-hook.js';
 import { presentLookupHit, presentObservable } from '../presenters.js';
-import { IdParams, ObservableType, Tlp } from '../schemas.js';
+import { ERRORS, IdParams, ObservableType, Tlp } from '../schemas.js';
 
 const tags = ['observables'];
 
@@ -16,6 +17,7 @@ export function observableRoutes(context: ServiceContext): FastifyPluginAsyncZod
         schema: {
           tags,
           summary: 'Which incidents and alerts saw this value?',
+          response: { 200: LookupWire, ...ERRORS },
           querystring: z.strictObject({
             type: ObservableType,
             value: z.string().min(1).max(8192),
@@ -40,6 +42,7 @@ export function observableRoutes(context: ServiceContext): FastifyPluginAsyncZod
         schema: {
           tags,
           summary: 'Mark as IOC, relabel TLP, describe',
+          response: { 200: ObservableWire, ...ERRORS },
           params: IdParams,
           body: z.strictObject({ ioc: z.boolean(), tlp: Tlp, description: z.string().max(10_000) }).partial(),
         },

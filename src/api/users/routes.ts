@@ -1,3 +1,4 @@
+import { listOf, TokenWire, UserWire } from '../wire-schemas.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceContext } from '../../services/context.js';
@@ -11,13 +12,19 @@ import {
 } from '../../services/identity.js';
 import { authOf } from '../auth-hook.js';
 import { presentToken, presentUser } from '../presenters.js';
-import { Id, IdParams, Role, Timestamp, Title } from '../schemas.js';
+import { ERRORS, Id, IdParams, Role, Timestamp, Title } from '../schemas.js';
 
 export function userRoutes(context: ServiceContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/users',
-      { schema: { tags: ['users'], summary: 'Users of the organisation' } },
+      {
+        schema: {
+          tags: ['users'],
+          summary: 'Users of the organisation',
+          response: { 200: listOf(UserWire), ...ERRORS },
+        },
+      },
       async (request) => ({
         items: (await listUsers(context, authOf(request).actor)).map(presentUser),
       }),
@@ -29,6 +36,7 @@ export function userRoutes(context: ServiceContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['users'],
           summary: 'Create a user (admin)',
+          response: { 201: UserWire, ...ERRORS },
           body: z.strictObject({
             email: z.email().max(320),
             name: Title(200).optional(),
@@ -49,6 +57,7 @@ export function userRoutes(context: ServiceContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['users'],
           summary: 'Change role, name, password or disable (admin)',
+          response: { 200: UserWire, ...ERRORS },
           params: IdParams,
           body: z
             .strictObject({
@@ -66,7 +75,13 @@ export function userRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.get(
       '/tokens',
-      { schema: { tags: ['tokens'], summary: 'API tokens (yours; all for admins)' } },
+      {
+        schema: {
+          tags: ['tokens'],
+          summary: 'API tokens (yours; all for admins)',
+          response: { 200: listOf(TokenWire), ...ERRORS },
+        },
+      },
       async (request) => ({
         items: (await listTokens(context, authOf(request).actor)).map(presentToken),
       }),
@@ -78,6 +93,7 @@ export function userRoutes(context: ServiceContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['tokens'],
           summary: 'Issue an API token; the secret is shown once',
+          response: { 201: TokenWire, ...ERRORS },
           body: z.strictObject({
             name: Title(200),
             user_id: Id.optional(),
@@ -98,7 +114,14 @@ export function userRoutes(context: ServiceContext): FastifyPluginAsyncZod {
 
     app.delete(
       '/tokens/:id',
-      { schema: { tags: ['tokens'], summary: 'Revoke a token', params: IdParams } },
+      {
+        schema: {
+          tags: ['tokens'],
+          summary: 'Revoke a token',
+          response: { 200: TokenWire, ...ERRORS },
+          params: IdParams,
+        },
+      },
       async (request) => presentToken(await revokeToken(context, authOf(request).actor, request.params.id)),
     );
   };
