@@ -45,7 +45,9 @@ async function writeEvents(path: string, samples: unknown[], count: number): Pro
   let bytes = 0;
   let batch = '';
   for (let i = 0; i < count; i++) {
-    const event = structuredClone(samples[i % samples.length]) as { Event?: { System?: Record<string, unknown> } };
+    const event = structuredClone(samples[i % samples.length]) as {
+      Event?: { System?: Record<string, unknown> };
+    };
     const system = event.Event?.System;
     if (system) {
       system['EventRecordID'] = i + 1;
@@ -83,13 +85,20 @@ export async function runDetectionBench(): Promise<void> {
     const samples = await sampleEvents();
     const file = join(dir, 'events.ndjson');
     const bytes = await writeEvents(file, samples, count);
-    console.log(`detection bench: ${count} EVTX-JSON events (${samples.length} distinct regression events), ${mb(bytes)} NDJSON`);
+    console.log(
+      `detection bench: ${count} EVTX-JSON events (${samples.length} distinct regression events), ${mb(bytes)} NDJSON`,
+    );
 
     const mapping = await loadMapping();
     let t = performance.now();
-    const loaded = await loadRules(['rules', 'rules-emerging-threats', 'rules-threat-hunting'].map((f) => join(SIGMA, f)), mapping);
+    const loaded = await loadRules(
+      ['rules', 'rules-emerging-threats', 'rules-threat-hunting'].map((f) => join(SIGMA, f)),
+      mapping,
+    );
     const loadMs = performance.now() - t;
-    console.log(`  rules: ${loaded.set.rules.length} compiled, ${loaded.failures.length} failed, loaded in ${(loadMs / 1000).toFixed(1)} s`);
+    console.log(
+      `  rules: ${loaded.set.rules.length} compiled, ${loaded.failures.length} failed, loaded in ${(loadMs / 1000).toFixed(1)} s`,
+    );
 
     // Baseline: read and JSON.parse the same file (same reader, no rules).
     t = performance.now();
@@ -103,11 +112,18 @@ export async function runDetectionBench(): Promise<void> {
     const summary = await runHunt([file], loaded.set, { onMatch: () => matches++ });
     const huntMs = performance.now() - t;
 
-    const rate = (n: number, ms: number): string => `${Math.round(n / (ms / 1000)).toLocaleString('en-US')} events/s`;
-    console.log(`  baseline (read + JSON.parse): ${(baselineMs / 1000).toFixed(2)} s, ${rate(parsed, baselineMs)}`);
-    console.log(`  hunt (read + parse + ${loaded.set.rules.length} rules): ${(huntMs / 1000).toFixed(2)} s, ${rate(summary.events, huntMs)}, ${matches} matches`);
+    const rate = (n: number, ms: number): string =>
+      `${Math.round(n / (ms / 1000)).toLocaleString('en-US')} events/s`;
+    console.log(
+      `  baseline (read + JSON.parse): ${(baselineMs / 1000).toFixed(2)} s, ${rate(parsed, baselineMs)}`,
+    );
+    console.log(
+      `  hunt (read + parse + ${loaded.set.rules.length} rules): ${(huntMs / 1000).toFixed(2)} s, ${rate(summary.events, huntMs)}, ${matches} matches`,
+    );
     console.log(`  ratio hunt/baseline: ${(huntMs / baselineMs).toFixed(2)} (goal <= 2.00)`);
-    console.log(`  detection alone: ${(((huntMs - baselineMs) * 1000) / summary.events).toFixed(2)} us/event`);
+    console.log(
+      `  detection alone: ${(((huntMs - baselineMs) * 1000) / summary.events).toFixed(2)} us/event`,
+    );
     sampleMemory();
     console.log(`  peak RSS: ${mb(peakRss)} (after baseline ${mb(rssAfterBaseline)})`);
 
@@ -134,7 +150,8 @@ export async function runDetectionBench(): Promise<void> {
     global.gc?.();
     const before = process.memoryUsage().heapUsed;
     const keys = 1_000_000;
-    for (let i = 0; i < keys; i++) engine.observe(info, prepareEvent({ User: `user${i}` }), 1_700_000_000_000 + i);
+    for (let i = 0; i < keys; i++)
+      engine.observe(info, prepareEvent({ User: `user${i}` }), 1_700_000_000_000 + i);
     global.gc?.();
     const after = process.memoryUsage().heapUsed;
     const size = engine.size();

@@ -61,26 +61,32 @@ const WEEK = 7 * 24 * HOUR;
 export function parseAnomalySpec(raw: unknown): AnomalySpec {
   if (!isObj(raw)) return invalid('anomaly', 'must be a map');
   const entityRaw = raw['entity'];
-  const entity = typeof entityRaw === 'string' ? [entityRaw] : Array.isArray(entityRaw) ? entityRaw.map(String) : [];
+  const entity =
+    typeof entityRaw === 'string' ? [entityRaw] : Array.isArray(entityRaw) ? entityRaw.map(String) : [];
   if (entity.length === 0) invalid('anomaly.entity', 'is required (one or more field names)');
   const metric = raw['metric'] ?? 'count';
-  if (metric !== 'count' && metric !== 'sum' && metric !== 'distinct') return invalid('anomaly.metric', 'must be count, sum or distinct');
+  if (metric !== 'count' && metric !== 'sum' && metric !== 'distinct')
+    return invalid('anomaly.metric', 'must be count, sum or distinct');
   const field = raw['field'];
-  if (metric !== 'count' && typeof field !== 'string') invalid('anomaly.field', `is required for metric ${metric}`);
+  if (metric !== 'count' && typeof field !== 'string')
+    invalid('anomaly.field', `is required for metric ${metric}`);
   const windowMs = parseTimespan(raw['window'] ?? '1h', 'anomaly.window');
   const historyMs = parseTimespan(raw['history'] ?? '28d', 'anomaly.history');
   const seasonality = raw['seasonality'] ?? 'none';
-  if (seasonality !== 'none' && seasonality !== 'hour_of_week') return invalid('anomaly.seasonality', 'must be none or hour_of_week');
+  if (seasonality !== 'none' && seasonality !== 'hour_of_week')
+    return invalid('anomaly.seasonality', 'must be none or hour_of_week');
   if (seasonality === 'hour_of_week' && (windowMs > HOUR || HOUR % windowMs !== 0)) {
     invalid('anomaly.window', 'must divide one hour when seasonality is hour_of_week');
   }
-  if (seasonality === 'hour_of_week' && historyMs < WEEK) invalid('anomaly.history', 'must cover at least one week with hour_of_week seasonality');
+  if (seasonality === 'hour_of_week' && historyMs < WEEK)
+    invalid('anomaly.history', 'must cover at least one week with hour_of_week seasonality');
   if (historyMs < windowMs) invalid('anomaly.history', 'must be at least one window');
   const threshold = raw['threshold'] ?? {};
   if (!isObj(threshold)) return invalid('anomaly.threshold', 'must be a map');
   const factor = num(threshold['factor'], 'anomaly.threshold.factor');
   const mad = num(threshold['mad'], 'anomaly.threshold.mad');
-  if (factor === undefined && mad === undefined) invalid('anomaly.threshold', 'needs factor or mad (or both)');
+  if (factor === undefined && mad === undefined)
+    invalid('anomaly.threshold', 'needs factor or mad (or both)');
   const defaultMin = seasonality === 'hour_of_week' ? 3 : 24;
   return {
     entity,
@@ -190,7 +196,8 @@ export class AnomalyDetector {
   }
 
   private baselineFor(state: EntityState, window: number): readonly number[] {
-    if (this.spec.seasonality === 'hour_of_week') return (state.history as Record<string, number[]>)[String(hourOfWeek(window))] ?? [];
+    if (this.spec.seasonality === 'hour_of_week')
+      return (state.history as Record<string, number[]>)[String(hourOfWeek(window))] ?? [];
     return state.history as number[];
   }
 
@@ -220,7 +227,10 @@ export class AnomalyDetector {
     if (window > state.window) {
       // Close the open window, then the empty windows in between (bounded by the history length).
       this.push(state, state.window, state.value);
-      const skipped = Math.min((window - state.window) / spec.windowMs - 1, spec.seasonality === 'hour_of_week' ? WEEK / spec.windowMs * this.perSlot : this.historyLength);
+      const skipped = Math.min(
+        (window - state.window) / spec.windowMs - 1,
+        spec.seasonality === 'hour_of_week' ? (WEEK / spec.windowMs) * this.perSlot : this.historyLength,
+      );
       for (let i = 1; i <= skipped; i++) this.push(state, window - (skipped - i + 1) * spec.windowMs, 0);
       state.window = window;
       state.value = 0;
@@ -230,7 +240,8 @@ export class AnomalyDetector {
     if (spec.metric === 'count') state.value += 1;
     else if (spec.metric === 'sum') {
       const raw = event.get(spec.field!);
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      const n =
+        typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
       if (!Number.isFinite(n)) return [];
       state.value += n;
     } else {
@@ -253,7 +264,9 @@ export class AnomalyDetector {
     state.alerted = true;
     const entity: Record<string, unknown> = {};
     spec.entity.forEach((f, i) => (entity[f] = values[i] ?? null));
-    return [{ rule: this.rule, entity, windowStart: window, value: v, median: m, mad, history: history.length }];
+    return [
+      { rule: this.rule, entity, windowStart: window, value: v, median: m, mad, history: history.length },
+    ];
   }
 
   /** The state as JSON-safe data. */
@@ -263,7 +276,8 @@ export class AnomalyDetector {
 
   /** Restores a state written by `exportState`. */
   importState(state: AnomalyState): void {
-    if (state.version !== 1) invalid('state.version', `unsupported anomaly state version ${String(state.version)}`);
+    if (state.version !== 1)
+      invalid('state.version', `unsupported anomaly state version ${String(state.version)}`);
     this.entities = new Map(Object.entries(structuredClone(state.entities)));
   }
 }

@@ -29,7 +29,11 @@ function tokenize(text: string, path: string): Token[] {
     } else if (c === ')') {
       tokens.push({ kind: 'rparen', text: c, at: i++ });
     } else if (c === '|') {
-      unsupported(path, 'condition aggregation', `aggregation expressions ("| count() ...") are deprecated Sigma; use a correlation rule`);
+      unsupported(
+        path,
+        'condition aggregation',
+        `aggregation expressions ("| count() ...") are deprecated Sigma; use a correlation rule`,
+      );
     } else {
       const start = i;
       while (i < text.length && !' \t\n\r()|'.includes(text[i]!)) i++;
@@ -46,7 +50,8 @@ export function parseCondition(text: string, path: string): ConditionNode {
   const tokens = tokenize(text, path);
   let pos = 0;
   const peek = (): Token | undefined => tokens[pos];
-  const word = (t: Token | undefined): string | undefined => (t?.kind === 'word' ? t.text.toLowerCase() : undefined);
+  const word = (t: Token | undefined): string | undefined =>
+    t?.kind === 'word' ? t.text.toLowerCase() : undefined;
   const fail = (message: string): never => invalid(path, `${message} in condition "${text}"`);
 
   const parseOr = (): ConditionNode => {
@@ -94,9 +99,18 @@ export function parseCondition(text: string, path: string): ConditionNode {
       return { type: 'of', quantifier: lower === 'all' ? 'all' : 'one', pattern };
     }
     if (next === 'of') {
-      return unsupported(path, 'condition "N of"', `"${token.text} of" is not Sigma: only "1 of" and "all of" are defined`);
+      return unsupported(
+        path,
+        'condition "N of"',
+        `"${token.text} of" is not Sigma: only "1 of" and "all of" are defined`,
+      );
     }
-    if (lower === 'near') return unsupported(path, 'condition near', '"near" is deprecated Sigma; use a temporal correlation rule');
+    if (lower === 'near')
+      return unsupported(
+        path,
+        'condition near',
+        '"near" is deprecated Sigma; use a temporal correlation rule',
+      );
     if (KEYWORDS.has(lower)) return fail(`unexpected "${token.text}" at ${token.at}`);
     pos++;
     return { type: 'ref', name: token.text };

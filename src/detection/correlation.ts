@@ -27,7 +27,11 @@ export interface CorrelationLimits {
   readonly allowedLatenessMs: number;
 }
 
-export const DEFAULT_CORRELATION_LIMITS: CorrelationLimits = { maxGroups: 100_000, maxEventsPerGroup: 10_000, allowedLatenessMs: 0 };
+export const DEFAULT_CORRELATION_LIMITS: CorrelationLimits = {
+  maxGroups: 100_000,
+  maxEventsPerGroup: 10_000,
+  allowedLatenessMs: 0,
+};
 
 export interface CorrelationMetrics {
   lateDropped: number;
@@ -63,7 +67,10 @@ interface Group {
 /** Serialisable state (JSON-safe). */
 export interface CorrelationState {
   readonly watermark: number;
-  readonly correlations: Record<string, Array<{ key: string; values: unknown[]; items: Array<[number, number, unknown]> }>>;
+  readonly correlations: Record<
+    string,
+    Array<{ key: string; values: unknown[]; items: Array<[number, number, unknown]> }>
+  >;
 }
 
 const CLOSE_TYPES = new Set<CorrelationType>(['event_count', 'value_count', 'value_sum']);
@@ -79,7 +86,12 @@ function satisfies(condition: CorrelationCondition, value: number): boolean {
 }
 
 function numeric(value: unknown): number | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim() !== ''
+        ? Number(value)
+        : NaN;
   return Number.isFinite(n) ? n : undefined;
 }
 
@@ -99,7 +111,12 @@ class CompiledCorrelation {
 
   constructor(readonly def: SigmaCorrelationRuleWithInfo) {
     const c = def.source;
-    this.onClose = CLOSE_TYPES.has(c.type) && (c.condition.lt !== undefined || c.condition.lte !== undefined || c.condition.eq !== undefined || c.condition.neq !== undefined);
+    this.onClose =
+      CLOSE_TYPES.has(c.type) &&
+      (c.condition.lt !== undefined ||
+        c.condition.lte !== undefined ||
+        c.condition.eq !== undefined ||
+        c.condition.neq !== undefined);
     c.rules.forEach((ref, i) => {
       const list = this.refIndex.get(ref) ?? [];
       list.push(i);
@@ -236,11 +253,18 @@ export class CorrelationEngine {
    * including windows closed by the advancing watermark.
    */
   observe(rule: RuleInfo, event: PreparedEvent, time: number): CorrelationMatch[] {
-    const targets = [...(this.byRef.get(rule.id) ?? []), ...(rule.name !== undefined && rule.name !== rule.id ? (this.byRef.get(rule.name) ?? []) : [])];
+    const targets = [
+      ...(this.byRef.get(rule.id) ?? []),
+      ...(rule.name !== undefined && rule.name !== rule.id ? (this.byRef.get(rule.name) ?? []) : []),
+    ];
     const out: CorrelationMatch[] = [];
-    if (time > this.watermark + this.limits.allowedLatenessMs) this.watermark = time - this.limits.allowedLatenessMs;
+    if (time > this.watermark + this.limits.allowedLatenessMs)
+      this.watermark = time - this.limits.allowedLatenessMs;
     for (const c of targets) {
-      const indexes = [...(c.refIndex.get(rule.id) ?? []), ...(rule.name !== undefined ? (c.refIndex.get(rule.name) ?? []) : [])];
+      const indexes = [
+        ...(c.refIndex.get(rule.id) ?? []),
+        ...(rule.name !== undefined ? (c.refIndex.get(rule.name) ?? []) : []),
+      ];
       for (const ruleIndex of new Set(indexes)) {
         const match = this.insert(c, ruleIndex, event, time);
         if (match !== null) out.push(match);
@@ -250,7 +274,12 @@ export class CorrelationEngine {
     return out;
   }
 
-  private insert(c: CompiledCorrelation, ruleIndex: number, event: PreparedEvent, time: number): CorrelationMatch | null {
+  private insert(
+    c: CompiledCorrelation,
+    ruleIndex: number,
+    event: PreparedEvent,
+    time: number,
+  ): CorrelationMatch | null {
     if (time < this.watermark - c.span) {
       this.metrics.lateDropped++;
       return null;
@@ -304,10 +333,23 @@ export class CorrelationEngine {
     return null;
   }
 
-  private report(c: CompiledCorrelation, group: Group, from: number, to: number, value: number): CorrelationMatch {
+  private report(
+    c: CompiledCorrelation,
+    group: Group,
+    from: number,
+    to: number,
+    value: number,
+  ): CorrelationMatch {
     const groupOut: Record<string, unknown> = {};
     c.def.source.groupBy.forEach((f, i) => (groupOut[f] = group.values[i]));
-    return { correlation: c.def.info, group: groupOut, value, events: to - from, first: group.items[from]!.t, last: group.items[to - 1]!.t };
+    return {
+      correlation: c.def.info,
+      group: groupOut,
+      value,
+      events: to - from,
+      first: group.items[from]!.t,
+      last: group.items[to - 1]!.t,
+    };
   }
 
   /** Closes the windows the watermark has passed (all of them when `all`), for close-checked conditions. */
@@ -361,7 +403,11 @@ export class CorrelationEngine {
     for (const c of this.correlations) {
       c.groups.clear();
       for (const g of state.correlations[c.def.info.id] ?? []) {
-        c.groups.set(g.key, { key: g.key, values: g.values, items: g.items.map(([t, rule, value]) => ({ t, rule, value })) });
+        c.groups.set(g.key, {
+          key: g.key,
+          values: g.values,
+          items: g.items.map(([t, rule, value]) => ({ t, rule, value })),
+        });
       }
     }
   }

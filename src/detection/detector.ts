@@ -6,9 +6,25 @@ import type { RuleInfo, RuleSet } from './rule-set.js';
 
 /** A detection: a rule matching an event, or a correlation completing. */
 export type Detection =
-  | { readonly kind: 'rule'; readonly rule: RuleInfo; readonly event: PreparedEvent; readonly timestamp: number | undefined }
-  | { readonly kind: 'correlation'; readonly rule: RuleInfo; readonly timestamp: number; readonly match: CorrelationMatch }
-  | { readonly kind: 'anomaly'; readonly rule: RuleInfo; readonly event: PreparedEvent; readonly timestamp: number; readonly alert: AnomalyAlert };
+  | {
+      readonly kind: 'rule';
+      readonly rule: RuleInfo;
+      readonly event: PreparedEvent;
+      readonly timestamp: number | undefined;
+    }
+  | {
+      readonly kind: 'correlation';
+      readonly rule: RuleInfo;
+      readonly timestamp: number;
+      readonly match: CorrelationMatch;
+    }
+  | {
+      readonly kind: 'anomaly';
+      readonly rule: RuleInfo;
+      readonly event: PreparedEvent;
+      readonly timestamp: number;
+      readonly alert: AnomalyAlert;
+    };
 
 export interface DetectorOptions extends EngineOptions {
   readonly correlation?: Partial<CorrelationLimits>;
@@ -26,11 +42,15 @@ export class Detector {
   /** One baseline state machine per anomaly rule, by rule id. */
   readonly anomalies = new Map<string, AnomalyDetector>();
 
-  constructor(readonly set: RuleSet, options: DetectorOptions = {}) {
+  constructor(
+    readonly set: RuleSet,
+    options: DetectorOptions = {},
+  ) {
     this.matcher = new SigmaMatcher(set.rules, options);
     this.correlations = new CorrelationEngine(set.correlations, options.correlation);
     for (const rule of set.rules) {
-      if (rule.anomaly !== undefined) this.anomalies.set(rule.info.id, new AnomalyDetector(rule.info, rule.anomaly));
+      if (rule.anomaly !== undefined)
+        this.anomalies.set(rule.info.id, new AnomalyDetector(rule.info, rule.anomaly));
     }
   }
 
@@ -45,7 +65,8 @@ export class Detector {
       if (rule.emit) out.push({ kind: 'rule', rule: rule.info, event, timestamp });
       if (rule.anomaly !== undefined) {
         const time = timestamp ?? this.lastTime;
-        for (const alert of this.anomalies.get(rule.info.id)!.observe(event, time)) out.push({ kind: 'anomaly', rule: rule.info, event, timestamp: time, alert });
+        for (const alert of this.anomalies.get(rule.info.id)!.observe(event, time))
+          out.push({ kind: 'anomaly', rule: rule.info, event, timestamp: time, alert });
       }
       if (this.correlations.references(rule.info)) {
         this.chain(this.correlations.observe(rule.info, event, timestamp ?? this.lastTime), out, 0);
@@ -59,7 +80,11 @@ export class Detector {
       out.push({ kind: 'correlation', rule: m.correlation, timestamp: m.last, match: m });
       if (depth < 8 && this.correlations.references(m.correlation)) {
         // A correlation of correlations sees the group values as the event's fields.
-        this.chain(this.correlations.observe(m.correlation, prepareEvent({ ...m.group }), m.last), out, depth + 1);
+        this.chain(
+          this.correlations.observe(m.correlation, prepareEvent({ ...m.group }), m.last),
+          out,
+          depth + 1,
+        );
       }
     }
   }

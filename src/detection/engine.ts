@@ -15,14 +15,21 @@ export interface RuleMatch {
  */
 interface Bucket {
   readonly always: readonly RuleVariant[];
-  readonly fields: ReadonlyArray<{ readonly field: string; readonly automaton: LiteralAutomaton; readonly ids: readonly number[][] }>;
+  readonly fields: ReadonlyArray<{
+    readonly field: string;
+    readonly automaton: LiteralAutomaton;
+    readonly ids: readonly number[][];
+  }>;
   readonly guarded: readonly RuleVariant[];
 }
 
 function buildBucket(variants: readonly RuleVariant[], usePrefilter: boolean): Bucket {
   const always: RuleVariant[] = [];
   const guarded: RuleVariant[] = [];
-  const byField = new Map<string, { automaton: LiteralAutomaton; literals: Map<string, number>; ids: number[][] }>();
+  const byField = new Map<
+    string,
+    { automaton: LiteralAutomaton; literals: Map<string, number>; ids: number[][] }
+  >();
   for (const v of variants) {
     if (!usePrefilter || v.need === null) {
       always.push(v);
@@ -48,7 +55,11 @@ function buildBucket(variants: readonly RuleVariant[], usePrefilter: boolean): B
       if (list[list.length - 1] !== index) list.push(index);
     }
   }
-  return { always, guarded, fields: [...byField.entries()].map(([field, f]) => ({ field, automaton: f.automaton, ids: f.ids })) };
+  return {
+    always,
+    guarded,
+    fields: [...byField.entries()].map(([field, f]) => ({ field, automaton: f.automaton, ids: f.ids })),
+  };
 }
 
 export interface EngineOptions {
@@ -81,7 +92,8 @@ export class SigmaMatcher {
           this.add(`product:${d.product ?? '*'}`, v);
           continue;
         }
-        for (const ch of d.channels ?? ['*']) for (const id of d.eventIds ?? ['*']) this.add(`${ch}|${id}`, v);
+        for (const ch of d.channels ?? ['*'])
+          for (const id of d.eventIds ?? ['*']) this.add(`${ch}|${id}`, v);
       }
     }
   }
@@ -154,7 +166,9 @@ export class SigmaMatcher {
       } else {
         const value = event.get(f.field);
         if (!Array.isArray(value)) continue;
-        for (const item of value) if (typeof item === 'string' || typeof item === 'number') f.automaton.search(String(item).toLowerCase(), found);
+        for (const item of value)
+          if (typeof item === 'string' || typeof item === 'number')
+            f.automaton.search(String(item).toLowerCase(), found);
       }
       const ids = f.ids;
       for (let h = 0; h < found.length; h++) {

@@ -53,12 +53,26 @@ function buildEvtxView(system: JsonObject, event: JsonObject): JsonObject {
     if (attributes['Name'] !== undefined) flat['Provider_Name'] = attributes['Name'];
     if (attributes['Guid'] !== undefined) flat['Provider_Guid'] = attributes['Guid'];
   }
-  for (const key of ['EventID', 'Channel', 'Computer', 'Level', 'Task', 'Opcode', 'Keywords', 'EventRecordID', 'Version']) {
+  for (const key of [
+    'EventID',
+    'Channel',
+    'Computer',
+    'Level',
+    'Task',
+    'Opcode',
+    'Keywords',
+    'EventRecordID',
+    'Version',
+  ]) {
     const value = system[key];
     if (value !== undefined) flat[key] = unwrap(value);
   }
   const security = system['Security'];
-  if (isObject(security) && isObject(security['#attributes']) && security['#attributes']['UserID'] !== undefined) {
+  if (
+    isObject(security) &&
+    isObject(security['#attributes']) &&
+    security['#attributes']['UserID'] !== undefined
+  ) {
     flat['SecurityUserID'] = security['#attributes']['UserID'];
   }
   return flat;
@@ -87,7 +101,16 @@ function buildWinlogbeatView(winlog: JsonObject): JsonObject {
   return flat;
 }
 
-const TIME_FIELDS = ['@timestamp', 'timestamp', 'time', 'eventTime', 'EventTime', 'TimeCreated', 'ts', 'date'];
+const TIME_FIELDS = [
+  '@timestamp',
+  'timestamp',
+  'time',
+  'eventTime',
+  'EventTime',
+  'TimeCreated',
+  'ts',
+  'date',
+];
 
 /** Parses timestamps: ISO 8601, "YYYY-MM-DD HH:MM:SS[.fff]" (taken as UTC), epoch seconds or milliseconds. */
 export function parseTimestamp(value: unknown): number | undefined {
@@ -103,7 +126,7 @@ export function parseTimestamp(value: unknown): number | undefined {
     let fraction = m[4] ?? '';
     // Date.parse accepts at most millisecond precision reliably.
     if (fraction.length > 4) fraction = fraction.slice(0, 4);
-    const seconds = m[3] === undefined ? ':00' : (m[3].slice(0, 3));
+    const seconds = m[3] === undefined ? ':00' : m[3].slice(0, 3);
     text = `${m[1]}T${m[2]!.slice(0, 5)}${seconds}${fraction}${zone.trim() === '' ? 'Z' : zone.trim()}`;
   }
   const parsed = Date.parse(text);

@@ -47,7 +47,8 @@ export function parseLogsourceMapping(doc: unknown): LogsourceMapping {
     const ls = raw['logsource'];
     if (!isObj(ls)) return invalid(`${path}.logsource`, 'is required');
     const logsource: { -readonly [K in keyof Logsource]: string } = {};
-    for (const key of ['product', 'category', 'service'] as const) if (typeof ls[key] === 'string') logsource[key] = ls[key];
+    for (const key of ['product', 'category', 'service'] as const)
+      if (typeof ls[key] === 'string') logsource[key] = ls[key];
     const conditions: Record<string, string[]> = {};
     const cond = raw['conditions'];
     if (cond !== undefined && cond !== null) {
@@ -57,7 +58,10 @@ export function parseLogsourceMapping(doc: unknown): LogsourceMapping {
       }
     }
     return {
-      name: typeof raw['name'] === 'string' ? raw['name'] : `${logsource.product ?? '*'}/${logsource.category ?? logsource.service ?? '*'}#${i}`,
+      name:
+        typeof raw['name'] === 'string'
+          ? raw['name']
+          : `${logsource.product ?? '*'}/${logsource.category ?? logsource.service ?? '*'}#${i}`,
       logsource,
       conditions,
       fields: stringMap(raw['fields'], `${path}.fields`),
@@ -65,10 +69,14 @@ export function parseLogsourceMapping(doc: unknown): LogsourceMapping {
   });
   const productFields: Record<string, Record<string, string>> = {};
   const pf = doc['product_fields'];
-  if (isObj(pf)) for (const [product, map] of Object.entries(pf)) productFields[product] = stringMap(map, `product_fields.${product}`);
+  if (isObj(pf))
+    for (const [product, map] of Object.entries(pf))
+      productFields[product] = stringMap(map, `product_fields.${product}`);
   const placeholders: Record<string, string[]> = {};
   const ph = doc['placeholders'];
-  if (isObj(ph)) for (const [name, values] of Object.entries(ph)) placeholders[name] = (Array.isArray(values) ? values : [values]).map(String);
+  if (isObj(ph))
+    for (const [name, values] of Object.entries(ph))
+      placeholders[name] = (Array.isArray(values) ? values : [values]).map(String);
   return { entries, productFields, placeholders };
 }
 
@@ -84,12 +92,16 @@ export function parseLogsourceMappingYaml(text: string): LogsourceMapping {
  */
 export function entriesFor(logsource: Logsource, mapping: LogsourceMapping): LogsourceEntry[] {
   const compatible = (e: LogsourceEntry): boolean =>
-    e.logsource.product === undefined || logsource.product === undefined || e.logsource.product === logsource.product;
+    e.logsource.product === undefined ||
+    logsource.product === undefined ||
+    e.logsource.product === logsource.product;
   if (logsource.category !== undefined) {
     return mapping.entries.filter((e) => e.logsource.category === logsource.category && compatible(e));
   }
   if (logsource.service !== undefined) {
-    return mapping.entries.filter((e) => e.logsource.category === undefined && e.logsource.service === logsource.service && compatible(e));
+    return mapping.entries.filter(
+      (e) => e.logsource.category === undefined && e.logsource.service === logsource.service && compatible(e),
+    );
   }
   return [];
 }

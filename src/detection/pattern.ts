@@ -71,7 +71,11 @@ export function normalise(pattern: Pattern): Pattern {
 
 export function lowerPattern(pattern: Pattern): Pattern {
   return pattern.map((p) =>
-    p.kind === 'lit' ? { kind: 'lit', text: p.text.toLowerCase() } : p.kind === 'class' ? { kind: 'class', chars: p.chars.toLowerCase() } : p,
+    p.kind === 'lit'
+      ? { kind: 'lit', text: p.text.toLowerCase() }
+      : p.kind === 'class'
+        ? { kind: 'class', chars: p.chars.toLowerCase() }
+        : p,
   );
 }
 

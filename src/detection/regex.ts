@@ -24,7 +24,11 @@ export function compileRegex(pattern: string, flags: string, path: string): Comp
       : /\\[1-9]|\\k</.test(pattern)
         ? 'regex back-reference'
         : 'regex syntax';
-    return unsupported(path, feature, `regular expression not accepted by the linear-time engine (${message})`);
+    return unsupported(
+      path,
+      feature,
+      `regular expression not accepted by the linear-time engine (${message})`,
+    );
   }
   return { source: pattern, test: (text) => re.test(text) };
 }
@@ -46,7 +50,8 @@ export function regexRequiredLiteral(pattern: string): string {
   const quantifierFollows = (at: number): 'optional' | 'repeat' | null => {
     const q = pattern[at];
     if (q === '?' || q === '*') return 'optional';
-    if (q === '{') return /^\{0*[,}]/.test(pattern.slice(at)) || /^\{0,/.test(pattern.slice(at)) ? 'optional' : 'repeat';
+    if (q === '{')
+      return /^\{0*[,}]/.test(pattern.slice(at)) || /^\{0,/.test(pattern.slice(at)) ? 'optional' : 'repeat';
     if (q === '+') return 'repeat';
     return null;
   };
@@ -94,7 +99,12 @@ export function regexRequiredLiteral(pattern: string): string {
       if (n !== undefined && /[^A-Za-z0-9]/.test(n)) literal = n;
       else if (n === 'x' || n === 'u' || n === 'p' || n === 'P') {
         const rest = pattern.slice(i + 2);
-        const m = n === 'x' ? /^(\{[^}]*\}|[0-9A-Fa-f]{2})/.exec(rest) : n === 'u' ? /^(\{[^}]*\}|[0-9A-Fa-f]{4})/.exec(rest) : /^(\{[^}]*\}|[A-Za-z])/.exec(rest);
+        const m =
+          n === 'x'
+            ? /^(\{[^}]*\}|[0-9A-Fa-f]{2})/.exec(rest)
+            : n === 'u'
+              ? /^(\{[^}]*\}|[0-9A-Fa-f]{4})/.exec(rest)
+              : /^(\{[^}]*\}|[A-Za-z])/.exec(rest);
         width += m ? m[0].length : 0;
       } else if (n !== undefined && /[0-9]/.test(n)) {
         while (/[0-9]/.test(pattern[i + width] ?? '')) width++;

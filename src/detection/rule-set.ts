@@ -3,7 +3,14 @@ import type { PreparedEvent } from './event.js';
 import { entriesFor, extraConditionTest, type LogsourceMapping } from './logsource.js';
 import type { AnomalySpec } from './anomaly.js';
 import { ALWAYS, compileDetection, type Predicate, type Requirement } from './sigma-compiler.js';
-import type { Level, SigmaAnomalyRule, SigmaCorrelationRule, SigmaDetectionRule, SigmaDocument, SigmaFilterRule } from './sigma-rule.js';
+import type {
+  Level,
+  SigmaAnomalyRule,
+  SigmaCorrelationRule,
+  SigmaDetectionRule,
+  SigmaDocument,
+  SigmaFilterRule,
+} from './sigma-rule.js';
 
 /** What outputs name about a rule. */
 export interface RuleInfo {
@@ -66,9 +73,14 @@ function infoOf(doc: SigmaDocument, file: string | undefined, fallbackId: string
  * Compiles a detection rule into one variant per mapped log-source entry. Pure; throws SigmaRuleError
  * naming the rule's field.
  */
-export function compileRule(doc: SigmaDetectionRule | SigmaAnomalyRule, mapping: LogsourceMapping, options: CompileRuleOptions = {}): CompiledRule {
+export function compileRule(
+  doc: SigmaDetectionRule | SigmaAnomalyRule,
+  mapping: LogsourceMapping,
+  options: CompileRuleOptions = {},
+): CompiledRule {
   const placeholders = { ...mapping.placeholders, ...options.placeholders };
-  const productFields = doc.logsource.product === undefined ? {} : (mapping.productFields[doc.logsource.product] ?? {});
+  const productFields =
+    doc.logsource.product === undefined ? {} : (mapping.productFields[doc.logsource.product] ?? {});
   const entries = entriesFor(doc.logsource, mapping);
   const rule: { -readonly [K in keyof CompiledRule]: CompiledRule[K] } = {
     info: infoOf(doc, options.file, options.file ?? doc.title),
@@ -84,7 +96,13 @@ export function compileRule(doc: SigmaDetectionRule | SigmaAnomalyRule, mapping:
   const variants: RuleVariant[] = [];
   if (entries.length === 0) {
     const compiled = compileBody(productFields);
-    variants.push({ rule, dispatch: { channels: null, eventIds: null, product: doc.logsource.product ?? null }, test: compiled.test, need: compiled.need, fieldMap: productFields });
+    variants.push({
+      rule,
+      dispatch: { channels: null, eventIds: null, product: doc.logsource.product ?? null },
+      test: compiled.test,
+      need: compiled.need,
+      fieldMap: productFields,
+    });
   } else {
     // Compile once per distinct field mapping.
     const cache = new Map<string, ReturnType<typeof compileDetection>>();
@@ -166,7 +184,8 @@ export function buildRuleSet(
   const correlations: SigmaCorrelationRuleWithInfo[] = [];
   for (const { doc, file } of documents) {
     try {
-      if (doc.kind === 'rule' || doc.kind === 'anomaly') rules.push(compileRule(doc, mapping, { file, placeholders: options.placeholders }));
+      if (doc.kind === 'rule' || doc.kind === 'anomaly')
+        rules.push(compileRule(doc, mapping, { file, placeholders: options.placeholders }));
       else if (doc.kind === 'filter') filters.push({ info: infoOf(doc, file, file), source: doc });
       else correlations.push({ info: infoOf(doc, file, file), source: doc });
     } catch (error) {
@@ -182,11 +201,14 @@ export function buildRuleSet(
   const kept: CompiledRule[] = [...rules];
   for (const f of filters) {
     try {
-      const targets = f.source.rules.length === 0 ? rules.filter((r) => sameLogsource(r.source, f.source)) : f.source.rules.map((ref) => {
-        const r = byRef.get(ref);
-        if (r === undefined) return invalid('filter.rules', `refers to unknown rule "${ref}"`);
-        return r;
-      });
+      const targets =
+        f.source.rules.length === 0
+          ? rules.filter((r) => sameLogsource(r.source, f.source))
+          : f.source.rules.map((ref) => {
+              const r = byRef.get(ref);
+              if (r === undefined) return invalid('filter.rules', `refers to unknown rule "${ref}"`);
+              return r;
+            });
       for (const target of targets) applyFilter(target, f.source, mapping, options.placeholders);
     } catch (error) {
       fail(f.info.file ?? f.info.id, error);
@@ -201,11 +223,19 @@ export function buildRuleSet(
   for (const c of correlations) {
     const missing = c.source.rules.filter((ref) => !byRef.has(ref) && !correlationRefs.has(ref));
     if (missing.length > 0) {
-      failures.push({ file: c.info.file ?? c.info.id, reason: `correlation.rules: refers to unknown rule(s) ${missing.join(', ')}`, code: 'sigma_rule_invalid' });
+      failures.push({
+        file: c.info.file ?? c.info.id,
+        reason: `correlation.rules: refers to unknown rule(s) ${missing.join(', ')}`,
+        code: 'sigma_rule_invalid',
+      });
       continue;
     }
     validCorrelations.push(c);
-    if (!c.source.generate) for (const ref of c.source.rules) { const r = byRef.get(ref); if (r) r.emit = false; }
+    if (!c.source.generate)
+      for (const ref of c.source.rules) {
+        const r = byRef.get(ref);
+        if (r) r.emit = false;
+      }
   }
   return { set: { rules: kept, correlations: validCorrelations, filters }, failures };
 }
@@ -216,9 +246,19 @@ function sameLogsource(rule: SigmaDetectionRule | SigmaAnomalyRule, filter: Sigm
   return a.product === b.product && a.category === b.category && a.service === b.service;
 }
 
-function applyFilter(target: CompiledRule, filter: SigmaFilterRule, mapping: LogsourceMapping, placeholders?: Readonly<Record<string, readonly string[]>>): void {
+function applyFilter(
+  target: CompiledRule,
+  filter: SigmaFilterRule,
+  mapping: LogsourceMapping,
+  placeholders?: Readonly<Record<string, readonly string[]>>,
+): void {
   const variants = target.variants.map((variant) => {
-    const compiled = compileDetection(filter.detection, filter.conditions, { fieldMap: variant.fieldMap, placeholders: { ...mapping.placeholders, ...placeholders } }, 'filter');
+    const compiled = compileDetection(
+      filter.detection,
+      filter.conditions,
+      { fieldMap: variant.fieldMap, placeholders: { ...mapping.placeholders, ...placeholders } },
+      'filter',
+    );
     const base = variant.test;
     const exclude = compiled.test;
     return { ...variant, test: (ev: PreparedEvent) => base(ev) && !exclude(ev) };

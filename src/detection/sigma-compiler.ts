@@ -47,10 +47,29 @@ const MATCH_MODIFIERS = new Set(['contains', 'startswith', 'endswith']);
 const ENCODINGS = new Set(['base64', 'base64offset', 'utf16le', 'utf16be', 'utf16', 'wide']);
 const NUMERIC = new Set(['lt', 'lte', 'gt', 'gte']);
 const DATE_PARTS = new Set(['minute', 'hour', 'day', 'week', 'month', 'year']);
-const OTHER = new Set(['all', 're', 'i', 'm', 's', 'cidr', 'neq', 'exists', 'fieldref', 'expand', 'cased', 'windash']);
+const OTHER = new Set([
+  'all',
+  're',
+  'i',
+  'm',
+  's',
+  'cidr',
+  'neq',
+  'exists',
+  'fieldref',
+  'expand',
+  'cased',
+  'windash',
+]);
 
 /** Every modifier this engine runs (Sigma specification v2.1 appendix). */
-export const SUPPORTED_MODIFIERS: readonly string[] = [...MATCH_MODIFIERS, ...ENCODINGS, ...NUMERIC, ...DATE_PARTS, ...OTHER];
+export const SUPPORTED_MODIFIERS: readonly string[] = [
+  ...MATCH_MODIFIERS,
+  ...ENCODINGS,
+  ...NUMERIC,
+  ...DATE_PARTS,
+  ...OTHER,
+];
 
 const TRUE: Compiled = { test: () => true, need: null };
 const FALSE: Compiled = { test: () => false, need: [] };
@@ -65,7 +84,10 @@ function and(children: Compiled[]): Compiled {
   }
   const test: Predicate =
     tests.length === 2
-      ? ((a, b) => (ev: PreparedEvent) => a(ev) && b(ev))(tests[0]!, tests[1]!)
+      ? (
+          (a, b) => (ev: PreparedEvent) =>
+            a(ev) && b(ev)
+        )(tests[0]!, tests[1]!)
       : (ev) => {
           for (const t of tests) if (!t(ev)) return false;
           return true;
@@ -86,7 +108,10 @@ function or(children: Compiled[]): Compiled {
   }
   const test: Predicate =
     tests.length === 2
-      ? ((a, b) => (ev: PreparedEvent) => a(ev) || b(ev))(tests[0]!, tests[1]!)
+      ? (
+          (a, b) => (ev: PreparedEvent) =>
+            a(ev) || b(ev)
+        )(tests[0]!, tests[1]!)
       : (ev) => {
           for (const t of tests) if (t(ev)) return true;
           return false;
@@ -121,7 +146,8 @@ function parseKey(key: string, path: string): FieldSpec {
   const modifiers = parts.slice(1).map((m) => m.trim());
   for (const m of modifiers) {
     if (m === '') invalid(path, `empty modifier in "${key}"`);
-    if (!SUPPORTED_MODIFIERS.includes(m)) unsupported(path, `modifier ${m}`, `unsupported modifier "${m}" in "${key}"`);
+    if (!SUPPORTED_MODIFIERS.includes(m))
+      unsupported(path, `modifier ${m}`, `unsupported modifier "${m}" in "${key}"`);
   }
   return { name: name === '' ? null : name, modifiers };
 }
@@ -164,7 +190,15 @@ export function base64Offsets(binary: string): string[] {
 }
 
 function isBinaryEncoded(mods: readonly string[]): boolean {
-  return mods.some((m) => m === 'base64' || m === 'base64offset' || m === 'utf16le' || m === 'utf16be' || m === 'utf16' || m === 'wide');
+  return mods.some(
+    (m) =>
+      m === 'base64' ||
+      m === 'base64offset' ||
+      m === 'utf16le' ||
+      m === 'utf16be' ||
+      m === 'utf16' ||
+      m === 'wide',
+  );
 }
 
 /** Applies the encoding modifiers, in the order written, to one literal string. */
@@ -223,7 +257,11 @@ export function applyWindash(pattern: Pattern): Pattern {
   return out;
 }
 
-function expandPlaceholders(value: string, placeholders: Readonly<Record<string, readonly string[]>>, path: string): string[] {
+function expandPlaceholders(
+  value: string,
+  placeholders: Readonly<Record<string, readonly string[]>>,
+  path: string,
+): string[] {
   let results = [''];
   const re = /%([A-Za-z0-9_.-]+)%/g;
   let last = 0;
@@ -231,7 +269,11 @@ function expandPlaceholders(value: string, placeholders: Readonly<Record<string,
     const name = m[1]!;
     const options = placeholders[name];
     if (options === undefined || options.length === 0) {
-      unsupported(path, 'expand placeholder', `no values configured for placeholder %${name}% (modifier expand)`);
+      unsupported(
+        path,
+        'expand placeholder',
+        `no values configured for placeholder %${name}% (modifier expand)`,
+      );
     }
     const before = value.slice(last, m.index);
     results = results.flatMap((r) => options.map((o) => r + before + o));
@@ -271,7 +313,15 @@ function datePart(value: unknown, part: string): number | undefined {
       const dayNr = (target.getUTCDay() + 6) % 7;
       target.setUTCDate(target.getUTCDate() - dayNr + 3);
       const firstThursday = new Date(Date.UTC(target.getUTCFullYear(), 0, 4));
-      return 1 + Math.round(((target.getTime() - firstThursday.getTime()) / 86_400_000 - 3 + ((firstThursday.getUTCDay() + 6) % 7)) / 7);
+      return (
+        1 +
+        Math.round(
+          ((target.getTime() - firstThursday.getTime()) / 86_400_000 -
+            3 +
+            ((firstThursday.getUTCDay() + 6) % 7)) /
+            7,
+        )
+      );
     }
   }
 }
@@ -333,17 +383,27 @@ function compileFieldItem(key: string, raw: unknown, path: string, options: Comp
   if (values.length === 0) return FALSE;
 
   for (const v of values) {
-    if (v !== null && typeof v === 'object') invalid(path, `values must be scalars or a list of scalars, got a ${Array.isArray(v) ? 'list' : 'map'}`);
+    if (v !== null && typeof v === 'object')
+      invalid(
+        path,
+        `values must be scalars or a list of scalars, got a ${Array.isArray(v) ? 'list' : 'map'}`,
+      );
   }
 
   const matchMods = mods.filter((m) => MATCH_MODIFIERS.has(m));
-  if (matchMods.length > 1) invalid(path, `only one of contains, startswith, endswith may be used (got ${matchMods.join(', ')})`);
+  if (matchMods.length > 1)
+    invalid(path, `only one of contains, startswith, endswith may be used (got ${matchMods.join(', ')})`);
 
   // exists
   if (has('exists')) {
     if (field === null) invalid(path, 'exists needs a field');
     const v = values[0];
-    const want = v === true || v === 'true' ? true : v === false || v === 'false' ? false : invalid(path, 'exists takes true or false');
+    const want =
+      v === true || v === 'true'
+        ? true
+        : v === false || v === 'false'
+          ? false
+          : invalid(path, 'exists takes true or false');
     return { test: (ev) => (ev.get(field) !== undefined) === want, need: null };
   }
 
@@ -356,14 +416,24 @@ function compileFieldItem(key: string, raw: unknown, path: string, options: Comp
     const negate = has('neq');
     const mode = matchMods[0];
     const tests = values.map((v) => {
-      const other = typeof v === 'string' ? (options.fieldMap?.[v] ?? v) : invalid(path, 'fieldref values are field names');
+      const other =
+        typeof v === 'string'
+          ? (options.fieldMap?.[v] ?? v)
+          : invalid(path, 'fieldref values are field names');
       return (ev: PreparedEvent): boolean => {
         const a = scalarText(ev.get(field));
         const b = scalarText(ev.get(other));
         if (a === null || b === null) return false;
         const x = cased ? a : a.toLowerCase();
         const y = cased ? b : b.toLowerCase();
-        const same = mode === 'contains' ? x.includes(y) : mode === 'startswith' ? x.startsWith(y) : mode === 'endswith' ? x.endsWith(y) : x === y;
+        const same =
+          mode === 'contains'
+            ? x.includes(y)
+            : mode === 'startswith'
+              ? x.startsWith(y)
+              : mode === 'endswith'
+                ? x.endsWith(y)
+                : x === y;
         return negate ? !same : same;
       };
     });
@@ -394,7 +464,11 @@ function compileFieldItem(key: string, raw: unknown, path: string, options: Comp
       if (n === undefined) return invalid(path, `${numeric} compares with a number, got "${String(v)}"`);
       return (ev: PreparedEvent): boolean => {
         const value = ev.get(field);
-        if (Array.isArray(value)) return value.some((x) => { const a = asNumber(x); return a !== undefined && compareNumber(numeric, a, n); });
+        if (Array.isArray(value))
+          return value.some((x) => {
+            const a = asNumber(x);
+            return a !== undefined && compareNumber(numeric, a, n);
+          });
         const a = asNumber(value);
         return a !== undefined && compareNumber(numeric, a, n);
       };
@@ -512,7 +586,13 @@ function compileStrings(field: string, patterns: Pattern[], all: boolean, cased:
       return true;
     };
   } else if (others.length === 0) {
-    textTest = exact.size === 1 ? ((only) => (s: string) => s === only)([...exact][0]!) : (s) => exact.has(s);
+    textTest =
+      exact.size === 1
+        ? (
+            (only) => (s: string) =>
+              s === only
+          )([...exact][0]!)
+        : (s) => exact.has(s);
   } else if (exact.size === 0) {
     textTest =
       others.length === 1
@@ -557,7 +637,13 @@ function compileStrings(field: string, patterns: Pattern[], all: boolean, cased:
 function compileKeywords(values: unknown[], mods: readonly string[], path: string): Compiled {
   const all = mods.includes('all');
   if (mods.includes('re')) {
-    const regexes = values.map((v) => compileRegex(String(v), (mods.includes('i') ? 'i' : '') + (mods.includes('m') ? 'm' : '') + (mods.includes('s') ? 's' : ''), path));
+    const regexes = values.map((v) =>
+      compileRegex(
+        String(v),
+        (mods.includes('i') ? 'i' : '') + (mods.includes('m') ? 'm' : '') + (mods.includes('s') ? 's' : ''),
+        path,
+      ),
+    );
     const tests = regexes.map((re) => (ev: PreparedEvent) => ev.keywords().some((k) => re.test(k)));
     return combine(tests, all);
   }
@@ -573,7 +659,12 @@ function compileKeywords(values: unknown[], mods: readonly string[], path: strin
     if (v === null) return invalid(path, 'keyword values must not be null');
     const text = scalarText(v);
     if (text === null) return invalid(path, 'keyword values must be scalars');
-    const bases = isBinaryEncoded(mods) ? encode(text, mods.filter((m) => ENCODINGS.has(m))).map(literalPattern) : [parseSigmaString(text)];
+    const bases = isBinaryEncoded(mods)
+      ? encode(
+          text,
+          mods.filter((m) => ENCODINGS.has(m)),
+        ).map(literalPattern)
+      : [parseSigmaString(text)];
     const matchers = bases.map((base) => {
       let p = mods.includes('windash') ? applyWindash(base) : base;
       // A keyword matches anywhere inside any value unless anchored by startswith/endswith.
@@ -600,7 +691,8 @@ function compileKeywords(values: unknown[], mods: readonly string[], path: strin
 
 /** Compiles one search identifier's definition (map, list of maps, or keyword list). */
 export function compileSearch(definition: unknown, path: string, options: CompileOptions): Compiled {
-  if (definition === null || definition === undefined) return invalid(path, 'a search identifier must not be empty');
+  if (definition === null || definition === undefined)
+    return invalid(path, 'a search identifier must not be empty');
   if (Array.isArray(definition)) {
     if (definition.length === 0) return FALSE;
     const maps = definition.filter((d) => typeof d === 'object' && d !== null && !Array.isArray(d));
@@ -608,7 +700,13 @@ export function compileSearch(definition: unknown, path: string, options: Compil
       return or(definition.map((d, i) => compileSearch(d, `${path}[${i}]`, options)));
     }
     if (maps.length === 0) return compileKeywords(definition, [], path);
-    return or(definition.map((d, i) => (typeof d === 'object' && d !== null ? compileSearch(d, `${path}[${i}]`, options) : compileKeywords([d], [], `${path}[${i}]`))));
+    return or(
+      definition.map((d, i) =>
+        typeof d === 'object' && d !== null
+          ? compileSearch(d, `${path}[${i}]`, options)
+          : compileKeywords([d], [], `${path}[${i}]`),
+      ),
+    );
   }
   if (typeof definition === 'object') {
     const entries = Object.entries(definition as Record<string, unknown>);
@@ -619,7 +717,11 @@ export function compileSearch(definition: unknown, path: string, options: Compil
 }
 
 /** Compiles a condition over compiled search identifiers. */
-export function compileCondition(node: ConditionNode, searches: ReadonlyMap<string, Compiled>, path: string): Compiled {
+export function compileCondition(
+  node: ConditionNode,
+  searches: ReadonlyMap<string, Compiled>,
+  path: string,
+): Compiled {
   switch (node.type) {
     case 'and':
       return and(node.operands.map((o) => compileCondition(o, searches, path)));
@@ -629,12 +731,19 @@ export function compileCondition(node: ConditionNode, searches: ReadonlyMap<stri
       return not(compileCondition(node.operand, searches, path));
     case 'ref': {
       const found = searches.get(node.name);
-      if (found === undefined) return invalid(path, `condition refers to unknown search identifier "${node.name}"`);
+      if (found === undefined)
+        return invalid(path, `condition refers to unknown search identifier "${node.name}"`);
       return found;
     }
     case 'of': {
-      const names = [...searches.keys()].filter((name) => (node.pattern === 'them' ? !name.startsWith('_') : identifierMatches(node.pattern, name)));
-      if (names.length === 0) return invalid(path, `"${node.quantifier === 'all' ? 'all' : '1'} of ${node.pattern}" matches no search identifier`);
+      const names = [...searches.keys()].filter((name) =>
+        node.pattern === 'them' ? !name.startsWith('_') : identifierMatches(node.pattern, name),
+      );
+      if (names.length === 0)
+        return invalid(
+          path,
+          `"${node.quantifier === 'all' ? 'all' : '1'} of ${node.pattern}" matches no search identifier`,
+        );
       const parts = names.map((n) => searches.get(n)!);
       return node.quantifier === 'all' ? and(parts) : or(parts);
     }

@@ -114,7 +114,8 @@ function optString(doc: Obj, key: string): string | undefined {
   const v = doc[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || v instanceof Date) return v instanceof Date ? v.toISOString().slice(0, 10) : String(v);
+  if (typeof v === 'number' || v instanceof Date)
+    return v instanceof Date ? v.toISOString().slice(0, 10) : String(v);
   return invalid(key, `must be a string, got ${typeof v}`);
 }
 
@@ -122,13 +123,17 @@ function stringList(doc: Obj, key: string): string[] {
   const v = doc[key];
   if (v === undefined || v === null) return [];
   if (typeof v === 'string') return [v];
-  if (Array.isArray(v)) return v.map((x, i) => (typeof x === 'string' ? x : x === null ? invalid(`${key}[${i}]`, 'must not be null') : String(x)));
+  if (Array.isArray(v))
+    return v.map((x, i) =>
+      typeof x === 'string' ? x : x === null ? invalid(`${key}[${i}]`, 'must not be null') : String(x),
+    );
   return invalid(key, 'must be a list of strings');
 }
 
 function common(doc: Obj): Common {
   const title = doc['title'];
-  if (typeof title !== 'string' || title.trim() === '') invalid('title', 'is required and must be a non-empty string');
+  if (typeof title !== 'string' || title.trim() === '')
+    invalid('title', 'is required and must be a non-empty string');
   const level = optString(doc, 'level');
   if (level !== undefined && !(LEVELS as readonly string[]).includes(level)) {
     invalid('level', `must be one of ${LEVELS.join(', ')}; got "${level}"`);
@@ -175,7 +180,11 @@ function detectionOf(detection: unknown, where: string): { ids: Obj; conditions:
   if (!isObj(detection)) return invalid(where, 'is required and must be a map');
   const { condition, timeframe, ...ids } = detection;
   if (timeframe !== undefined) {
-    unsupported(`${where}.timeframe`, 'timeframe', 'detection timeframes belong to deprecated aggregations; use a correlation rule');
+    unsupported(
+      `${where}.timeframe`,
+      'timeframe',
+      'detection timeframes belong to deprecated aggregations; use a correlation rule',
+    );
   }
   if (Object.keys(ids).length === 0) invalid(where, 'needs at least one search identifier');
   const texts = Array.isArray(condition) ? condition : [condition];
@@ -193,7 +202,11 @@ function correlationOf(doc: Obj, base: Common): SigmaCorrelationRule {
   if (!isObj(c)) return invalid('correlation', 'must be a map');
   const type = c['type'];
   if (typeof type !== 'string' || !(CORRELATION_TYPES as readonly string[]).includes(type)) {
-    return unsupported('correlation.type', `correlation type ${String(type)}`, `must be one of ${CORRELATION_TYPES.join(', ')}`);
+    return unsupported(
+      'correlation.type',
+      `correlation type ${String(type)}`,
+      `must be one of ${CORRELATION_TYPES.join(', ')}`,
+    );
   }
   const rules = stringList(c, 'rules');
   if (rules.length === 0) invalid('correlation.rules', 'must name at least one rule');
@@ -224,7 +237,8 @@ function correlationOf(doc: Obj, base: Common): SigmaCorrelationRule {
     if (comparisons === 0) invalid('correlation.condition', 'needs one of gt, gte, lt, lte, eq, neq');
   }
   const needsField = type !== 'event_count' && !temporal;
-  if (needsField && condition.field === undefined) invalid('correlation.condition.field', `is required for ${type}`);
+  if (needsField && condition.field === undefined)
+    invalid('correlation.condition.field', `is required for ${type}`);
   const aliases: Record<string, Record<string, string>> = {};
   const aliasRaw = c['aliases'];
   if (aliasRaw !== undefined && aliasRaw !== null) {
@@ -255,8 +269,18 @@ export function parseSigmaDocument(doc: unknown): SigmaDocument {
   if (doc['correlation'] !== undefined) return correlationOf(doc, base);
   if (doc['anomaly'] !== undefined) {
     const anomaly = parseAnomalySpec(doc['anomaly']);
-    const parsed = doc['detection'] === undefined ? { ids: {}, conditions: [] } : detectionOf(doc['detection'], 'detection');
-    return { ...base, kind: 'anomaly', logsource: logsourceOf(doc), detection: parsed.ids, conditions: parsed.conditions, anomaly };
+    const parsed =
+      doc['detection'] === undefined
+        ? { ids: {}, conditions: [] }
+        : detectionOf(doc['detection'], 'detection');
+    return {
+      ...base,
+      kind: 'anomaly',
+      logsource: logsourceOf(doc),
+      detection: parsed.ids,
+      conditions: parsed.conditions,
+      anomaly,
+    };
   }
   if (doc['filter'] !== undefined) {
     const f = doc['filter'];
@@ -267,10 +291,21 @@ export function parseSigmaDocument(doc: unknown): SigmaDocument {
     return { ...base, kind: 'filter', logsource: logsourceOf(doc), rules, detection: ids, conditions };
   }
   if (doc['action'] !== undefined && doc['detection'] === undefined) {
-    return unsupported('action', 'action documents', `multi-document "action: ${String(doc['action'])}" collections are Sigma v1 and not supported`);
+    return unsupported(
+      'action',
+      'action documents',
+      `multi-document "action: ${String(doc['action'])}" collections are Sigma v1 and not supported`,
+    );
   }
   const { ids, conditions } = detectionOf(doc['detection'], 'detection');
-  return { ...base, kind: 'rule', logsource: logsourceOf(doc), detection: ids, conditions, fields: stringList(doc, 'fields') };
+  return {
+    ...base,
+    kind: 'rule',
+    logsource: logsourceOf(doc),
+    detection: ids,
+    conditions,
+    fields: stringList(doc, 'fields'),
+  };
 }
 
 /** Parses a YAML text holding one or more Sigma documents. Pure; throws SigmaRuleError on YAML errors. */

@@ -1,6 +1,12 @@
 import { invalid } from './errors.js';
 
-const TIMESPAN_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const TIMESPAN_UNITS: Record<string, number> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
 
 /** Parses "90m", "1h", "2d" (also M for 30 days and y for 365 days). */
 export function parseTimespan(value: unknown, path: string): number {
@@ -14,4 +20,3 @@ export function parseTimespan(value: unknown, path: string): number {
   if (amount <= 0) invalid(path, 'must be positive');
   return amount * ms;
 }
-

@@ -9,11 +9,26 @@ function eventBrief(event: unknown): string {
   if (typeof event !== 'object' || event === null) return '';
   const e = event as Record<string, unknown>;
   const inner = (e['Event'] as Record<string, unknown> | undefined) ?? undefined;
-  const data = (inner?.['EventData'] ?? (e['winlog'] as Record<string, unknown> | undefined)?.['event_data'] ?? e) as Record<string, unknown> | null;
+  const data = (inner?.['EventData'] ??
+    (e['winlog'] as Record<string, unknown> | undefined)?.['event_data'] ??
+    e) as Record<string, unknown> | null;
   if (data === null || typeof data !== 'object') return '';
-  for (const key of ['CommandLine', 'ScriptBlockText', 'TargetFilename', 'TargetObject', 'QueryName', 'DestinationIp', 'ImageLoaded', 'Image', 'TargetUserName', 'group', 'message']) {
+  for (const key of [
+    'CommandLine',
+    'ScriptBlockText',
+    'TargetFilename',
+    'TargetObject',
+    'QueryName',
+    'DestinationIp',
+    'ImageLoaded',
+    'Image',
+    'TargetUserName',
+    'group',
+    'message',
+  ]) {
     const v = data[key];
-    if (v !== undefined && v !== null) return `${key}=${typeof v === 'string' ? v : JSON.stringify(v)}`.replace(/\s+/g, ' ');
+    if (v !== undefined && v !== null)
+      return `${key}=${typeof v === 'string' ? v : JSON.stringify(v)}`.replace(/\s+/g, ' ');
   }
   return '';
 }
@@ -21,29 +36,46 @@ function eventBrief(event: unknown): string {
 /** The human-readable table of matches, sorted by time (matches without time last). */
 export function formatMatchTable(matches: readonly HuntMatch[]): string {
   if (matches.length === 0) return 'no matches\n';
-  const sorted = [...matches].sort((a, b) => (a.timestamp ?? '\uffff').localeCompare(b.timestamp ?? '\uffff'));
-  const lines = [`${'TIME'.padEnd(24)}  ${'LEVEL'.padEnd(13)}  ${'RULE'.padEnd(50)}  ${'WHERE'.padEnd(30)}  EVENT`];
+  const sorted = [...matches].sort((a, b) =>
+    (a.timestamp ?? '\uffff').localeCompare(b.timestamp ?? '\uffff'),
+  );
+  const lines = [
+    `${'TIME'.padEnd(24)}  ${'LEVEL'.padEnd(13)}  ${'RULE'.padEnd(50)}  ${'WHERE'.padEnd(30)}  EVENT`,
+  ];
   for (const m of sorted) {
     const where = `${m.file.split('/').pop() ?? m.file}${m.record === null ? '' : `#${m.record}`}`;
-    lines.push(`${cut(m.timestamp ?? '-', 24)}  ${cut(m.level, 13)}  ${cut(m.rule_title, 50)}  ${cut(where, 30)}  ${cut(eventBrief(m.event), 80).trimEnd()}`);
+    lines.push(
+      `${cut(m.timestamp ?? '-', 24)}  ${cut(m.level, 13)}  ${cut(m.rule_title, 50)}  ${cut(where, 30)}  ${cut(eventBrief(m.event), 80).trimEnd()}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
 
 /** Matches per rule, highest level first, then count. */
 export function formatSummary(summary: HuntSummary): string {
-  const rows = [...summary.byRule.entries()].sort((a, b) => levelRank(b[1].level) - levelRank(a[1].level) || b[1].count - a[1].count);
+  const rows = [...summary.byRule.entries()].sort(
+    (a, b) => levelRank(b[1].level) - levelRank(a[1].level) || b[1].count - a[1].count,
+  );
   const seconds = summary.elapsedMs / 1000;
   const rate = seconds > 0 ? Math.round(summary.events / seconds) : summary.events;
-  const lines = [`\n${summary.matches} matches from ${rows.length} rules in ${summary.events} events (${seconds.toFixed(1)} s, ${rate} events/s)`];
-  for (const [id, r] of rows) lines.push(`  ${String(r.count).padStart(7)}  ${cut(r.level, 13)}  ${r.title}  (${id})`);
+  const lines = [
+    `\n${summary.matches} matches from ${rows.length} rules in ${summary.events} events (${seconds.toFixed(1)} s, ${rate} events/s)`,
+  ];
+  for (const [id, r] of rows)
+    lines.push(`  ${String(r.count).padStart(7)}  ${cut(r.level, 13)}  ${r.title}  (${id})`);
   return `${lines.join('\n')}\n`;
 }
 
 /** Text output of `rules validate`. */
-export function formatValidation(result: { total: number; compiled: number; failed: ReadonlyArray<{ file: string; reason: string }> }): string {
+export function formatValidation(result: {
+  total: number;
+  compiled: number;
+  failed: ReadonlyArray<{ file: string; reason: string }>;
+}): string {
   const lines = result.failed.map((f) => `FAIL ${f.file}: ${f.reason}`);
   const pct = result.total === 0 ? 100 : (result.compiled / result.total) * 100;
-  lines.push(`${result.compiled}/${result.total} rules compiled (${pct.toFixed(2)}%), ${result.failed.length} failed`);
+  lines.push(
+    `${result.compiled}/${result.total} rules compiled (${pct.toFixed(2)}%), ${result.failed.length} failed`,
+  );
   return `${lines.join('\n')}\n`;
 }

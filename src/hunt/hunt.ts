@@ -41,7 +41,10 @@ export function levelRank(level: Level): number {
   return LEVELS.indexOf(level);
 }
 
-async function* eventsOf(file: string, progress: ReadProgress): AsyncGenerator<{ record: number; value: unknown }> {
+async function* eventsOf(
+  file: string,
+  progress: ReadProgress,
+): AsyncGenerator<{ record: number; value: unknown }> {
   if (/\.evtx$/i.test(file)) {
     for await (const r of readEvtxFile(file)) {
       yield { record: r.recordId, value: r.event };
@@ -55,7 +58,11 @@ async function* eventsOf(file: string, progress: ReadProgress): AsyncGenerator<{
  * Runs a rule set over input files (JSON layouts as `readJsonDocuments` reads them, and .evtx) and
  * reports each match through `onMatch`. Resolves with counts per rule.
  */
-export async function runHunt(inputs: readonly string[], set: RuleSet, options: HuntOptions): Promise<HuntSummary> {
+export async function runHunt(
+  inputs: readonly string[],
+  set: RuleSet,
+  options: HuntOptions,
+): Promise<HuntSummary> {
   const now = options.now ?? (() => Date.now());
   const started = now();
   const detector = new Detector(set, options);
@@ -74,14 +81,36 @@ export async function runHunt(inputs: readonly string[], set: RuleSet, options: 
     const entry = byRule.get(d.rule.id) ?? { title: d.rule.title, level: d.rule.level, count: 0 };
     entry.count++;
     byRule.set(d.rule.id, entry);
-    const timestamp = d.timestamp === undefined || !Number.isFinite(d.timestamp) ? null : new Date(d.timestamp).toISOString();
+    const timestamp =
+      d.timestamp === undefined || !Number.isFinite(d.timestamp) ? null : new Date(d.timestamp).toISOString();
     const event =
       d.kind === 'rule'
         ? d.event.raw
         : d.kind === 'anomaly'
-          ? { entity: d.alert.entity, value: d.alert.value, baseline_median: d.alert.median, baseline_mad: d.alert.mad, window_start: new Date(d.alert.windowStart).toISOString(), event: d.event.raw }
-          : { group: d.match.group, value: d.match.value, events: d.match.events, first: new Date(d.match.first).toISOString(), last: new Date(d.match.last).toISOString() };
-    options.onMatch({ rule_id: d.rule.id, rule_title: d.rule.title, level: d.rule.level, file, record, timestamp, event });
+          ? {
+              entity: d.alert.entity,
+              value: d.alert.value,
+              baseline_median: d.alert.median,
+              baseline_mad: d.alert.mad,
+              window_start: new Date(d.alert.windowStart).toISOString(),
+              event: d.event.raw,
+            }
+          : {
+              group: d.match.group,
+              value: d.match.value,
+              events: d.match.events,
+              first: new Date(d.match.first).toISOString(),
+              last: new Date(d.match.last).toISOString(),
+            };
+    options.onMatch({
+      rule_id: d.rule.id,
+      rule_title: d.rule.title,
+      level: d.rule.level,
+      file,
+      record,
+      timestamp,
+      event,
+    });
   };
 
   for (const file of inputs) {

@@ -36,7 +36,9 @@ export async function* readJsonDocuments(path: string, progress?: ReadProgress):
     try {
       return JSON.parse(text);
     } catch (error) {
-      throw new Error(`${path}: record ${record}: invalid JSON (${(error as Error).message})`, { cause: error });
+      throw new Error(`${path}: record ${record}: invalid JSON (${(error as Error).message})`, {
+        cause: error,
+      });
     }
   };
 

@@ -10,7 +10,13 @@ import { parseSigmaYaml } from '../detection/sigma-rule.js';
  * The shipped log-source mapping: `config/logsources.yml` at the package root. Both `src/hunt/*.ts`
  * and `dist/hunt/*.js` sit two levels below the root, so one relative path serves both.
  */
-export const DEFAULT_MAPPING_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'config', 'logsources.yml');
+export const DEFAULT_MAPPING_PATH = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'config',
+  'logsources.yml',
+);
 
 /** Reads and validates a log-source mapping file (the shipped one by default). */
 export async function loadMapping(path: string = DEFAULT_MAPPING_PATH): Promise<LogsourceMapping> {
@@ -18,7 +24,10 @@ export async function loadMapping(path: string = DEFAULT_MAPPING_PATH): Promise<
   try {
     return parseLogsourceMappingYaml(text);
   } catch (error) {
-    if (error instanceof SigmaRuleError) throw new SigmaRuleError('sigma_rule_invalid', `${path}: ${error.message}`, error.path, undefined, { cause: error });
+    if (error instanceof SigmaRuleError)
+      throw new SigmaRuleError('sigma_rule_invalid', `${path}: ${error.message}`, error.path, undefined, {
+        cause: error,
+      });
     throw error;
   }
 }
@@ -66,10 +75,16 @@ export async function loadRules(paths: readonly string[], mapping: LogsourceMapp
     try {
       for (const doc of parseSigmaYaml(text)) docs.push({ doc, file });
     } catch (error) {
-      if (error instanceof SigmaRuleError) failures.push({ file, reason: error.message, code: error.code, feature: error.feature });
+      if (error instanceof SigmaRuleError)
+        failures.push({ file, reason: error.message, code: error.code, feature: error.feature });
       else failures.push({ file, reason: (error as Error).message, code: 'internal_error' });
     }
   }
   const built = buildRuleSet(docs, mapping);
-  return { set: built.set, files: files.length, documents: docs.length + failures.length, failures: [...failures, ...built.failures] };
+  return {
+    set: built.set,
+    files: files.length,
+    documents: docs.length + failures.length,
+    failures: [...failures, ...built.failures],
+  };
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AnomalyDetector, hourOfWeek, parseAnomalySpec, robustBaseline, type AnomalyAlert } from '../../src/detection/anomaly.js';
+import {
+  AnomalyDetector,
+  hourOfWeek,
+  parseAnomalySpec,
+  robustBaseline,
+  type AnomalyAlert,
+} from '../../src/detection/anomaly.js';
 import { Detector } from '../../src/detection/detector.js';
 import type { SigmaRuleError } from '../../src/detection/errors.js';
 import { prepareEvent } from '../../src/detection/event.js';
@@ -10,9 +16,18 @@ const MONDAY = Date.parse('2024-01-01T00:00:00Z'); // a Monday
 const rule = { id: 'a-1', title: 'anomaly', level: 'high' as const };
 
 /** Feeds `count` events for `user` spread inside the hour starting at `hourStart`. */
-function feed(d: AnomalyDetector, user: string, hourStart: number, count: number, extra: Record<string, unknown> = {}): AnomalyAlert[] {
+function feed(
+  d: AnomalyDetector,
+  user: string,
+  hourStart: number,
+  count: number,
+  extra: Record<string, unknown> = {},
+): AnomalyAlert[] {
   const out: AnomalyAlert[] = [];
-  for (let i = 0; i < count; i++) out.push(...d.observe(prepareEvent({ user, ...extra }), hourStart + Math.floor((i * HOUR) / Math.max(count, 1))));
+  for (let i = 0; i < count; i++)
+    out.push(
+      ...d.observe(prepareEvent({ user, ...extra }), hourStart + Math.floor((i * HOUR) / Math.max(count, 1))),
+    );
   return out;
 }
 
@@ -26,7 +41,14 @@ describe('robust baseline', () => {
 });
 
 describe('anomaly baselines', () => {
-  const spec = parseAnomalySpec({ entity: 'user', metric: 'count', window: '1h', history: '2d', min_history: 24, threshold: { factor: 3, mad: 5, min_value: 20 } });
+  const spec = parseAnomalySpec({
+    entity: 'user',
+    metric: 'count',
+    window: '1h',
+    history: '2d',
+    min_history: 24,
+    threshold: { factor: 3, mad: 5, min_value: 20 },
+  });
 
   it('learns a per-entity baseline and alerts once when a window far exceeds it', () => {
     const d = new AnomalyDetector(rule, spec);
@@ -63,8 +85,23 @@ describe('anomaly baselines', () => {
   });
 
   it('with hour-of-week seasonality, compares each hour with the same hour of past weeks', () => {
-    const seasonal = parseAnomalySpec({ entity: ['user'], metric: 'count', window: '1h', history: '28d', seasonality: 'hour_of_week', min_history: 3, threshold: { factor: 3, min_value: 20 } });
-    const flat = parseAnomalySpec({ entity: ['user'], metric: 'count', window: '1h', history: '28d', min_history: 24, threshold: { factor: 3, min_value: 20 } });
+    const seasonal = parseAnomalySpec({
+      entity: ['user'],
+      metric: 'count',
+      window: '1h',
+      history: '28d',
+      seasonality: 'hour_of_week',
+      min_history: 3,
+      threshold: { factor: 3, min_value: 20 },
+    });
+    const flat = parseAnomalySpec({
+      entity: ['user'],
+      metric: 'count',
+      window: '1h',
+      history: '28d',
+      min_history: 24,
+      threshold: { factor: 3, min_value: 20 },
+    });
     const run = (s: typeof seasonal) => {
       const d = new AnomalyDetector(rule, s);
       for (let week = 0; week < 3; week++) {
@@ -79,13 +116,38 @@ describe('anomaly baselines', () => {
   });
 
   it('sums a field or counts distinct values', () => {
-    const sum = new AnomalyDetector(rule, parseAnomalySpec({ entity: 'user', metric: 'sum', field: 'bytes', window: '1h', history: '1d', min_history: 5, threshold: { factor: 10, min_value: 1e6 } }));
+    const sum = new AnomalyDetector(
+      rule,
+      parseAnomalySpec({
+        entity: 'user',
+        metric: 'sum',
+        field: 'bytes',
+        window: '1h',
+        history: '1d',
+        min_history: 5,
+        threshold: { factor: 10, min_value: 1e6 },
+      }),
+    );
     for (let h = 0; h < 10; h++) feed(sum, 'alice', MONDAY + h * HOUR, 4, { bytes: 10_000 });
     expect(feed(sum, 'alice', MONDAY + 10 * HOUR, 3, { bytes: '600000' })).toHaveLength(1);
-    const distinct = new AnomalyDetector(rule, parseAnomalySpec({ entity: 'src', metric: 'distinct', field: 'dst', window: '1h', history: '1d', min_history: 5, threshold: { factor: 5, min_value: 10 } }));
-    for (let h = 0; h < 10; h++) for (let i = 0; i < 5; i++) distinct.observe(prepareEvent({ src: 'h1', dst: `d${i % 2}` }), MONDAY + h * HOUR + i);
+    const distinct = new AnomalyDetector(
+      rule,
+      parseAnomalySpec({
+        entity: 'src',
+        metric: 'distinct',
+        field: 'dst',
+        window: '1h',
+        history: '1d',
+        min_history: 5,
+        threshold: { factor: 5, min_value: 10 },
+      }),
+    );
+    for (let h = 0; h < 10; h++)
+      for (let i = 0; i < 5; i++)
+        distinct.observe(prepareEvent({ src: 'h1', dst: `d${i % 2}` }), MONDAY + h * HOUR + i);
     const alerts: AnomalyAlert[] = [];
-    for (let i = 0; i < 50; i++) alerts.push(...distinct.observe(prepareEvent({ src: 'h1', dst: `scan${i}` }), MONDAY + 10 * HOUR + i));
+    for (let i = 0; i < 50; i++)
+      alerts.push(...distinct.observe(prepareEvent({ src: 'h1', dst: `scan${i}` }), MONDAY + 10 * HOUR + i));
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.value).toBe(10);
   });
@@ -97,10 +159,14 @@ describe('anomaly baselines', () => {
       feed(continuous, 'alice', MONDAY + h * HOUR, 8);
       feed(restarted, 'alice', MONDAY + h * HOUR, 8);
     }
-    const saved = JSON.parse(JSON.stringify(restarted.exportState())) as ReturnType<typeof restarted.exportState>;
+    const saved = JSON.parse(JSON.stringify(restarted.exportState())) as ReturnType<
+      typeof restarted.exportState
+    >;
     const revived = new AnomalyDetector(rule, spec);
     revived.importState(saved);
-    expect(feed(revived, 'alice', MONDAY + 30 * HOUR, 100)).toEqual(feed(continuous, 'alice', MONDAY + 30 * HOUR, 100));
+    expect(feed(revived, 'alice', MONDAY + 30 * HOUR, 100)).toEqual(
+      feed(continuous, 'alice', MONDAY + 30 * HOUR, 100),
+    );
     expect(feed(new AnomalyDetector(rule, spec), 'alice', MONDAY + 30 * HOUR, 100)).toEqual([]);
   });
 
@@ -127,7 +193,9 @@ describe('anomaly baselines', () => {
     expect(fieldOf({ entity: 'u', metric: 'sum', threshold: { factor: 2 } })).toBe('anomaly.field');
     expect(fieldOf({ entity: 'u', metric: 'median', threshold: { factor: 2 } })).toBe('anomaly.metric');
     expect(fieldOf({ entity: 'u', threshold: {} })).toBe('anomaly.threshold');
-    expect(fieldOf({ entity: 'u', window: '2h', seasonality: 'hour_of_week', threshold: { factor: 2 } })).toBe('anomaly.window');
+    expect(
+      fieldOf({ entity: 'u', window: '2h', seasonality: 'hour_of_week', threshold: { factor: 2 } }),
+    ).toBe('anomaly.window');
   });
 
   it('runs as a rule file through the detector (the selection feeds the baseline)', () => {
@@ -154,10 +222,19 @@ anomaly:
     const detector = new Detector(ruleSetFrom([yaml]));
     const at = (h: number, m = 0) => new Date(MONDAY + h * HOUR + m * 60_000).toISOString();
     const out = [];
-    for (let h = 0; h < 8; h++) out.push(...detector.process(prepareEvent({ action: 'upload', user: 'eve', bytes: 50_000, '@timestamp': at(h) })));
-    out.push(...detector.process(prepareEvent({ action: 'download', user: 'eve', bytes: 9e9, '@timestamp': at(8) })));
+    for (let h = 0; h < 8; h++)
+      out.push(
+        ...detector.process(
+          prepareEvent({ action: 'upload', user: 'eve', bytes: 50_000, '@timestamp': at(h) }),
+        ),
+      );
+    out.push(
+      ...detector.process(prepareEvent({ action: 'download', user: 'eve', bytes: 9e9, '@timestamp': at(8) })),
+    );
     expect(out).toEqual([]);
-    const spike = detector.process(prepareEvent({ action: 'upload', user: 'eve', bytes: 2e6, '@timestamp': at(8, 5) }));
+    const spike = detector.process(
+      prepareEvent({ action: 'upload', user: 'eve', bytes: 2e6, '@timestamp': at(8, 5) }),
+    );
     expect(spike.map((d) => [d.kind, d.rule.id])).toEqual([['anomaly', 'fb-export']]);
   });
 });

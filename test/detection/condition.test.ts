@@ -38,7 +38,13 @@ describe('condition precedence', () => {
       type: 'or',
       operands: [
         { type: 'ref', name: 'a' },
-        { type: 'and', operands: [{ type: 'not', operand: { type: 'ref', name: 'b' } }, { type: 'ref', name: 'c' }] },
+        {
+          type: 'and',
+          operands: [
+            { type: 'not', operand: { type: 'ref', name: 'b' } },
+            { type: 'ref', name: 'c' },
+          ],
+        },
       ],
     });
   });

@@ -41,21 +41,42 @@ function run(detector: Detector, events: Array<Record<string, unknown>>): Detect
   return out;
 }
 const corrOnly = (ds: Detection[]) => ds.filter((d) => d.kind === 'correlation');
-const fail = (user: string, s: number, extra: Record<string, unknown> = {}) => ({ Outcome: 'failure', User: user, '@timestamp': at(s), ...extra });
+const fail = (user: string, s: number, extra: Record<string, unknown> = {}) => ({
+  Outcome: 'failure',
+  User: user,
+  '@timestamp': at(s),
+  ...extra,
+});
 const ok = (user: string, s: number) => ({ Outcome: 'success', User: user, '@timestamp': at(s) });
 
 describe('event_count', () => {
-  const set = ruleSetFrom([FAIL, correlation(`type: event_count\nrules: [failed_login]\ngroup-by: [User]\ntimespan: 1m\ncondition:\n    gte: 3`)]);
+  const set = ruleSetFrom([
+    FAIL,
+    correlation(
+      `type: event_count\nrules: [failed_login]\ngroup-by: [User]\ntimespan: 1m\ncondition:\n    gte: 3`,
+    ),
+  ]);
 
   it('fires once per burst when the count is reached within the timespan, per group', () => {
-    const d = corrOnly(run(new Detector(set), [fail('a', 0), fail('b', 1), fail('a', 20), fail('a', 50), fail('a', 55), fail('b', 30)]));
+    const d = corrOnly(
+      run(new Detector(set), [
+        fail('a', 0),
+        fail('b', 1),
+        fail('a', 20),
+        fail('a', 50),
+        fail('a', 55),
+        fail('b', 30),
+      ]),
+    );
     expect(d).toHaveLength(1);
     expect(d[0]!.kind === 'correlation' && d[0]!.match.group).toEqual({ User: 'a' });
     expect(d[0]!.kind === 'correlation' && d[0]!.match.value).toBe(3);
   });
 
   it('does not fire when the events are spread wider than the timespan', () => {
-    expect(corrOnly(run(new Detector(set), [fail('a', 0), fail('a', 40), fail('a', 80), fail('a', 120)]))).toHaveLength(0);
+    expect(
+      corrOnly(run(new Detector(set), [fail('a', 0), fail('a', 40), fail('a', 80), fail('a', 120)])),
+    ).toHaveLength(0);
   });
 
   it('counts an out-of-order event into the right window', () => {
@@ -87,7 +108,12 @@ describe('event_count', () => {
   });
 
   it('keeps at most maxEventsPerGroup events per group', () => {
-    const big = ruleSetFrom([FAIL, correlation(`type: event_count\nrules: [failed_login]\ngroup-by: [User]\ntimespan: 1h\ncondition:\n    gte: 1000`)]);
+    const big = ruleSetFrom([
+      FAIL,
+      correlation(
+        `type: event_count\nrules: [failed_login]\ngroup-by: [User]\ntimespan: 1h\ncondition:\n    gte: 1000`,
+      ),
+    ]);
     const detector = new Detector(big, { correlation: { maxEventsPerGroup: 50 } });
     for (let i = 0; i < 200; i++) detector.process(prepareEvent(fail('a', i)));
     expect(detector.correlations.size().events).toBe(50);
@@ -95,7 +121,12 @@ describe('event_count', () => {
   });
 
   it('checks lt conditions when the window closes', () => {
-    const few = ruleSetFrom([FAIL, correlation(`type: event_count\nrules: [failed_login]\ngroup-by: [User]\ntimespan: 1m\ncondition:\n    lt: 2`)]);
+    const few = ruleSetFrom([
+      FAIL,
+      correlation(
+        `type: event_count\nrules: [failed_login]\ngroup-by: [User]\ntimespan: 1m\ncondition:\n    lt: 2`,
+      ),
+    ]);
     const d = corrOnly(run(new Detector(few), [fail('a', 0), fail('b', 0), fail('b', 10), fail('c', 200)]));
     // a: one event in its window -> fires; b: two -> no; c: one (closed at flush) -> fires
     expect(d.map((x) => x.kind === 'correlation' && x.match.group['User'])).toEqual(['a', 'c']);
@@ -105,7 +136,9 @@ describe('event_count', () => {
     const first = new Detector(set);
     first.process(prepareEvent(fail('a', 0)));
     first.process(prepareEvent(fail('a', 10)));
-    const saved = JSON.parse(JSON.stringify(first.correlations.exportState())) as ReturnType<typeof first.correlations.exportState>;
+    const saved = JSON.parse(JSON.stringify(first.correlations.exportState())) as ReturnType<
+      typeof first.correlations.exportState
+    >;
     const second = new Detector(set);
     second.correlations.importState(saved);
     expect(corrOnly(second.process(prepareEvent(fail('a', 20))))).toHaveLength(1);
@@ -116,17 +149,38 @@ describe('event_count', () => {
   it('hides the referenced rule unless generate is true', () => {
     const hidden = run(new Detector(set), [fail('a', 0)]);
     expect(hidden).toHaveLength(0);
-    const shown = ruleSetFrom([FAIL, correlation(`type: event_count\nrules: [failed_login]\ngroup-by: [User]\ntimespan: 1m\ngenerate: true\ncondition:\n    gte: 3`)]);
+    const shown = ruleSetFrom([
+      FAIL,
+      correlation(
+        `type: event_count\nrules: [failed_login]\ngroup-by: [User]\ntimespan: 1m\ngenerate: true\ncondition:\n    gte: 3`,
+      ),
+    ]);
     expect(run(new Detector(shown), [fail('a', 0)]).map((d) => d.rule.id)).toEqual(['r-fail']);
   });
 });
 
 describe('value_count', () => {
   it('counts distinct values of a field per group', () => {
-    const set = ruleSetFrom([FAIL, correlation(`type: value_count\nrules: [failed_login]\ngroup-by: [Src]\ntimespan: 5m\ncondition:\n    field: User\n    gte: 3`)]);
-    const same = run(new Detector(set), [fail('a', 0, { Src: 'x' }), fail('a', 1, { Src: 'x' }), fail('b', 2, { Src: 'x' }), fail('b', 3, { Src: 'x' })]);
+    const set = ruleSetFrom([
+      FAIL,
+      correlation(
+        `type: value_count\nrules: [failed_login]\ngroup-by: [Src]\ntimespan: 5m\ncondition:\n    field: User\n    gte: 3`,
+      ),
+    ]);
+    const same = run(new Detector(set), [
+      fail('a', 0, { Src: 'x' }),
+      fail('a', 1, { Src: 'x' }),
+      fail('b', 2, { Src: 'x' }),
+      fail('b', 3, { Src: 'x' }),
+    ]);
     expect(corrOnly(same)).toHaveLength(0);
-    const spray = run(new Detector(set), [fail('a', 0, { Src: 'x' }), fail('b', 1, { Src: 'x' }), fail('c', 400, { Src: 'x' }), fail('d', 2, { Src: 'y' }), fail('e', 100, { Src: 'x' })]);
+    const spray = run(new Detector(set), [
+      fail('a', 0, { Src: 'x' }),
+      fail('b', 1, { Src: 'x' }),
+      fail('c', 400, { Src: 'x' }),
+      fail('d', 2, { Src: 'y' }),
+      fail('e', 100, { Src: 'x' }),
+    ]);
     const d = corrOnly(spray);
     expect(d).toHaveLength(1);
     expect(d[0]!.kind === 'correlation' && d[0]!.match.group).toEqual({ Src: 'x' });
@@ -134,8 +188,16 @@ describe('value_count', () => {
 });
 
 describe('temporal and temporal_ordered', () => {
-  const temporal = ruleSetFrom([FAIL, OK, correlation(`type: temporal\nrules: [failed_login, good_login]\ngroup-by: [User]\ntimespan: 5m`)]);
-  const ordered = ruleSetFrom([FAIL, OK, correlation(`type: temporal_ordered\nrules: [failed_login, good_login]\ngroup-by: [User]\ntimespan: 5m`)]);
+  const temporal = ruleSetFrom([
+    FAIL,
+    OK,
+    correlation(`type: temporal\nrules: [failed_login, good_login]\ngroup-by: [User]\ntimespan: 5m`),
+  ]);
+  const ordered = ruleSetFrom([
+    FAIL,
+    OK,
+    correlation(`type: temporal_ordered\nrules: [failed_login, good_login]\ngroup-by: [User]\ntimespan: 5m`),
+  ]);
 
   it('temporal needs every rule within the timespan, in any order', () => {
     expect(corrOnly(run(new Detector(temporal), [ok('a', 0), fail('a', 100)]))).toHaveLength(1);
@@ -155,19 +217,39 @@ describe('temporal and temporal_ordered', () => {
     const set = ruleSetFrom([
       FAIL,
       CONN,
-      correlation(`type: temporal\nrules: [failed_login, connection]\ngroup-by: [ip]\ntimespan: 1m\naliases:\n    ip:\n        failed_login: Src\n        connection: Dst`),
+      correlation(
+        `type: temporal\nrules: [failed_login, connection]\ngroup-by: [ip]\ntimespan: 1m\naliases:\n    ip:\n        failed_login: Src\n        connection: Dst`,
+      ),
     ]);
-    const hit = run(new Detector(set), [fail('a', 0, { Src: '10.0.0.1' }), { Kind: 'conn', Dst: '10.0.0.1', '@timestamp': at(5) }]);
+    const hit = run(new Detector(set), [
+      fail('a', 0, { Src: '10.0.0.1' }),
+      { Kind: 'conn', Dst: '10.0.0.1', '@timestamp': at(5) },
+    ]);
     expect(corrOnly(hit)).toHaveLength(1);
-    expect(corrOnly(hit)[0]!.kind === 'correlation' && corrOnly(hit)[0]!.match.group).toEqual({ ip: '10.0.0.1' });
-    const miss = run(new Detector(set), [fail('a', 0, { Src: '10.0.0.1' }), { Kind: 'conn', Dst: '10.0.0.2', '@timestamp': at(5) }]);
+    expect(corrOnly(hit)[0]!.kind === 'correlation' && corrOnly(hit)[0]!.match.group).toEqual({
+      ip: '10.0.0.1',
+    });
+    const miss = run(new Detector(set), [
+      fail('a', 0, { Src: '10.0.0.1' }),
+      { Kind: 'conn', Dst: '10.0.0.2', '@timestamp': at(5) },
+    ]);
     expect(corrOnly(miss)).toHaveLength(0);
   });
 });
 
 describe('value aggregations', () => {
-  const agg = (type: string, cond: string) => ruleSetFrom([FAIL, correlation(`type: ${type}\nrules: [failed_login]\ngroup-by: [User]\ntimespan: 1h\ncondition:\n    field: Bytes\n    ${cond}`)]);
-  const events = [fail('a', 0, { Bytes: 400 }), fail('a', 10, { Bytes: 700 }), fail('a', 20, { Bytes: '100' })];
+  const agg = (type: string, cond: string) =>
+    ruleSetFrom([
+      FAIL,
+      correlation(
+        `type: ${type}\nrules: [failed_login]\ngroup-by: [User]\ntimespan: 1h\ncondition:\n    field: Bytes\n    ${cond}`,
+      ),
+    ]);
+  const events = [
+    fail('a', 0, { Bytes: 400 }),
+    fail('a', 10, { Bytes: 700 }),
+    fail('a', 20, { Bytes: '100' }),
+  ];
 
   it('value_sum', () => {
     const d = corrOnly(run(new Detector(agg('value_sum', 'gt: 1000')), events));
@@ -181,7 +263,11 @@ describe('value aggregations', () => {
     expect(corrOnly(run(new Detector(agg('value_avg', 'gte: 551')), events.slice(0, 2)))).toHaveLength(0);
     expect(corrOnly(run(new Detector(agg('value_max', 'gt: 600')), events))).toHaveLength(1);
     expect(corrOnly(run(new Detector(agg('value_median', 'gte: 500')), events.slice(0, 2)))).toHaveLength(1);
-    expect(corrOnly(run(new Detector(agg('value_percentile', 'percentile: 100\n    gte: 700')), events.slice(0, 2)))).toHaveLength(1);
+    expect(
+      corrOnly(
+        run(new Detector(agg('value_percentile', 'percentile: 100\n    gte: 700')), events.slice(0, 2)),
+      ),
+    ).toHaveLength(1);
   });
 });
 

@@ -21,7 +21,10 @@ export function parseRule(yaml: string): SigmaDetectionRule {
 }
 
 /** Compiles a detection body and returns a test over plain events (with and without the prefilter). */
-export function matcherFor(detection: string, mapping: LogsourceMapping = EMPTY_MAPPING): (event: unknown) => boolean {
+export function matcherFor(
+  detection: string,
+  mapping: LogsourceMapping = EMPTY_MAPPING,
+): (event: unknown) => boolean {
   const rule = compileRule(parseRule(ruleYaml(detection)), mapping);
   const withPrefilter = new SigmaMatcher([rule]);
   const without = new SigmaMatcher([rule], { prefilter: false });

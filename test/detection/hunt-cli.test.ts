@@ -10,7 +10,11 @@ async function cli(args: string[]) {
   let err = '';
   let code = 0;
   const program = new Command('firebreak').exitOverride();
-  registerHuntCommands(program, { out: (t) => (out += t), err: (t) => (err += t), setExitCode: (c) => (code = c) });
+  registerHuntCommands(program, {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    setExitCode: (c) => (code = c),
+  });
   await program.parseAsync(['node', 'firebreak', ...args]);
   return { out, err, code };
 }
@@ -49,7 +53,16 @@ async function setup() {
     evtx(1, 'C:\\Windows\\System32\\whoami.exe', '2024-01-01T10:00:02Z', 7),
     evtx(1, 'C:\\Windows\\System32\\cmd.exe', '2024-01-01T10:00:01Z', 8),
     evtx(11, 'C:\\Windows\\System32\\cmd.exe', '2024-01-01T10:00:03Z', 9), // file event: not process_creation
-    { Event: { System: { EventID: 4688, Channel: 'Security', TimeCreated: { '#attributes': { SystemTime: '2024-01-01T10:00:00Z' } } }, EventData: { NewProcessName: 'C:\\x\\cmd.exe' } } },
+    {
+      Event: {
+        System: {
+          EventID: 4688,
+          Channel: 'Security',
+          TimeCreated: { '#attributes': { SystemTime: '2024-01-01T10:00:00Z' } },
+        },
+        EventData: { NewProcessName: 'C:\\x\\cmd.exe' },
+      },
+    },
   ];
   const input = join(dir, 'events.json');
   await writeFile(input, events.map((e) => JSON.stringify(e, null, 2)).join('\n'));
@@ -61,24 +74,54 @@ describe('firebreak hunt', () => {
     const { dir, input } = await setup();
     const { out, code } = await cli(['hunt', input, '--rules', dir, '--json']);
     expect(code).toBe(0);
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => [l['rule_id'], l['record']])).toEqual([
       ['r-low', 1],
       ['r-high', 2],
       ['r-high', 4], // Security 4688: Image is renamed NewProcessName
     ]);
-    expect(Object.keys(lines[0]!).sort()).toEqual(['event', 'file', 'level', 'record', 'rule_id', 'rule_title', 'timestamp']);
+    expect(Object.keys(lines[0]!).sort()).toEqual([
+      'event',
+      'file',
+      'level',
+      'record',
+      'rule_id',
+      'rule_title',
+      'timestamp',
+    ]);
     expect(lines[0]!['timestamp']).toBe('2024-01-01T10:00:02.000Z');
     expect(lines[0]!['file']).toBe(input);
   });
 
   it('--min-level drops lower levels; the table is sorted by time with a summary', async () => {
     const { dir, input } = await setup();
-    const json = await cli(['hunt', input, '--rules', join(dir, 'high.yml'), '--rules', join(dir, 'low.yml'), '--json', '--min-level', 'high']);
-    expect(json.out.trim().split('\n').map((l) => (JSON.parse(l) as { rule_id: string }).rule_id)).toEqual(['r-high', 'r-high']);
+    const json = await cli([
+      'hunt',
+      input,
+      '--rules',
+      join(dir, 'high.yml'),
+      '--rules',
+      join(dir, 'low.yml'),
+      '--json',
+      '--min-level',
+      'high',
+    ]);
+    expect(
+      json.out
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { rule_id: string }).rule_id),
+    ).toEqual(['r-high', 'r-high']);
     const table = await cli(['hunt', input, '--rules', dir]);
     const rows = table.out.split('\n').filter((l) => l.startsWith('2024'));
-    expect(rows.map((r) => r.slice(0, 24).trim())).toEqual(['2024-01-01T10:00:00.000Z', '2024-01-01T10:00:01.000Z', '2024-01-01T10:00:02.000Z']);
+    expect(rows.map((r) => r.slice(0, 24).trim())).toEqual([
+      '2024-01-01T10:00:00.000Z',
+      '2024-01-01T10:00:01.000Z',
+      '2024-01-01T10:00:02.000Z',
+    ]);
     expect(table.out).toMatch(/3 matches from 2 rules in 4 events/);
   });
 });
@@ -86,12 +129,24 @@ describe('firebreak hunt', () => {
 describe('firebreak rules validate', () => {
   it('lists failures with reasons and exits non-zero', async () => {
     const { dir } = await setup();
-    await writeFile(join(dir, 'broken.yml'), rule('r-b', 'high', 'x').replace('Image|endswith', 'Image|frobnicate'));
+    await writeFile(
+      join(dir, 'broken.yml'),
+      rule('r-b', 'high', 'x').replace('Image|endswith', 'Image|frobnicate'),
+    );
     const res = await cli(['rules', 'validate', dir, '--json']);
-    const parsed = JSON.parse(res.out) as { total: number; compiled: number; failed: Array<{ file: string; reason: string }> };
+    const parsed = JSON.parse(res.out) as {
+      total: number;
+      compiled: number;
+      failed: Array<{ file: string; reason: string }>;
+    };
     expect(parsed.total).toBe(3);
     expect(parsed.compiled).toBe(2);
-    expect(parsed.failed).toEqual([{ file: join(dir, 'broken.yml'), reason: expect.stringMatching(/modifier "frobnicate"/) as unknown as string }]);
+    expect(parsed.failed).toEqual([
+      {
+        file: join(dir, 'broken.yml'),
+        reason: expect.stringMatching(/modifier "frobnicate"/) as unknown as string,
+      },
+    ]);
     expect(res.code).toBe(1);
     const ok = await cli(['rules', 'validate', join(dir, 'high.yml')]);
     expect(ok.code).toBe(0);

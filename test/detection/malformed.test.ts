@@ -32,7 +32,15 @@ describe('malformed rules', () => {
     expect(loaded.set.rules).toHaveLength(1);
     const reasons = Object.fromEntries(loaded.failures.map((f) => [f.file.slice(dir.length + 1), f.reason]));
     expect(Object.keys(reasons).sort()).toEqual(
-      ['bad-level.yml', 'bad-value.yml', 'bad-yaml.yml', 'no-condition.yml', 'no-logsource.yml', 'sub/no-title.yml', 'unknown-id.yml'].sort(),
+      [
+        'bad-level.yml',
+        'bad-value.yml',
+        'bad-yaml.yml',
+        'no-condition.yml',
+        'no-logsource.yml',
+        'sub/no-title.yml',
+        'unknown-id.yml',
+      ].sort(),
     );
     expect(reasons['sub/no-title.yml']).toMatch(/^title: /);
     expect(reasons['bad-level.yml']).toMatch(/^level: .*urgent/);

@@ -155,8 +155,14 @@ describe('encoding modifiers', () => {
     expect(matcherFor(`s:\n    A|utf16le|base64: cmd\ncondition: s`)({ A: btoa(le('cmd')) })).toBe(true);
     expect(matcherFor(`s:\n    A|utf16be|base64: cmd\ncondition: s`)({ A: btoa(be('cmd')) })).toBe(true);
     expect(matcherFor(`s:\n    A|utf16be|base64: cmd\ncondition: s`)({ A: btoa(le('cmd')) })).toBe(false);
-    expect(matcherFor(`s:\n    A|utf16|base64: cmd\ncondition: s`)({ A: btoa(`\xff\xfe${le('cmd')}`) })).toBe(true);
-    expect(matcherFor(`s:\n    A|wide|base64offset|contains: 'IEX'\ncondition: s`)({ A: btoa(le('x = IEX (foo)')) })).toBe(true);
+    expect(matcherFor(`s:\n    A|utf16|base64: cmd\ncondition: s`)({ A: btoa(`\xff\xfe${le('cmd')}`) })).toBe(
+      true,
+    );
+    expect(
+      matcherFor(`s:\n    A|wide|base64offset|contains: 'IEX'\ncondition: s`)({
+        A: btoa(le('x = IEX (foo)')),
+      }),
+    ).toBe(true);
   });
 });
 
@@ -208,7 +214,9 @@ describe('cidr', () => {
   });
 
   it('rejects an invalid range naming the field', () => {
-    expect(() => compileRule(parseRule(ruleYaml(`s:\n    Ip|cidr: '10.0.0.0/99'\ncondition: s`)), EMPTY_MAPPING)).toThrow(/detection\.s\.Ip\|cidr/);
+    expect(() =>
+      compileRule(parseRule(ruleYaml(`s:\n    Ip|cidr: '10.0.0.0/99'\ncondition: s`)), EMPTY_MAPPING),
+    ).toThrow(/detection\.s\.Ip\|cidr/);
   });
 });
 
@@ -249,8 +257,18 @@ describe('numeric, neq, exists, fieldref', () => {
     const ne = matcherFor(`s:\n    Src|fieldref|neq: Dst\ncondition: s`);
     expect(ne({ Src: 'a', Dst: 'b' })).toBe(true);
     expect(ne({ Src: 'a', Dst: 'A' })).toBe(false);
-    expect(matcherFor(`s:\n    Cmd|fieldref|contains: Name\ncondition: s`)({ Cmd: 'run evil.exe now', Name: 'evil.exe' })).toBe(true);
-    expect(matcherFor(`s:\n    Cmd|fieldref|endswith: Name\ncondition: s`)({ Cmd: 'run evil.exe now', Name: 'evil.exe' })).toBe(false);
+    expect(
+      matcherFor(`s:\n    Cmd|fieldref|contains: Name\ncondition: s`)({
+        Cmd: 'run evil.exe now',
+        Name: 'evil.exe',
+      }),
+    ).toBe(true);
+    expect(
+      matcherFor(`s:\n    Cmd|fieldref|endswith: Name\ncondition: s`)({
+        Cmd: 'run evil.exe now',
+        Name: 'evil.exe',
+      }),
+    ).toBe(false);
   });
 });
 
@@ -280,7 +298,9 @@ describe('expand', () => {
     const m = matcherFor(`s:\n    User|expand: '%admins%'\ncondition: s`, mapping);
     expect(m({ User: 'bob' })).toBe(true);
     expect(m({ User: 'eve' })).toBe(false);
-    expect(() => compileRule(parseRule(ruleYaml(`s:\n    User|expand: '%nobody%'\ncondition: s`)), EMPTY_MAPPING)).toThrow(/%nobody%/);
+    expect(() =>
+      compileRule(parseRule(ruleYaml(`s:\n    User|expand: '%nobody%'\ncondition: s`)), EMPTY_MAPPING),
+    ).toThrow(/%nobody%/);
   });
 });
 

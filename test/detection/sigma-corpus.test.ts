@@ -16,7 +16,11 @@ async function cli(args: string[]): Promise<{ out: string; err: string; code: nu
   let err = '';
   let code = 0;
   const program = new Command('firebreak').exitOverride();
-  registerHuntCommands(program, { out: (t) => (out += t), err: (t) => (err += t), setExitCode: (c) => (code = c) });
+  registerHuntCommands(program, {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    setExitCode: (c) => (code = c),
+  });
   await program.parseAsync(['node', 'firebreak', ...args]);
   return { out, err, code };
 }
@@ -35,7 +39,11 @@ describe.skipIf(!present)('SigmaHQ corpus', () => {
   it('rules validate compiles at least 99% and names the reason of each failure', async () => {
     const folders = ['rules', 'rules-emerging-threats', 'rules-threat-hunting'].map((f) => join(SIGMA, f));
     const { out, code } = await cli(['rules', 'validate', '--json', ...folders]);
-    const result = JSON.parse(out) as { total: number; compiled: number; failed: Array<{ file: string; reason: string }> };
+    const result = JSON.parse(out) as {
+      total: number;
+      compiled: number;
+      failed: Array<{ file: string; reason: string }>;
+    };
     expect(result.total).toBeGreaterThan(3000);
     expect(result.compiled / result.total).toBeGreaterThanOrEqual(0.99);
     expect(result.compiled + result.failed.length).toBe(result.total);
@@ -49,7 +57,13 @@ describe.skipIf(!present)('SigmaHQ corpus', () => {
 
   it('passes the regression cases (at least match_count matches of the named rule)', async () => {
     // Index rule files by id.
-    const ruleFiles = (await Promise.all(['rules', 'rules-emerging-threats', 'rules-threat-hunting'].map((f) => findFiles(join(SIGMA, f), /\.yml$/)))).flat();
+    const ruleFiles = (
+      await Promise.all(
+        ['rules', 'rules-emerging-threats', 'rules-threat-hunting'].map((f) =>
+          findFiles(join(SIGMA, f), /\.yml$/),
+        ),
+      )
+    ).flat();
     const byId = new Map<string, string>();
     for (const file of ruleFiles) {
       const m = /^id:\s*(\S+)/m.exec(await readFile(file, 'utf8'));
@@ -73,7 +87,9 @@ describe.skipIf(!present)('SigmaHQ corpus', () => {
         const { out } = await cli(['hunt', '--json', '--rules', ruleFile, json]);
         const lines = out.split('\n').filter((l) => l !== '');
         const want = test.match_count ?? 1;
-        const matching = lines.map((l) => JSON.parse(l) as { rule_id: string }).filter((m) => m.rule_id === doc.rule_metadata[0]!.id);
+        const matching = lines
+          .map((l) => JSON.parse(l) as { rule_id: string })
+          .filter((m) => m.rule_id === doc.rule_metadata[0]!.id);
         if (matching.length >= want) passed++;
         else failures.push(`${ruleFile}: ${matching.length} < ${want} on ${json}`);
       }
