@@ -51,6 +51,9 @@ export interface BinXmlLimits {
   readonly maxDepth: number;
 }
 
+/** Failures that depend on how a template was reached, not on the template itself. */
+const TRANSIENT = new Set(['too_deep', 'template_loop', 'chunk_budget']);
+
 /** Whether `offset` can be a reference back to something defined before `here` in the chunk's data. */
 function isEarlier(offset: number, here: number): boolean {
   return offset >= CHUNK_DATA_START && offset < here;
@@ -67,6 +70,8 @@ export class ChunkBinXml implements EmbeddedParser {
   private readonly templates = new Map<number, TemplateDefinition>();
   private readonly brokenTemplates = new Map<number, string>();
   private readonly inProgress = new Set<number>();
+  /** Template definition bytes decoded so far in this chunk. */
+  private templateBytes = 0;
   /** Position just after the last name read (inline names move the cursor). */
   private afterName = 0;
 
@@ -314,6 +319,11 @@ export class ChunkBinXml implements EmbeddedParser {
     const size = this.r.u32(offset + 20);
     const start = offset + 24;
     if (start + size > this.r.limit) fail('bad_template', `template at ${offset} overruns the chunk`);
+    // Real templates are disjoint stretches of the chunk; overlapping ones invented by a hostile chunk
+    // could otherwise make it decode the same bytes thousands of times.
+    this.templateBytes += size;
+    if (this.templateBytes > 4 * this.r.limit)
+      fail('chunk_budget', 'the chunk has spent its template budget');
     this.inProgress.add(offset);
     try {
       const nodes = this.fragment({ pos: start, end: start + size }, depth + 1);
@@ -323,7 +333,7 @@ export class ChunkBinXml implements EmbeddedParser {
     } catch (error) {
       // A definition that is malformed in itself fails for every record that uses it; remember why.
       // Depth and loop failures depend on where it was reached from, so they are not remembered.
-      if (error instanceof EvtxFormatError && error.code !== 'too_deep' && error.code !== 'template_loop') {
+      if (error instanceof EvtxFormatError && !TRANSIENT.has(error.code)) {
         this.brokenTemplates.set(offset, `template at ${offset}: ${error.message}`);
       }
       throw error;

@@ -10,7 +10,7 @@ import { ByteReader, EvtxFormatError, formatFiletime } from './binary.js';
 import { ChunkBinXml } from './binxml.js';
 import { crc32 } from './crc32.js';
 import type { JsonObject } from './model.js';
-import { renderRecordJson } from './render-json.js';
+import { renderRecordJson, type RenderLimits } from './render-json.js';
 
 export const FILE_HEADER_SIZE = 4096;
 export const CHUNK_SIZE = 65536;
@@ -100,6 +100,11 @@ export interface EvtxOptions {
   readonly maxDepth?: number;
   /** Rendering budget per record (default 100000 nodes). */
   readonly maxNodesPerRecord?: number;
+  /**
+   * Rendering budget shared by the records of one chunk (default 500000 nodes, over 10 times what the
+   * densest real chunks need). Bounds the time a hostile chunk can cost, whatever its templates do.
+   */
+  readonly maxNodesPerChunk?: number;
   /** Called for every problem as it is found (including those beyond `maxProblems`). */
   readonly onProblem?: (problem: EvtxProblem) => void;
 }
@@ -124,12 +129,14 @@ export class EvtxDecoder {
   private readonly maxProblems: number;
   private readonly maxDepth: number;
   private readonly maxNodes: number;
+  private readonly maxNodesPerChunk: number;
 
   constructor(private readonly options: EvtxOptions = {}) {
     this.strict = options.checksums !== 'lenient';
     this.maxProblems = options.maxProblems ?? 1000;
     this.maxDepth = options.maxDepth ?? 64;
     this.maxNodes = options.maxNodesPerRecord ?? 100_000;
+    this.maxNodesPerChunk = options.maxNodesPerChunk ?? 500_000;
   }
 
   report(problem: EvtxProblem): void {
@@ -195,7 +202,11 @@ export class EvtxDecoder {
     this.stats.chunksParsed++;
     const { reader, end } = plan;
     const binxml = new ChunkBinXml(reader, { maxDepth: this.maxDepth });
-    const limits = { maxDepth: this.maxDepth, maxNodes: this.maxNodes };
+    const limits: RenderLimits = {
+      maxDepth: this.maxDepth,
+      maxNodes: this.maxNodes,
+      chunkBudget: { remaining: this.maxNodesPerChunk },
+    };
     let pos = CHUNK_HEADER_SIZE;
     while (pos + RECORD_HEADER_SIZE <= end) {
       let record: EvtxRecord | null = null;
@@ -235,7 +246,7 @@ export class EvtxDecoder {
     size: number,
     chunkIndex: number,
     fileOffset: number,
-    limits: { maxDepth: number; maxNodes: number },
+    limits: RenderLimits,
   ): EvtxRecord | null {
     const recordId = reader.u64n(pos + 8);
     try {

@@ -8,7 +8,7 @@
  * - trailing whitespace of element text is dropped;
  * - a repeated child name gets a numbered key: `Header`, `Header_1`, `Header_2`, ...
  */
-import { fail } from './binary.js';
+import { EvtxFormatError, fail } from './binary.js';
 import {
   EmbeddedXml,
   type AttributePart,
@@ -23,6 +23,8 @@ export interface RenderLimits {
   readonly maxDepth: number;
   /** Total nodes visited for one record; bounds template fan-out. */
   readonly maxNodes: number;
+  /** Nodes left for the rest of the chunk, shared by its records and spent as they render. */
+  readonly chunkBudget: { remaining: number };
 }
 
 type Values = readonly SubstitutionValue[];
@@ -35,12 +37,27 @@ interface Content {
 
 /** Renders one record's nodes to `{ RootName: ... }`. Throws EvtxFormatError when there is no element or a limit is hit. */
 export function renderRecordJson(nodes: readonly BinXmlNode[], limits: RenderLimits): JsonObject {
-  const state = { nodes: 0, limits };
-  const content: Content = { elements: [], texts: [] };
-  collect(nodes, NO_VALUES, content, state, 0);
-  const root = content.elements[0];
-  if (root === undefined) return fail('no_root_element', 'record has no root element');
-  return { [root.element.name]: renderElement(root.element, root.values, state, 0) };
+  const budget = limits.chunkBudget;
+  if (budget.remaining <= 0) fail('chunk_budget', 'the chunk has spent its rendering budget');
+  const fromChunk = budget.remaining < limits.maxNodes;
+  const state: RenderState = {
+    nodes: 0,
+    limits: { ...limits, maxNodes: Math.min(limits.maxNodes, budget.remaining) },
+  };
+  try {
+    const content: Content = { elements: [], texts: [] };
+    collect(nodes, NO_VALUES, content, state, 0);
+    const root = content.elements[0];
+    if (root === undefined) return fail('no_root_element', 'record has no root element');
+    return { [root.element.name]: renderElement(root.element, root.values, state, 0) };
+  } catch (error) {
+    if (fromChunk && error instanceof EvtxFormatError && error.code === 'too_large') {
+      fail('chunk_budget', 'the chunk has spent its rendering budget');
+    }
+    throw error;
+  } finally {
+    budget.remaining -= state.nodes;
+  }
 }
 
 interface RenderState {
@@ -184,10 +201,21 @@ function addKey(target: JsonObject, key: string, value: JsonValue): void {
     target[key] = value;
     return;
   }
-  let name = key;
-  for (let n = 1; Object.hasOwn(target, name); n++) name = `${key}_${n}`;
+  let counters = DUPLICATES.get(target);
+  if (counters === undefined) {
+    counters = new Map();
+    DUPLICATES.set(target, counters);
+  }
+  // Remember where numbering stopped, so thousands of repeats stay linear.
+  let n = counters.get(key) ?? 1;
+  let name = Object.hasOwn(target, key) ? `${key}_${n}` : key;
+  while (Object.hasOwn(target, name)) name = `${key}_${++n}`;
+  counters.set(key, n + 1);
   setOwn(target, name, value);
 }
+
+/** Next suffix per repeated name, per object being built (only for objects that have repeats). */
+const DUPLICATES = new WeakMap<JsonObject, Map<string, number>>();
 
 /** Sets an own property, even for `__proto__` (a plain assignment would replace the prototype). */
 function setOwn(target: JsonObject, key: string, value: JsonValue): void {

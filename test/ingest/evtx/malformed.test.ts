@@ -233,6 +233,33 @@ describe('hostile BinXml is bounded', () => {
     expect(details(stats)).toEqual(['too_large']);
   });
 
+  it('records that each fan out below the record limit still share one budget per chunk', () => {
+    let t: Template = { id: 50, body: [{ el: 'Leaf' }] };
+    for (let level = 0; level < 4; level++) {
+      const child = t;
+      t = {
+        id: 40 - level,
+        body: [
+          { el: `L${level}`, children: Array.from({ length: 8 }, () => ({ instance: child, values: [] })) },
+        ],
+      };
+    }
+    // Each record expands to some 9000 nodes: 6 of them fit in a budget of 60000.
+    const records = Array.from({ length: 200 }, (_, i) => ({
+      id: i + 1,
+      nodes: [{ instance: t, values: [] }],
+    }));
+    const file = buildFile([buildChunk(records).bytes, goodChunk(1000).bytes]);
+    const started = Date.now();
+    const { records: out, stats } = run(file, { maxNodesPerChunk: 60_000 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(ids(out)).toEqual([1, 2, 3, 4, 5, 6, 1000, 1001, 1002]);
+    expect(new Set(details(stats))).toEqual(new Set(['chunk_budget']));
+    expect(stats.recordsSkipped).toBe(194);
+    const leaves = JSON.stringify(out[0]?.event).match(/"Leaf(_\d+)?":null/g) ?? [];
+    expect(leaves).toHaveLength(8 ** 4);
+  });
+
   it('a value count larger than the record is refused', () => {
     const file = damaged([rec(1), rec(2)], (_c, view, built) => {
       // Record 2's instance: token(10 bytes) then the value count.

@@ -209,6 +209,19 @@ describe('element shapes', () => {
     });
   });
 
+  it('numbers thousands of repeated names in order', () => {
+    const event = eventOf([
+      {
+        el: 'Event',
+        children: Array.from({ length: 2500 }, (_, i) => ({ el: 'H', children: [{ text: String(i) }] })),
+      },
+    ]) as { Event: Record<string, string> };
+    const keys = Object.keys(event.Event);
+    expect(keys).toHaveLength(2500);
+    expect(keys.slice(0, 3)).toEqual(['H', 'H_1', 'H_2']);
+    expect(event.Event['H_2499']).toBe('2499');
+  });
+
   it('renders embedded BinXml (UserData) with its own template instance, entity and character references', () => {
     const outer: Template = {
       id: 9,
