@@ -108,6 +108,11 @@ function renderElement(
   let attributes: JsonObject | null = null;
   for (const attribute of element.attributes) {
     if (skipName && attribute.name === 'Name') continue;
+    // Attribute parts count against the budget too: a template may hold thousands of them.
+    state.nodes += attribute.parts.length;
+    if (state.nodes > state.limits.maxNodes) {
+      fail('too_large', `record expands to more than ${state.limits.maxNodes} nodes`);
+    }
     const value = attributeValue(attribute.parts, values);
     if (value === null) continue;
     setOwn((attributes ??= {}), attribute.name, value);

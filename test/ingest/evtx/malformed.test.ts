@@ -260,6 +260,21 @@ describe('hostile BinXml is bounded', () => {
     expect(leaves).toHaveLength(8 ** 4);
   });
 
+  it('attribute parts count against the rendering budget', () => {
+    const parts = Array.from({ length: 2000 }, () => ({ charRef: 0x41 }));
+    const t: Template = { id: 7, body: [{ el: 'Event', attrs: [['a', parts]] }] };
+    const records = Array.from({ length: 300 }, (_, i) => ({
+      id: i + 1,
+      nodes: [{ instance: t, values: [] }],
+    }));
+    const { records: out, stats } = run(buildFile([buildChunk(records).bytes]), { maxNodesPerChunk: 10_500 });
+    expect(ids(out)).toEqual([1, 2, 3, 4, 5]);
+    expect((out[0]?.event['Event'] as { '#attributes': { a: string } })['#attributes'].a).toBe(
+      'A'.repeat(2000),
+    );
+    expect(stats.recordsSkipped).toBe(295);
+  });
+
   it('a value count larger than the record is refused', () => {
     const file = damaged([rec(1), rec(2)], (_c, view, built) => {
       // Record 2's instance: token(10 bytes) then the value count.
