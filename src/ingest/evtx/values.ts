@@ -175,7 +175,7 @@ function decodeFixed(r: ByteReader, o: number, type: number): JsonValue {
     case ValueType.UInt64:
       return u64Json(v.getBigUint64(o, true));
     case ValueType.Real32:
-      return finiteOrString(v.getFloat32(o, true));
+      return finiteOrString(shortestFloat32(v.getFloat32(o, true)));
     case ValueType.Real64:
       return finiteOrString(v.getFloat64(o, true));
     case ValueType.Bool:
@@ -210,6 +210,16 @@ function u64Json(n: bigint): number | string {
 
 function i64Json(n: bigint): number | string {
   return n <= 9_007_199_254_740_991n && n >= -9_007_199_254_740_991n ? Number(n) : n.toString();
+}
+
+/** The shortest decimal that reads back as the same 32-bit float (1.1, not 1.100000023841858). */
+function shortestFloat32(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  for (let digits = 1; digits < 9; digits++) {
+    const candidate = Number(x.toPrecision(digits));
+    if (Math.fround(candidate) === x) return candidate;
+  }
+  return x;
 }
 
 /** JSON has no NaN, Infinity or -0: the first two become strings, -0 becomes 0. */

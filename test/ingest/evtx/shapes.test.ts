@@ -57,6 +57,8 @@ describe('value types render like evtx dump tools', () => {
       '18446744073709551615',
     ],
     ['real32', val.real32(1.5), 1.5],
+    ['real32 as its shortest decimal', val.real32(1.1), 1.1],
+    ['real32 small', val.real32(3.4e-20), 3.4e-20],
     ['real64', val.real64(-2.25), -2.25],
     ['bool', val.bool(true), true],
     ['binary', val.binary([0x01, 0xab, 0xff]), '01ABFF'],
