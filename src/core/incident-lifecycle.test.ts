@@ -13,6 +13,8 @@ function fresh(): LifecycleState {
     containedAt: null,
     remediatedAt: null,
     closedAt: null,
+    resolution: null,
+    reviewSummary: null,
   };
 }
 
@@ -54,7 +56,7 @@ describe('incident lifecycle', () => {
       at(40),
     );
     expect(s4.next.closedAt).toBe(at(40).toISOString());
-    expect(s4.reviewSummary).toBe('Root cause: phishing.');
+    expect(s4.next.reviewSummary).toBe('Root cause: phishing.');
     expect(s4.next.phaseEnteredAt).toMatchObject({
       containment: at(10).toISOString(),
       remediation: at(20).toISOString(),
@@ -88,7 +90,7 @@ describe('incident lifecycle', () => {
     expect((error as UserError).code).toBe('resolution_required');
     expect((error as UserError).details.field).toBe('resolution');
     const closed = transitionIncident(fresh(), { to: 'closed', resolution: 'false_positive' }, at(2));
-    expect(closed.resolution).toBe('false_positive');
+    expect(closed.next.resolution).toBe('false_positive');
     expect(closed.next.closedAt).toBe(at(2).toISOString());
     expect(closed.next.acknowledgedAt).toBe(at(2).toISOString());
   });
@@ -137,5 +139,6 @@ describe('incident lifecycle', () => {
     expect(reopened.next.closedAt).toBeNull();
     expect(reopened.next.containedAt).not.toBeNull();
     expect(reopened.next.remediatedAt).toBeNull();
+    expect(reopened.next.reviewSummary).toBeNull();
   });
 });

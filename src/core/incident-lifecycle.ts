@@ -24,6 +24,10 @@ export interface LifecycleState extends IncidentMilestones {
   readonly phase: Phase;
   /** When the incident last entered each phase it has been in. */
   readonly phaseEnteredAt: Readonly<Partial<Record<Phase, string>>>;
+  /** How an incident closed from analysis ended; null otherwise. */
+  readonly resolution: AnalysisResolution | null;
+  /** The post-incident review written when closing from follow_up; null otherwise. */
+  readonly reviewSummary: string | null;
 }
 
 export interface TransitionRequest {
@@ -38,10 +42,6 @@ export type TransitionDirection = 'forward' | 'back' | 'close';
 export interface TransitionOutcome {
   readonly direction: TransitionDirection;
   readonly next: LifecycleState;
-  /** Set when closing from analysis. */
-  readonly resolution: AnalysisResolution | null;
-  /** Set when closing from follow_up. */
-  readonly reviewSummary: string | null;
 }
 
 function indexOf(phase: Phase): number {
@@ -98,11 +98,10 @@ export function transitionIncident(
       remediatedAt: toIndex <= indexOf('remediation') ? null : state.remediatedAt,
       closedAt: null,
     };
+    // Reopening withdraws the earlier conclusion.
     return {
       direction: 'back',
-      next: { ...cleared, phase: to, phaseEnteredAt: entered },
-      resolution: null,
-      reviewSummary: null,
+      next: { ...cleared, phase: to, phaseEnteredAt: entered, resolution: null, reviewSummary: null },
     };
   }
 
@@ -123,9 +122,9 @@ export function transitionIncident(
           closedAt: at,
           phase: to,
           phaseEnteredAt: entered,
+          resolution: request.resolution,
+          reviewSummary: null,
         },
-        resolution: request.resolution,
-        reviewSummary: null,
       };
     }
     if (from === 'follow_up') {
@@ -138,9 +137,14 @@ export function transitionIncident(
       }
       return {
         direction: 'close',
-        next: { ...state, closedAt: at, phase: to, phaseEnteredAt: entered },
-        resolution: null,
-        reviewSummary: request.reviewSummary.trim(),
+        next: {
+          ...state,
+          closedAt: at,
+          phase: to,
+          phaseEnteredAt: entered,
+          resolution: null,
+          reviewSummary: request.reviewSummary.trim(),
+        },
       };
     }
     throw new IllegalStateError(
@@ -166,8 +170,8 @@ export function transitionIncident(
       containedAt: to === 'remediation' ? at : state.containedAt,
       remediatedAt: to === 'follow_up' ? at : state.remediatedAt,
       closedAt: state.closedAt,
+      resolution: state.resolution,
+      reviewSummary: state.reviewSummary,
     },
-    resolution: null,
-    reviewSummary: null,
   };
 }

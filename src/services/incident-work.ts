@@ -1,5 +1,6 @@
 import { assertCan, type Actor } from '../core/actor.js';
 import { ForbiddenError, IllegalStateError, NotFoundError } from '../core/errors.js';
+import { applyPatch } from '../core/field-changes.js';
 import type { Incident, Note, Observable, ObservableInput, Task } from '../core/model.js';
 import { normaliseObservable } from '../core/observable.js';
 import type { ObservableType, TaskStatus, Tlp } from '../core/vocabulary.js';
@@ -185,6 +186,14 @@ export async function createTask(
   });
 }
 
+/** The fields a task edit may change, with their wire names. */
+const TASK_FIELDS = {
+  title: 'title',
+  description: 'description',
+  status: 'status',
+  assigneeId: 'assignee_id',
+} as const;
+
 export async function updateTask(
   context: ServiceContext,
   actor: Actor,
@@ -198,24 +207,11 @@ export async function updateTask(
     const task = await findTask(unit.tx, actor.orgId, incidentId, taskId);
     if (!task) throw new NotFoundError('task', taskId);
     if (patch.assigneeId !== undefined) await assertAssignable(unit, actor, patch.assigneeId);
-    const changes: Record<string, { from: unknown; to: unknown }> = {};
-    const names = {
-      title: 'title',
-      description: 'description',
-      status: 'status',
-      assigneeId: 'assignee_id',
-    } as const;
-    for (const key of Object.keys(names) as (keyof typeof names)[]) {
-      if (patch[key] !== undefined && patch[key] !== task[key])
-        changes[names[key]] = { from: task[key], to: patch[key] };
-    }
-    if (Object.keys(changes).length === 0) return task;
-    const status = patch.status ?? task.status;
+    const { next, changes, changed } = applyPatch(task, patch, TASK_FIELDS);
+    if (!changed) return task;
     const updated: Task = {
-      ...task,
-      ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
-      status,
-      completedAt: status === 'done' ? (task.completedAt ?? unit.now) : null,
+      ...next,
+      completedAt: next.status === 'done' ? (task.completedAt ?? unit.now) : null,
       updatedAt: unit.now,
     };
     await saveTask(unit.tx, updated, false);

@@ -1,5 +1,6 @@
 import { assertCan, type Actor } from '../core/actor.js';
 import { IllegalStateError, NotFoundError, UserError } from '../core/errors.js';
+import { applyPatch } from '../core/field-changes.js';
 import { transitionIncident, type TransitionRequest } from '../core/incident-lifecycle.js';
 import type { Incident, Page } from '../core/model.js';
 import type { IncidentCategory, Severity, Tlp } from '../core/vocabulary.js';
@@ -40,19 +41,8 @@ export type UpdateIncidentInput = Partial<{
   detectedAt: string;
 }>;
 
-const EDITABLE_FIELDS = [
-  'title',
-  'description',
-  'severity',
-  'category',
-  'tlp',
-  'assigneeId',
-  'personalData',
-  'detectedAt',
-] as const satisfies readonly (keyof UpdateIncidentInput & keyof Incident)[];
-
-/** Wire names in audit records, so the trail reads like the API. */
-const AUDIT_NAMES: Record<(typeof EDITABLE_FIELDS)[number], string> = {
+/** The fields PATCH may change, with their wire names (the audit trail reads like the API). */
+const EDITABLE_FIELDS = {
   title: 'title',
   description: 'description',
   severity: 'severity',
@@ -61,7 +51,7 @@ const AUDIT_NAMES: Record<(typeof EDITABLE_FIELDS)[number], string> = {
   assigneeId: 'assignee_id',
   personalData: 'personal_data',
   detectedAt: 'detected_at',
-};
+} as const satisfies Partial<Record<keyof UpdateIncidentInput & keyof Incident, string>>;
 
 /** Loads an incident of the actor's organisation or throws NotFoundError (also for other orgs). */
 export async function requireIncident(db: Kysely<Schema>, actor: Actor, id: string): Promise<Incident> {
@@ -183,13 +173,8 @@ export async function updateIncident(
   assertCan(actor, 'write');
   return inTransaction(context, async (unit) => {
     const current = await requireIncident(unit.tx, actor, id);
-    const changes: Record<string, { from: unknown; to: unknown }> = {};
-    for (const field of EDITABLE_FIELDS) {
-      const next = patch[field];
-      if (next !== undefined && next !== current[field])
-        changes[AUDIT_NAMES[field]] = { from: current[field], to: next };
-    }
-    if (Object.keys(changes).length === 0) return current;
+    const { next, changes, changed } = applyPatch(current, patch, EDITABLE_FIELDS);
+    if (!changed) return current;
     if (current.phase === 'closed') {
       throw new IllegalStateError('incident_closed', 'a closed incident cannot be edited; reopen it first', {
         id,
@@ -198,8 +183,7 @@ export async function updateIncident(
     if (patch.assigneeId !== undefined) await assertAssignable(unit, actor, patch.assigneeId);
     assertNotBefore('detected_at', patch.detectedAt, unit.now);
     const updated: Incident = {
-      ...current,
-      ...Object.fromEntries(EDITABLE_FIELDS.filter((f) => patch[f] !== undefined).map((f) => [f, patch[f]])),
+      ...next,
       acknowledgedAt: current.acknowledgedAt ?? (patch.assigneeId ? unit.now : null),
       updatedAt: unit.now,
     };
@@ -251,23 +235,7 @@ export async function transition(
   return inTransaction(context, async (unit) => {
     const current = await requireIncident(unit.tx, actor, id);
     const outcome = transitionIncident(current, request, new Date(unit.now));
-    const updated: Incident = {
-      ...current,
-      ...outcome.next,
-      resolution:
-        outcome.direction === 'close'
-          ? outcome.resolution
-          : outcome.direction === 'back'
-            ? null
-            : current.resolution,
-      reviewSummary:
-        outcome.direction === 'close'
-          ? outcome.reviewSummary
-          : outcome.direction === 'back'
-            ? null
-            : current.reviewSummary,
-      updatedAt: unit.now,
-    };
+    const updated: Incident = { ...current, ...outcome.next, updatedAt: unit.now };
     await saveIncident(unit.tx, updated);
     await unit.audit({
       actor,
@@ -280,8 +248,8 @@ export async function transition(
         to: updated.phase,
         direction: outcome.direction,
         reason: request.reason ?? null,
-        resolution: outcome.resolution,
-        review_summary: outcome.reviewSummary,
+        resolution: outcome.direction === 'close' ? updated.resolution : null,
+        review_summary: outcome.direction === 'close' ? updated.reviewSummary : null,
       },
     });
     return updated;
