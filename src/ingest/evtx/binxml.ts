@@ -51,6 +51,28 @@ export interface BinXmlLimits {
   readonly maxDepth: number;
 }
 
+/**
+ * The JSON keys of element children when the template alone fixes them: distinct element names and
+ * literal `Data Name`s, none special (`#text`, `#attributes`) or inherited from Object.prototype.
+ */
+function staticKeys(children: readonly ElementNode[]): string[] | null {
+  const keys: string[] = [];
+  const seen = new Set<string>();
+  for (const child of children) {
+    let key = child.name;
+    if (key === 'Data') {
+      const nameAttribute = child.attributes.find((a) => a.name === 'Name');
+      const part = nameAttribute?.parts.length === 1 ? nameAttribute.parts[0] : undefined;
+      if (part?.kind !== 'text') return null;
+      key = part.value;
+    }
+    if (seen.has(key) || key === '#text' || key === '#attributes' || key in Object.prototype) return null;
+    seen.add(key);
+    keys.push(key);
+  }
+  return keys;
+}
+
 /** Failures that depend on how a template was reached, not on the template itself. */
 const TRANSIENT = new Set(['too_deep', 'template_loop', 'chunk_budget']);
 
@@ -166,7 +188,7 @@ export class ChunkBinXml implements EmbeddedParser {
     const close = r.u8(p);
     c.pos = p + 1;
     if (close === Token.CloseEmptyElement)
-      return { kind: 'element', name, attributes, children: [], onlyElements: false };
+      return { kind: 'element', name, attributes, children: [], onlyElements: false, childKeys: null };
     if (close !== Token.CloseStartElement)
       fail('bad_token', `expected end of start tag, got 0x${close.toString(16)} at ${p}`);
     const children: BinXmlNode[] = [];
@@ -177,7 +199,8 @@ export class ChunkBinXml implements EmbeddedParser {
       if (base === Token.EndElement) {
         c.pos++;
         const onlyElements = children.length > 0 && children.every((child) => child.kind === 'element');
-        return { kind: 'element', name, attributes, children, onlyElements };
+        const childKeys = onlyElements ? staticKeys(children as ElementNode[]) : null;
+        return { kind: 'element', name, attributes, children, onlyElements, childKeys };
       }
       if (base === Token.OpenStartElement) children.push(this.element(c, depth + 1));
       else if (base === Token.TemplateInstance) children.push(this.templateInstance(c, depth + 1));

@@ -19,6 +19,11 @@ export interface ElementNode {
   readonly children: readonly BinXmlNode[];
   /** Every child is an element (no text, substitutions or instances): lets rendering skip collecting. */
   readonly onlyElements: boolean;
+  /**
+   * When every child's JSON key is known from the template alone (element names, literal Data names)
+   * and they are distinct and ordinary, the keys in child order; otherwise null.
+   */
+  readonly childKeys: readonly string[] | null;
 }
 
 export interface AttributeNode {

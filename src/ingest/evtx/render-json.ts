@@ -127,6 +127,22 @@ function renderElement(
     if (text !== undefined) result['#text'] = text;
     return result;
   }
+  const keys = element.childKeys;
+  if (keys !== null) {
+    // Fastest path: children are elements whose keys the template fixed, distinct and ordinary.
+    const result: JsonObject = {};
+    if (attributes !== null) result['#attributes'] = attributes;
+    const children = element.children;
+    state.nodes += children.length;
+    if (state.nodes > state.limits.maxNodes) {
+      fail('too_large', `record expands to more than ${state.limits.maxNodes} nodes`);
+    }
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i] as ElementNode;
+      result[keys[i] as string] = renderElement(child, values, state, depth + 1, child.name === 'Data');
+    }
+    return result;
+  }
   if (element.onlyElements) {
     // Fast path: children are all elements of this same template, so nothing needs collecting.
     const result: JsonObject = {};
