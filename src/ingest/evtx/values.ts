@@ -6,33 +6,61 @@
 import { decodeUtf16, fail, formatFiletime, formatMicros, hexUpper, type ByteReader } from './binary.js';
 import type { EmbeddedXml, JsonValue, SubstitutionValue } from './model.js';
 
+// Value types as module constants (V8 folds them into the switch below).
+const T_NULL = 0x00;
+const T_STRING = 0x01;
+const T_ANSI_STRING = 0x02;
+const T_INT8 = 0x03;
+const T_UINT8 = 0x04;
+const T_INT16 = 0x05;
+const T_UINT16 = 0x06;
+const T_INT32 = 0x07;
+const T_UINT32 = 0x08;
+const T_INT64 = 0x09;
+const T_UINT64 = 0x0a;
+const T_REAL32 = 0x0b;
+const T_REAL64 = 0x0c;
+const T_BOOL = 0x0d;
+const T_BINARY = 0x0e;
+const T_GUID = 0x0f;
+const T_SIZE_T = 0x10;
+const T_FILE_TIME = 0x11;
+const T_SYS_TIME = 0x12;
+const T_SID = 0x13;
+const T_HEX_INT32 = 0x14;
+const T_HEX_INT64 = 0x15;
+const T_EVT_HANDLE = 0x20;
+const T_BIN_XML = 0x21;
+const T_EVT_XML = 0x23;
+const T_ARRAY_FLAG = 0x80;
+
 export const ValueType = {
-  Null: 0x00,
-  String: 0x01,
-  AnsiString: 0x02,
-  Int8: 0x03,
-  UInt8: 0x04,
-  Int16: 0x05,
-  UInt16: 0x06,
-  Int32: 0x07,
-  UInt32: 0x08,
-  Int64: 0x09,
-  UInt64: 0x0a,
-  Real32: 0x0b,
-  Real64: 0x0c,
-  Bool: 0x0d,
-  Binary: 0x0e,
-  Guid: 0x0f,
-  SizeT: 0x10,
-  FileTime: 0x11,
-  SysTime: 0x12,
-  Sid: 0x13,
-  HexInt32: 0x14,
-  HexInt64: 0x15,
-  EvtHandle: 0x20,
-  BinXml: 0x21,
-  EvtXml: 0x23,
-  ArrayFlag: 0x80,
+  Null: T_NULL,
+  String: T_STRING,
+  AnsiString: T_ANSI_STRING,
+  Int8: T_INT8,
+  UInt8: T_UINT8,
+  Int16: T_INT16,
+  UInt16: T_UINT16,
+  Int32: T_INT32,
+  UInt32: T_UINT32,
+  Int64: T_INT64,
+  UInt64: T_UINT64,
+  Real32: T_REAL32,
+  Real64: T_REAL64,
+  Bool: T_BOOL,
+  Binary: T_BINARY,
+  Guid: T_GUID,
+  SizeT: T_SIZE_T,
+  FileTime: T_FILE_TIME,
+  SysTime: T_SYS_TIME,
+  Sid: T_SID,
+  HexInt32: T_HEX_INT32,
+  HexInt64: T_HEX_INT64,
+  EvtHandle: T_EVT_HANDLE,
+  BinXml: T_BIN_XML,
+  EvtXml: T_EVT_XML,
+  ArrayFlag: T_ARRAY_FLAG,
 } as const;
 
 /** Decodes an embedded BinXml fragment; supplied by the BinXml parser so the modules do not import each other. */
@@ -40,24 +68,24 @@ export interface EmbeddedParser {
   parseEmbedded(offset: number, size: number, depth: number): EmbeddedXml;
 }
 
-const FIXED_SIZE: Record<number, number> = {
-  [ValueType.Int8]: 1,
-  [ValueType.UInt8]: 1,
-  [ValueType.Int16]: 2,
-  [ValueType.UInt16]: 2,
-  [ValueType.Int32]: 4,
-  [ValueType.UInt32]: 4,
-  [ValueType.Int64]: 8,
-  [ValueType.UInt64]: 8,
-  [ValueType.Real32]: 4,
-  [ValueType.Real64]: 8,
-  [ValueType.Bool]: 4,
-  [ValueType.Guid]: 16,
-  [ValueType.FileTime]: 8,
-  [ValueType.SysTime]: 16,
-  [ValueType.HexInt32]: 4,
-  [ValueType.HexInt64]: 8,
-};
+/** Byte size of each fixed-size value type (0 for the others). */
+const FIXED_SIZE = new Uint8Array(256);
+FIXED_SIZE[T_INT8] = 1;
+FIXED_SIZE[T_UINT8] = 1;
+FIXED_SIZE[T_INT16] = 2;
+FIXED_SIZE[T_UINT16] = 2;
+FIXED_SIZE[T_INT32] = 4;
+FIXED_SIZE[T_UINT32] = 4;
+FIXED_SIZE[T_INT64] = 8;
+FIXED_SIZE[T_UINT64] = 8;
+FIXED_SIZE[T_REAL32] = 4;
+FIXED_SIZE[T_REAL64] = 8;
+FIXED_SIZE[T_BOOL] = 4;
+FIXED_SIZE[T_GUID] = 16;
+FIXED_SIZE[T_FILE_TIME] = 8;
+FIXED_SIZE[T_SYS_TIME] = 16;
+FIXED_SIZE[T_HEX_INT32] = 4;
+FIXED_SIZE[T_HEX_INT64] = 8;
 
 /**
  * Decodes one substitution value of `size` bytes at `offset`. Throws EvtxFormatError when the bytes do
@@ -72,35 +100,35 @@ export function decodeValue(
   depth: number,
 ): SubstitutionValue {
   r.check(offset, size);
-  if (type & ValueType.ArrayFlag) return decodeArray(r, offset, size, type & 0x7f);
+  if (type & T_ARRAY_FLAG) return decodeArray(r, offset, size, type & 0x7f);
   switch (type) {
-    case ValueType.Null:
+    case T_NULL:
       return null;
-    case ValueType.String:
+    case T_STRING:
       return stripNuls(decodeUtf16(r.bytes, offset, size >>> 1));
-    case ValueType.AnsiString:
+    case T_ANSI_STRING:
       return stripNuls(latin1(r.bytes, offset, size));
-    case ValueType.BinXml:
+    case T_BIN_XML:
       return parser.parseEmbedded(offset, size, depth);
-    case ValueType.EvtXml:
+    case T_EVT_XML:
       return stripNuls(decodeUtf16(r.bytes, offset, size >>> 1));
-    case ValueType.Binary:
+    case T_BINARY:
       return hexUpper(r.bytes, offset, offset + size);
-    case ValueType.SizeT:
+    case T_SIZE_T:
       if (size === 4) return hex32(r.view.getUint32(offset, true));
       if (size === 8) return hex64(r.view.getBigUint64(offset, true));
       return fail('bad_value_size', `SizeT of ${size} bytes`);
-    case ValueType.EvtHandle:
+    case T_EVT_HANDLE:
       if (size === 4) return r.view.getUint32(offset, true);
       if (size === 8) return u64Json(r.view.getBigUint64(offset, true));
       return fail('bad_value_size', `EvtHandle of ${size} bytes`);
-    case ValueType.Sid: {
+    case T_SID: {
       const sid = decodeSid(r, offset, size);
       return sid.text;
     }
     default: {
-      const want = FIXED_SIZE[type];
-      if (want === undefined) return fail('bad_value_type', `unknown value type 0x${type.toString(16)}`);
+      const want = FIXED_SIZE[type] ?? 0;
+      if (want === 0) return fail('bad_value_type', `unknown value type 0x${type.toString(16)}`);
       // A zero-sized value of a fixed type is how optional substitutions say "absent".
       if (size === 0) return null;
       if (size < want)
@@ -113,7 +141,7 @@ export function decodeValue(
 function decodeArray(r: ByteReader, offset: number, size: number, base: number): JsonValue {
   const end = offset + size;
   const out: JsonValue[] = [];
-  if (base === ValueType.String) {
+  if (base === T_STRING) {
     // NUL-terminated UTF-16 strings, back to back.
     let start = offset;
     for (let p = offset; p + 1 < end; p += 2) {
@@ -125,7 +153,7 @@ function decodeArray(r: ByteReader, offset: number, size: number, base: number):
     if (start + 1 < end) out.push(stripNuls(decodeUtf16(r.bytes, start, (end - start) >>> 1)));
     return out;
   }
-  if (base === ValueType.AnsiString) {
+  if (base === T_ANSI_STRING) {
     let start = offset;
     for (let p = offset; p < end; p++) {
       if (r.bytes[p] === 0) {
@@ -136,7 +164,7 @@ function decodeArray(r: ByteReader, offset: number, size: number, base: number):
     if (start < end) out.push(latin1(r.bytes, start, end - start));
     return out;
   }
-  if (base === ValueType.Sid) {
+  if (base === T_SID) {
     let p = offset;
     while (p < end) {
       const sid = decodeSid(r, p, end - p);
@@ -145,12 +173,12 @@ function decodeArray(r: ByteReader, offset: number, size: number, base: number):
     }
     return out;
   }
-  const width = base === ValueType.SizeT ? 8 : FIXED_SIZE[base];
-  if (width === undefined) return fail('bad_value_type', `unsupported array of type 0x${base.toString(16)}`);
+  const width = base === T_SIZE_T ? 8 : (FIXED_SIZE[base] ?? 0);
+  if (width === 0) return fail('bad_value_type', `unsupported array of type 0x${base.toString(16)}`);
   if (size % width !== 0)
     return fail('bad_value_size', `array of ${size} bytes is not a multiple of ${width}`);
   for (let p = offset; p < end; p += width) {
-    out.push(base === ValueType.SizeT ? hex64(r.view.getBigUint64(p, true)) : decodeFixed(r, p, base));
+    out.push(base === T_SIZE_T ? hex64(r.view.getBigUint64(p, true)) : decodeFixed(r, p, base));
   }
   return out;
 }
@@ -158,37 +186,37 @@ function decodeArray(r: ByteReader, offset: number, size: number, base: number):
 function decodeFixed(r: ByteReader, o: number, type: number): JsonValue {
   const v = r.view;
   switch (type) {
-    case ValueType.Int8:
+    case T_INT8:
       return v.getInt8(o);
-    case ValueType.UInt8:
+    case T_UINT8:
       return v.getUint8(o);
-    case ValueType.Int16:
+    case T_INT16:
       return v.getInt16(o, true);
-    case ValueType.UInt16:
+    case T_UINT16:
       return v.getUint16(o, true);
-    case ValueType.Int32:
+    case T_INT32:
       return v.getInt32(o, true);
-    case ValueType.UInt32:
+    case T_UINT32:
       return v.getUint32(o, true);
-    case ValueType.Int64:
+    case T_INT64:
       return i64Json(v.getBigInt64(o, true));
-    case ValueType.UInt64:
+    case T_UINT64:
       return u64Json(v.getBigUint64(o, true));
-    case ValueType.Real32:
+    case T_REAL32:
       return finiteOrString(shortestFloat32(v.getFloat32(o, true)));
-    case ValueType.Real64:
+    case T_REAL64:
       return finiteOrString(v.getFloat64(o, true));
-    case ValueType.Bool:
+    case T_BOOL:
       return v.getUint32(o, true) !== 0;
-    case ValueType.Guid:
+    case T_GUID:
       return formatGuid(r.bytes, o);
-    case ValueType.FileTime:
+    case T_FILE_TIME:
       return formatFiletime(v.getUint32(o, true), v.getUint32(o + 4, true));
-    case ValueType.SysTime:
+    case T_SYS_TIME:
       return formatSystemtime(v, o);
-    case ValueType.HexInt32:
+    case T_HEX_INT32:
       return hex32(v.getUint32(o, true));
-    case ValueType.HexInt64:
+    case T_HEX_INT64:
       return hex64(v.getBigUint64(o, true));
     default:
       return fail('bad_value_type', `unknown fixed value type 0x${type.toString(16)}`);
