@@ -7,9 +7,21 @@
  *
  * Reproduce: npm run bench -- foundation   (FIREBREAK_BENCH_SCALE=0.1 for a quick, smaller run)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import SqliteDatabase from 'better-sqlite3';
 import { uuidv7 } from 'uuidv7';
@@ -45,6 +57,22 @@ const HOSTS = Array.from({ length: 500 }, (_, i) => `host-${i}`);
 
 function pick<T>(items: readonly T[], n: number): T {
   return items[n % items.length]!;
+}
+
+/** mulberry32: a small seeded PRNG, so seeded attributes are independent of each other and repeatable. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const random = prng(20261126);
+function any<T>(items: readonly T[]): T {
+  return items[Math.floor(random() * items.length)]!;
 }
 
 function ipFor(n: number): string {
@@ -92,16 +120,16 @@ async function seed(dataDir: string): Promise<{ token: string; seconds: number }
       const at = new Date(year + Math.floor((i / INCIDENTS) * span)).toISOString();
       const id = uuidv7();
       incidentIds.push(id);
-      const severity = pick(SEVERITIES, i * 7);
+      const severity = any(SEVERITIES);
       insertIncident.run(
         id,
         org.id,
-        `${pick(WORDS, i)} on ${pick(HOSTS, i * 13)} #${i}`,
+        `${any(WORDS)} on ${any(HOSTS)} #${i}`,
         `Seeded incident ${i}`,
         severity,
         severityRank(severity),
-        pick(INCIDENT_CATEGORIES, i * 3),
-        pick(PHASES, i * 11),
+        any(INCIDENT_CATEGORIES),
+        any(PHASES),
         i % 5 === 0 ? 1 : 0,
         at,
         at,
@@ -121,28 +149,28 @@ async function seed(dataDir: string): Promise<{ token: string; seconds: number }
       for (let i = start; i < Math.min(ALERTS, start + BATCH); i += 1) {
         const at = new Date(year + Math.floor((i / ALERTS) * span)).toISOString();
         const id = uuidv7();
-        const severity = pick(SEVERITIES, i * 5);
-        const incidentId = i % 10 === 0 ? pick(incidentIds, i * 31) : null;
-        const observable = pick(observableIds, i * 17);
+        const severity = any(SEVERITIES);
+        const incidentId = random() < 0.1 ? any(incidentIds) : null;
+        const observable = any(observableIds);
         insertAlert.run(
           id,
           org.id,
-          `${pick(WORDS, i * 3)} from ${ipFor(i % OBSERVABLES)}`,
-          pick(['suricata', 'sysmon', 'sshd', 'wazuh'], i),
+          `${any(WORDS)} from ${ipFor(i % OBSERVABLES)}`,
+          any(['suricata', 'sysmon', 'sshd', 'wazuh']),
           `rule-${i % 300}`,
           severity,
           severityRank(severity),
-          incidentId ? 'escalated' : pick(['new', 'acknowledged', 'dismissed'], i),
+          incidentId ? 'escalated' : any(['new', 'acknowledged', 'dismissed']),
           `seed:${i}`,
           at,
           at,
-          JSON.stringify({ seq: i, host: pick(HOSTS, i) }),
+          JSON.stringify({ seq: i, host: any(HOSTS) }),
           incidentId,
           at,
           at,
         );
         insertLink.run(uuidv7(), org.id, observable, null, id, at);
-        if (incidentId && i % 20 === 0) {
+        if (incidentId && random() < 0.5) {
           try {
             insertLink.run(uuidv7(), org.id, observable, incidentId, null, at);
           } catch {
@@ -222,14 +250,48 @@ async function collectCursors(url: string, token: string, pages: number): Promis
   return cursors;
 }
 
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Seeding a million alerts takes minutes, so the seeded database is kept in bench/.cache (ignored by
+ * git), keyed by the scale and a hash of the migrations and of this file; each run works on a copy.
+ */
+async function seededCopy(dataDir: string): Promise<string> {
+  const hash = createHash('sha256');
+  const migrations = path.join(ROOT, 'src/storage/migrations');
+  for (const file of readdirSync(migrations).sort()) hash.update(readFileSync(path.join(migrations, file)));
+  hash.update(readFileSync(fileURLToPath(import.meta.url)));
+  const cacheDir = path.join(ROOT, 'bench/.cache');
+  const key = `foundation-${SCALE}-${hash.digest('hex').slice(0, 12)}`;
+  const cachedDb = path.join(cacheDir, `${key}.db`);
+  const cachedToken = path.join(cacheDir, `${key}.token`);
+  if (!existsSync(cachedDb) || !existsSync(cachedToken)) {
+    process.stdout.write(
+      `seeding ${INCIDENTS.toLocaleString('en')} incidents, ${ALERTS.toLocaleString('en')} alerts, ${OBSERVABLES.toLocaleString('en')} observables into SQLite (cached for later runs in bench/.cache)...\n`,
+    );
+    const seedDir = mkdtempSync(path.join(tmpdir(), 'firebreak-seed-'));
+    try {
+      const { token, seconds } = await seed(seedDir);
+      process.stdout.write(`seeded in ${seconds.toFixed(1)} s\n`);
+      mkdirSync(cacheDir, { recursive: true });
+      for (const old of readdirSync(cacheDir))
+        if (old.startsWith(`foundation-${SCALE}-`)) rmSync(path.join(cacheDir, old));
+      renameSync(path.join(seedDir, 'firebreak.db'), cachedDb);
+      writeFileSync(cachedToken, token, { mode: 0o600 });
+    } finally {
+      rmSync(seedDir, { recursive: true, force: true });
+    }
+  } else {
+    process.stdout.write(`using the seeded database ${path.relative(ROOT, cachedDb)}\n`);
+  }
+  copyFileSync(cachedDb, path.join(dataDir, 'firebreak.db'));
+  return readFileSync(cachedToken, 'utf8');
+}
+
 export async function runFoundationBench(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'firebreak-bench-'));
   try {
-    process.stdout.write(
-      `seeding ${INCIDENTS.toLocaleString('en')} incidents, ${ALERTS.toLocaleString('en')} alerts, ${OBSERVABLES.toLocaleString('en')} observables into SQLite...\n`,
-    );
-    const { token, seconds } = await seed(dataDir);
-    process.stdout.write(`seeded in ${seconds.toFixed(1)} s\n`);
+    const token = await seededCopy(dataDir);
     const server = await startServerProcess(['--data-dir', dataDir], { FIREBREAK_LOG_LEVEL: 'warn' });
     try {
       const cursors = await collectCursors(server.url, token, 100);

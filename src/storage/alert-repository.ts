@@ -123,7 +123,8 @@ export async function listAlerts(
   const columns = [query.sort, 'id'] as const;
   let select = db.selectFrom('alerts').selectAll().where('org_id', '=', query.orgId);
   if (query.statuses?.length) select = select.where('status', 'in', [...query.statuses]);
-  if (query.severities?.length) select = select.where('severity', 'in', [...query.severities]);
+  if (query.severities?.length)
+    select = select.where('severity_rank', 'in', query.severities.map(severityRank));
   if (query.source) select = select.where('source', '=', query.source);
   if (query.rule) select = select.where('rule', '=', query.rule);
   if (query.incidentId) select = select.where('incident_id', '=', query.incidentId);

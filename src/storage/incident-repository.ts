@@ -50,7 +50,9 @@ export async function listIncidents(
   const columns = SORT_COLUMNS[query.sort];
   let select = db.selectFrom('incidents').selectAll().where('org_id', '=', query.orgId);
   if (query.phases?.length) select = select.where('phase', 'in', [...query.phases]);
-  if (query.severities?.length) select = select.where('severity', 'in', [...query.severities]);
+  // Filter on the rank so the (…, severity_rank, created_at, id) indexes serve filter and sort at once.
+  if (query.severities?.length)
+    select = select.where('severity_rank', 'in', query.severities.map(severityRank));
   if (query.categories?.length) select = select.where('category', 'in', [...query.categories]);
   if (query.assigneeId) select = select.where('assignee_id', '=', query.assigneeId);
   if (query.q) {

@@ -36,7 +36,13 @@ export class WriteBatcher {
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      while (this.queue.length > 0) await this.runBatch(this.queue.splice(0, this.maxBatch));
+      while (this.queue.length > 0) {
+        // better-sqlite3 runs a whole batch, flush included, without giving the event loop a turn.
+        // Yield once first so requests that arrived meanwhile join this batch instead of each
+        // paying for a flush of its own.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        await this.runBatch(this.queue.splice(0, this.maxBatch));
+      }
     } finally {
       this.draining = false;
     }

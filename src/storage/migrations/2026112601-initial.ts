@@ -103,6 +103,12 @@ export async function up(db: Kysely<unknown>, { dialect }: MigrationContext): Pr
     .on('incidents')
     .columns(['org_id', 'phase', 'created_at', 'id'])
     .execute();
+  // The triage view: one phase (or a few), worst first.
+  await db.schema
+    .createIndex('incidents_org_phase_severity_created')
+    .on('incidents')
+    .columns(['org_id', 'phase', 'severity_rank', 'created_at', 'id'])
+    .execute();
   await db.schema
     .createIndex('incidents_org_severity_created')
     .on('incidents')
