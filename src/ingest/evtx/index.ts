@@ -14,3 +14,4 @@ export {
 } from './decoder.js';
 export type { JsonObject, JsonValue } from './model.js';
 export { readEvtxFile, EvtxFileRead, type EvtxFileOptions } from './evtx-file.js';
+export { decodeEvtxStream, EvtxStreamDecode } from './evtx-stream.js';

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  decodeEvtxStream,
   parseEvtx,
   readEvtxFile,
   type EvtxOptions,
@@ -292,7 +293,7 @@ describe('EVTX decoding under random damage', () => {
     }
   });
 
-  it('reads damaged files the same from disk as from memory', async () => {
+  it('reads damaged files the same from disk, from a stream and from memory', async () => {
     const random = prng(SEED ^ 0xd15c);
     const dir = mkdtempSync(join(tmpdir(), 'firebreak-evtx-fuzz-'));
     try {
@@ -318,6 +319,24 @@ describe('EVTX decoding under random damage', () => {
         expect(disk, context).toEqual(memory.records);
         expect(read.stats, context).toEqual(memory.stats);
         expect(read.bytesRead, context).toBe(bytes.length);
+        // And from a stream cut into pieces of random sizes (1 byte to 100 KB).
+        const pieces: Uint8Array[] = [];
+        for (let at = 0; at < bytes.length;) {
+          const size = 1 + int(random, random() < 0.3 ? 64 : 100_000);
+          pieces.push(bytes.slice(at, at + size));
+          at += size;
+        }
+        const stream = decodeEvtxStream(
+          (async function* () {
+            yield* pieces;
+          })(),
+          options,
+        );
+        const streamed: EvtxRecord[] = [];
+        for await (const record of stream) streamed.push(record);
+        expect(streamed, context).toEqual(memory.records);
+        expect(stream.stats, context).toEqual(memory.stats);
+        expect(stream.bytesRead, context).toBe(bytes.length);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseEvtx, readEvtxFile, type EvtxRecord } from '../../../src/ingest/evtx/index.js';
+import {
+  decodeEvtxStream,
+  parseEvtx,
+  readEvtxFile,
+  type EvtxRecord,
+} from '../../../src/ingest/evtx/index.js';
 import {
   HAVE_REGRESSION_DATA,
   REGRESSION_DIR,
@@ -47,7 +52,7 @@ describe.skipIf(!HAVE_REGRESSION_DATA)(
       }
     });
 
-    it('streams the same records from disk as from memory', async () => {
+    it('decodes the same records from disk, from a stream and from memory', async () => {
       for (const path of files.slice(0, 10)) {
         const fromMemory = [...parseEvtx(readFileSync(path))];
         const read = readEvtxFile(path, { chunksPerRead: 1 });
@@ -57,6 +62,15 @@ describe.skipIf(!HAVE_REGRESSION_DATA)(
         expect(read.stats.records).toBe(fromMemory.length);
         expect(read.header?.majorVersion).toBe(3);
         expect(read.bytesRead).toBe(statSync(path).size);
+        const bytes = readFileSync(path);
+        const stream = decodeEvtxStream(
+          (async function* () {
+            for (let at = 0; at < bytes.length; at += 1000) yield bytes.subarray(at, at + 1000);
+          })(),
+        );
+        const fromStream: EvtxRecord[] = [];
+        for await (const record of stream) fromStream.push(record);
+        expect(fromStream).toEqual(fromMemory);
       }
     });
   },
