@@ -485,6 +485,53 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
       ).toBe(401);
     });
 
+    it("streams committed changes of the caller's organisation as server-sent events", async () => {
+      const address = await env.app.listen({ port: 0, host: '127.0.0.1' });
+      const controller = new AbortController();
+      try {
+        const stream = await fetch(`${address}/api/v1/stream`, {
+          headers: { authorization: `Bearer ${env.tokens.viewer}` },
+          signal: controller.signal,
+        });
+        expect(stream.headers.get('content-type')).toBe('text/event-stream');
+        const reader = stream.body!.getReader();
+        const other = await createOtherOrg(env);
+        const theirs = await createApiToken(env.context, other.responder, {
+          userId: other.responder.id,
+          name: 'o',
+        });
+        await env.app.inject({
+          method: 'POST',
+          url: '/api/v1/incidents',
+          headers: { authorization: `Bearer ${theirs.secret}` },
+          payload: { title: 'not yours', severity: 'low' },
+        });
+        const created = (
+          await env.call('responder', 'POST', '/api/v1/incidents', { title: 'Live', severity: 'high' })
+        ).json();
+        let text = '';
+        while (!text.includes(created.id)) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += new TextDecoder().decode(value);
+        }
+        const events = text
+          .split('\n\n')
+          .filter((block) => block.startsWith('event: change'))
+          .map((block) => JSON.parse(block.split('data: ')[1]!));
+        expect(events).toEqual([
+          {
+            action: 'incident.created',
+            target: { type: 'incident', id: created.id },
+            incident_id: created.id,
+            at: expect.any(String),
+          },
+        ]);
+      } finally {
+        controller.abort();
+      }
+    });
+
     it('answers in exactly the shapes the OpenAPI document describes', async () => {
       const parse = (schema: z.ZodType, res: { statusCode: number; json: () => unknown }) => {
         expect(res.statusCode).toBeLessThan(300);

@@ -9,6 +9,9 @@ announceSkips();
 /** A small API client as a new user would write one: a session cookie plus the CSRF header. */
 class Client {
   private cookie = '';
+  get cookieHeader(): string {
+    return this.cookie;
+  }
   private csrf = '';
   constructor(private readonly base: string) {}
 
@@ -102,6 +105,15 @@ describe.each(ENGINES)('README flow against a real server process on $name', (en
         review_summary: 'Credentials rotated; MFA enforced.',
       });
       expect(server.output()).not.toContain('created the first administrator');
+
+      // A clean stop does not wait for clients holding the event stream open.
+      const stream = await fetch(`${server.url}/api/v1/stream`, {
+        headers: { cookie: reopened.cookieHeader },
+      });
+      expect(stream.status).toBe(200);
+      const started = Date.now();
+      expect(await server.stop('SIGTERM')).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
     }, 90_000);
   });
 });

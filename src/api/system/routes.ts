@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import { assertCan } from '../../core/actor.js';
@@ -5,8 +6,17 @@ import { verifyAuditChains, describeProblem } from '../../services/audit.js';
 import type { DomainEvent, ServiceContext } from '../../services/context.js';
 import { authOf } from '../auth-hook.js';
 
+/** Bytes an event-stream client may leave unread before it is disconnected. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
 export function systemRoutes(context: ServiceContext, version: string): FastifyPluginAsyncZod {
   return async (app) => {
+    // Streams are hijacked from Fastify, so end them ourselves or shutdown would wait for clients.
+    const openStreams = new Set<ServerResponse>();
+    app.addHook('preClose', async () => {
+      for (const stream of openStreams) stream.end();
+    });
+
     app.get(
       '/health',
       {
@@ -68,17 +78,24 @@ export function systemRoutes(context: ServiceContext, version: string): FastifyP
           'x-accel-buffering': 'no',
         });
         raw.write('retry: 3000\n\n');
+        const send = (text: string) => {
+          // A client that stops reading is cut off (it reconnects) rather than growing our memory.
+          if (raw.writableLength > MAX_BUFFERED_BYTES) raw.end();
+          else raw.write(text);
+        };
         const listener = (event: DomainEvent) => {
           if (event.orgId !== actor.orgId) return;
-          raw.write(
+          send(
             `event: change\ndata: ${JSON.stringify({ action: event.action, target: { type: event.targetType, id: event.targetId }, incident_id: event.incidentId, at: event.at })}\n\n`,
           );
         };
-        const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), 25_000);
+        const keepAlive = setInterval(() => send(': keep-alive\n\n'), 25_000);
         context.listeners.add(listener);
+        openStreams.add(raw);
         request.raw.on('close', () => {
           clearInterval(keepAlive);
           context.listeners.delete(listener);
+          openStreams.delete(raw);
         });
       },
     );
