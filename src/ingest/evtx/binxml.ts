@@ -3,8 +3,9 @@
  * element and attribute names and template definitions are referenced by their offset in the chunk and
  * may appear inline the first time. Template definitions are decoded once per chunk and cached.
  *
- * Hostile input is bounded three ways: every read is bounds-checked, nesting (elements, templates,
- * embedded BinXml) is limited by `maxDepth`, and a template being decoded cannot reference itself.
+ * Hostile input is bounded four ways: every read is bounds-checked, nesting (elements, templates,
+ * embedded BinXml) is limited by `maxDepth`, a template being decoded cannot reference itself, and the
+ * template bytes decoded per chunk are capped (overlapping "templates" cannot multiply the work).
  */
 import { EvtxFormatError, fail, type ByteReader } from './binary.js';
 import {
@@ -41,7 +42,13 @@ const Token = {
 /** Tokens may carry 0x40 ("has attributes" / "more follows"); the base token is the low bits. */
 const BASE_MASK = 0xbf;
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+const ENTITIES = new Map([
+  ['amp', '&'],
+  ['lt', '<'],
+  ['gt', '>'],
+  ['quot', '"'],
+  ['apos', "'"],
+]);
 
 /** The chunk header and its offset tables occupy the first 512 bytes; nothing referenced lives there. */
 const CHUNK_DATA_START = 512;
@@ -240,7 +247,7 @@ export class ChunkBinXml implements EmbeddedParser {
       case Token.EntityRef: {
         const entity = this.name(r.u32(p + 1), p + 5);
         c.pos = this.afterName;
-        return { kind: 'text', value: ENTITIES[entity] ?? `&${entity};` };
+        return { kind: 'text', value: ENTITIES.get(entity) ?? `&${entity};` };
       }
       case Token.NormalSubstitution:
       case Token.OptionalSubstitution: {

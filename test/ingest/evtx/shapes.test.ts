@@ -339,6 +339,11 @@ describe('names from the file cannot reach object prototypes', () => {
       ),
     );
     expect(Object.keys(event.Event)).toEqual(['#attributes', '__proto__', 'constructor', 'EventData']);
+    expect(
+      eventOf([{ el: 'E', children: [{ entity: 'constructor' }, { entity: 'toString' }, { entity: 'lt' }] }]),
+    ).toEqual({
+      E: '&constructor;&toString;<',
+    });
     expect(({} as Record<string, unknown>)['p']).toBeUndefined();
   });
 });
