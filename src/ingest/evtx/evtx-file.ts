@@ -22,7 +22,8 @@ export interface EvtxFileOptions extends EvtxOptions {
 /**
  * Opens `path` lazily and yields its records as an async iterable. Damaged chunks and records are
  * skipped and reported in `stats`; only I/O failures reject: UserError `evtx_file_unreadable` when the
- * file cannot be opened, OperationalError `evtx_read_failed` when reading fails midway.
+ * file cannot be opened, UserError `evtx_not_a_file` for a directory, pipe or device, and
+ * OperationalError `evtx_read_failed` when reading fails midway.
  */
 export function readEvtxFile(path: string, options: EvtxFileOptions = {}): EvtxFileRead {
   return new EvtxFileRead(path, options);
@@ -70,6 +71,15 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
       );
     }
     try {
+      if (!(await handle.stat()).isFile()) {
+        throw new UserError(
+          'evtx_not_a_file',
+          `${this.path} is not a regular file (for pipes use decodeEvtxStream)`,
+          {
+            path: this.path,
+          },
+        );
+      }
       const chunksPerRead = Math.max(1, Math.floor(this.options.chunksPerRead ?? 16));
       const headerBytes = await this.readFully(handle, new Uint8Array(FILE_HEADER_SIZE), 0);
       this.fileHeader = decoder.decodeFileHeader(headerBytes);

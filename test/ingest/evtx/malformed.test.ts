@@ -336,6 +336,13 @@ describe('readEvtxFile', () => {
     expect(read.bytesRead).toBe(4096 + 30 * CHUNK);
   });
 
+  it('rejects a directory with a user error', async () => {
+    const read = readEvtxFile(dir);
+    await expect(async () => {
+      for await (const _ of read) void _;
+    }).rejects.toMatchObject({ code: 'evtx_not_a_file', kind: 'user' });
+  });
+
   it('rejects a missing file with a user error', async () => {
     const read = readEvtxFile(join(dir, 'absent.evtx'));
     await expect(async () => {
