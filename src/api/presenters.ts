@@ -1,4 +1,5 @@
 import type { AuditEntry } from '../core/audit-chain.js';
+import { incidentDurations, type IncidentDurations } from '../core/incident-metrics.js';
 import type { Alert, ApiToken, Incident, Note, Observable, Task, User } from '../core/model.js';
 import type { LookupHit } from '../storage/observable-repository.js';
 
@@ -25,6 +26,17 @@ export function presentIncident(incident: Incident) {
     contained_at: incident.containedAt,
     remediated_at: incident.remediatedAt,
     closed_at: incident.closedAt,
+    durations: presentDurations(incidentDurations(incident)),
+  };
+}
+
+function presentDurations(d: IncidentDurations) {
+  return {
+    to_detect_s: d.toDetect,
+    to_acknowledge_s: d.toAcknowledge,
+    to_contain_s: d.toContain,
+    to_remediate_s: d.toRemediate,
+    to_close_s: d.toClose,
   };
 }
 

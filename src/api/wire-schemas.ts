@@ -41,6 +41,15 @@ export const IncidentWire = z
     contained_at: NullableTime,
     remediated_at: NullableTime,
     closed_at: NullableTime,
+    durations: z
+      .object({
+        to_detect_s: z.number().int().describe('earliest evidence → opened'),
+        to_acknowledge_s: z.number().int().nullable().describe('opened → acknowledged'),
+        to_contain_s: z.number().int().nullable().describe('opened → containment done'),
+        to_remediate_s: z.number().int().nullable().describe('opened → remediation done'),
+        to_close_s: z.number().int().nullable().describe('opened → closed'),
+      })
+      .strict(),
   })
   .strict()
   .meta({ id: 'Incident' });
