@@ -96,6 +96,46 @@ export function longestLiteral(pattern: Pattern): string {
   return best;
 }
 
+/**
+ * Text found in most Windows events: a prefilter literal made only of it selects nearly everything.
+ * Lower-cased; a literal is "common" when it is a substring of one of these.
+ */
+const COMMON_TEXT = [
+  'c:\\windows\\system32\\',
+  'c:\\windows\\syswow64\\',
+  'c:\\program files (x86)\\',
+  'c:\\users\\',
+  'c:\\programdata\\',
+  '\\appdata\\local\\',
+  '\\appdata\\roaming\\',
+  '.exe',
+  '.dll',
+  'microsoft corporation',
+  'microsoft',
+];
+
+/** How useful a literal is to a prefilter: its length, much less when it is common text. */
+export function literalQuality(literal: string): number {
+  const lower = literal.toLowerCase();
+  for (const common of COMMON_TEXT) if (common.includes(lower)) return Math.min(lower.length, 2);
+  return lower.length;
+}
+
+/** The literal run of a pattern that best narrows a prefilter (see `literalQuality`). */
+export function bestLiteral(pattern: Pattern): string {
+  let best = '';
+  let bestQuality = -1;
+  for (const p of pattern) {
+    if (p.kind !== 'lit') continue;
+    const q = literalQuality(p.text);
+    if (q > bestQuality || (q === bestQuality && p.text.length > best.length)) {
+      best = p.text;
+      bestQuality = q;
+    }
+  }
+  return best;
+}
+
 /** A segment between stars: literal chars, `?` (null) or classes (string of alternatives). */
 type Unit = string | null | { readonly chars: string };
 interface Segment {

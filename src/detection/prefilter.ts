@@ -14,7 +14,7 @@ export class LiteralAutomaton {
   private trieOut: number[][] = [[]];
   private classOfAscii = new Uint8Array(128);
   private classes = 1 + OTHER_CLASSES;
-  private delta = new Int32Array(0);
+  private delta: Int32Array | Uint16Array = new Int32Array(0);
   /** Outputs of node n are outIds[outStart[n] .. outStart[n + 1]). */
   private outStart = new Int32Array(0);
   private outIds = new Int32Array(0);
@@ -52,7 +52,7 @@ export class LiteralAutomaton {
     const trie = this.trie!;
     const n = trie.length;
     const k = this.classes;
-    const delta = new Int32Array(n * k);
+    const delta = n < 65536 ? new Uint16Array(n * k) : new Int32Array(n * k);
     const fail = new Int32Array(n);
     const outs: number[][] = this.trieOut;
     // Breadth-first: a node's transitions are its trie edges, else its failure node's transitions.

@@ -5,7 +5,8 @@ import { scalarText, parseTimestamp, type PreparedEvent } from './event.js';
 import {
   compilePattern,
   literalPattern,
-  longestLiteral,
+  bestLiteral,
+  literalQuality,
   lowerPattern,
   normalise,
   parseSigmaString,
@@ -127,9 +128,9 @@ function not(child: Compiled): Compiled {
 /** Higher is more selective: few alternatives with long literals. */
 function score(need: readonly Requirement[]): number {
   if (need.length === 0) return Infinity;
-  let shortest = Infinity;
-  for (const r of need) shortest = Math.min(shortest, r.literal.length);
-  return Math.min(shortest, 12) * 4 - need.length;
+  let weakest = Infinity;
+  for (const r of need) weakest = Math.min(weakest, literalQuality(r.literal));
+  return Math.min(weakest, 12) * 4 - need.length;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -506,7 +507,7 @@ function compileFieldItem(key: string, raw: unknown, path: string, options: Comp
     // Prefilter on the literal each pattern requires (RE2 calls are the dearest test there is).
     const literals = values.map((v) => regexRequiredLiteral(String(v)));
     if (all) {
-      const best = literals.reduce((a, b) => (b.length > a.length ? b : a), '');
+      const best = literals.reduce((a, b) => (literalQuality(b) > literalQuality(a) ? b : a), '');
       return { test: combined.test, need: best === '' ? null : [{ field, literal: best }] };
     }
     if (literals.some((l) => l === '')) return combined;
@@ -618,9 +619,9 @@ function compileStrings(field: string, patterns: Pattern[], all: boolean, cased:
       };
   // The prefilter requirement: each pattern's longest literal (all of them for "all", any otherwise).
   let need: Requirement[] | null = [];
-  const literals = patterns.map((p) => longestLiteral(p).toLowerCase());
+  const literals = patterns.map((p) => bestLiteral(p).toLowerCase());
   if (all) {
-    const best = literals.reduce((a, b) => (b.length > a.length ? b : a), '');
+    const best = literals.reduce((a, b) => (literalQuality(b) > literalQuality(a) ? b : a), '');
     need = best.length >= 1 ? [{ field, literal: best }] : null;
   } else {
     for (const lit of literals) {
@@ -671,7 +672,7 @@ function compileKeywords(values: unknown[], mods: readonly string[], path: strin
       if (mods.includes('startswith')) p = [...p, { kind: 'star' }];
       else if (mods.includes('endswith')) p = [{ kind: 'star' }, ...p];
       else p = [{ kind: 'star' }, ...p, { kind: 'star' }];
-      const lit = longestLiteral(p).toLowerCase();
+      const lit = bestLiteral(p).toLowerCase();
       if (lit === '') needKnown = false;
       else needs.push({ field: KEYWORDS_FIELD, literal: lit });
       return compilePattern(normalise(cased ? p : lowerPattern(p)));
