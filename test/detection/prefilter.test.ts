@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { LiteralAutomaton } from '../../src/detection/prefilter.js';
+import { regexRequiredLiteral } from '../../src/detection/regex.js';
+
+/** A small deterministic generator, so failures reproduce. */
+function rng(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    return x / 0x7fffffff;
+  };
+}
+
+describe('LiteralAutomaton', () => {
+  it('finds every literal a text contains (against a naive search), including non-ASCII', () => {
+    const random = rng(7);
+    const alphabet = 'ab\\.-é😀';
+    const word = (n: number) =>
+      Array.from({ length: n }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    const literals = Array.from({ length: 300 }, () => word(1 + Math.floor(random() * 16)));
+    const automaton = new LiteralAutomaton();
+    literals.forEach((l, i) => automaton.add(l, i));
+    for (let t = 0; t < 200; t++) {
+      const text = word(Math.floor(random() * 60));
+      const found: number[] = [];
+      automaton.search(text, found);
+      const got = new Set(found);
+      literals.forEach((l, i) => {
+        // every contained literal must be reported (extra reports are allowed: literals are cut to
+        // their last 12 characters and non-ASCII characters share classes)
+        if (text.includes(l))
+          expect(got.has(i), `${JSON.stringify(l)} in ${JSON.stringify(text)}`).toBe(true);
+      });
+      for (const i of got)
+        expect(text.includes(literals[i]!.slice(-12)) || /[^\x00-\x7f]/.test(literals[i]!)).toBe(true);
+    }
+  });
+});
+
+describe('regexRequiredLiteral', () => {
+  it('derives a literal every match contains, or nothing', () => {
+    expect(regexRequiredLiteral('cmd.{0,5}(?:/c|/r).+powershell')).toBe('powershell');
+    expect(regexRequiredLiteral('(?i)\\.exe\\s+werfault\\.exe')).toBe('werfault.exe');
+    expect(regexRequiredLiteral('ab?cdef')).toBe('cdef');
+    expect(regexRequiredLiteral('x{2}yz')).toBe('yz');
+    expect(regexRequiredLiteral('a|b')).toBe('');
+    expect(regexRequiredLiteral('\\x41bc')).toBe('bc');
+    expect(regexRequiredLiteral('[a-z]+\\.Evil\\.com')).toBe('.evil.com');
+  });
+});
