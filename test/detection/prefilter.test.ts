@@ -32,7 +32,9 @@ describe('LiteralAutomaton', () => {
           expect(got.has(i), `${JSON.stringify(l)} in ${JSON.stringify(text)}`).toBe(true);
       });
       for (const i of got)
-        expect(text.includes(literals[i]!.slice(-12)) || /[^\x00-\x7f]/.test(literals[i]!)).toBe(true);
+        expect(
+          text.includes(literals[i]!.slice(-12)) || [...literals[i]!].some((c) => c.charCodeAt(0) > 127),
+        ).toBe(true);
     }
   });
 });
