@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../core/audit-chain.js';
 import { incidentDurations, type IncidentDurations } from '../core/incident-metrics.js';
-import type { Alert, ApiToken, Incident, Note, Observable, Task, User } from '../core/model.js';
+import type { Alert, AlertSummary, ApiToken, Incident, Note, Observable, Task, User } from '../core/model.js';
 import type { LookupHit } from '../storage/observable-repository.js';
 
 /** Presenters: the only way out to the wire (snake_case), so storage and domain names can change freely. */
@@ -40,7 +40,7 @@ function presentDurations(d: IncidentDurations) {
   };
 }
 
-export function presentAlert(alert: Alert) {
+export function presentAlertSummary(alert: AlertSummary) {
   return {
     id: alert.id,
     title: alert.title,
@@ -54,11 +54,14 @@ export function presentAlert(alert: Alert) {
     first_seen: alert.firstSeen,
     last_seen: alert.lastSeen,
     occurrence_count: alert.occurrenceCount,
-    payload: alert.payload,
     incident_id: alert.incidentId,
     created_at: alert.createdAt,
     updated_at: alert.updatedAt,
   };
+}
+
+export function presentAlert(alert: Alert) {
+  return { ...presentAlertSummary(alert), payload: alert.payload };
 }
 
 export function presentObservable(observable: Observable & { otherIncidents?: number }) {

@@ -76,6 +76,8 @@ export const AlertWire = z
   .strict()
   .meta({ id: 'Alert' });
 
+export const AlertSummaryWire = AlertWire.omit({ payload: true }).meta({ id: 'AlertSummary' });
+
 export const ObservableWire = z
   .object({
     id: z.string(),

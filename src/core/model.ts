@@ -59,6 +59,9 @@ export interface ObservableInput {
   readonly value: string;
 }
 
+/** An alert without its raw payload: what lists carry (payloads can be large). */
+export type AlertSummary = Omit<Alert, 'payload'>;
+
 export interface Alert {
   readonly id: string;
   readonly orgId: string;

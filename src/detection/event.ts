@@ -1,7 +1,7 @@
 /**
  * The event model the detection engine reads. Raw events stay as they were parsed (plain JSON);
- * `prepareEvent` recognises the shape once (EVTX-JSON, Winlogbeat, anything else) and builds a flat
- * view of the Windows fields so that thousands of rules read them with one property lookup each.
+ * `prepareEvent` recognises the shape once (EVTX-JSON, Winlogbeat, anything else); Windows fields are
+ * then read in place under the names Sigma uses (EventData/UserData names, System fields).
  */
 
 /** The shapes Firebreak recognises. `json` is any other JSON object (Linux, web, cloud, Firebreak's own). */
@@ -19,86 +19,143 @@ function unwrap(value: unknown): unknown {
   return value;
 }
 
-function copyData(target: JsonObject, data: unknown): void {
-  if (!isObject(data)) return;
-  for (const key of Object.keys(data)) {
-    if (key === '#attributes') continue;
-    const value = data[key];
-    if (key === 'Data' && (Array.isArray(value) || (isObject(value) && '#text' in value))) {
-      // Unnamed <Data> elements: keep them as a list under "Data".
-      target['Data'] = unwrap(value);
-      continue;
-    }
-    const plain = unwrap(value);
-    target[key] = plain;
-    // Some providers (Defender: "Threat Name", "Process Name") name fields with spaces; Sigma rules
-    // write them without, so the flat view answers to both.
-    if (key.includes(' ')) {
-      const joined = key.replace(/ /g, '');
-      if (!(joined in target)) target[joined] = plain;
-    }
-  }
-}
+/** The Windows fields of an event, read in place (nothing is copied per event). */
+class WindowsView {
+  private readonly data: JsonObject | undefined;
+  private readonly userData: JsonObject[];
+  /** Sigma names of fields stored with spaces ("Threat Name" -> "ThreatName"), built on first need. */
+  private spaceless: Map<string, unknown> | undefined;
 
-function buildEvtxView(system: JsonObject, event: JsonObject): JsonObject {
-  const flat: JsonObject = Object.create(null) as JsonObject;
-  copyData(flat, event['EventData']);
-  const userData = event['UserData'];
-  if (isObject(userData)) {
-    for (const inner of Object.values(userData)) copyData(flat, inner);
-  }
-  const provider = system['Provider'];
-  if (isObject(provider) && isObject(provider['#attributes'])) {
-    const attributes = provider['#attributes'];
-    if (attributes['Name'] !== undefined) flat['Provider_Name'] = attributes['Name'];
-    if (attributes['Guid'] !== undefined) flat['Provider_Guid'] = attributes['Guid'];
-  }
-  for (const key of [
-    'EventID',
-    'Channel',
-    'Computer',
-    'Level',
-    'Task',
-    'Opcode',
-    'Keywords',
-    'EventRecordID',
-    'Version',
-  ]) {
-    const value = system[key];
-    if (value !== undefined) flat[key] = unwrap(value);
-  }
-  const security = system['Security'];
-  if (
-    isObject(security) &&
-    isObject(security['#attributes']) &&
-    security['#attributes']['UserID'] !== undefined
+  constructor(
+    data: unknown,
+    userData: unknown,
+    private readonly system: (field: string) => unknown,
+    private readonly systemNames: readonly string[],
+    nestedUserData: boolean,
   ) {
-    flat['SecurityUserID'] = security['#attributes']['UserID'];
+    this.data = isObject(data) ? data : undefined;
+    this.userData = !isObject(userData)
+      ? []
+      : nestedUserData
+        ? Object.values(userData).filter(isObject)
+        : [userData];
   }
-  return flat;
+
+  get(field: string): unknown {
+    if (field === '#attributes') return undefined;
+    if (field === 'EventID' || field === 'Channel') {
+      // The System values index the event; an EventData field of the same name does not override them.
+      const s = this.system(field);
+      if (s !== undefined) return s;
+    }
+    const data = this.data;
+    if (data !== undefined) {
+      const v = data[field];
+      if (v !== undefined) return unwrap(v);
+    }
+    for (const u of this.userData) {
+      const v = u[field];
+      if (v !== undefined) return unwrap(v);
+    }
+    const s = this.system(field);
+    if (s !== undefined) return s;
+    // Some providers (Defender: "Threat Name", "Process Name") name fields with spaces; Sigma rules
+    // write them without, so the view answers to both.
+    let spaceless = this.spaceless;
+    if (spaceless === undefined) {
+      spaceless = new Map();
+      for (const source of data === undefined ? this.userData : [data, ...this.userData]) {
+        for (const key in source)
+          if (key.includes(' ')) spaceless.set(key.replace(/ /g, ''), unwrap(source[key]));
+      }
+      this.spaceless = spaceless;
+    }
+    return spaceless.size === 0 ? undefined : spaceless.get(field);
+  }
+
+  /** Every scalar of the event data and the named System fields. */
+  leaves(out: string[]): void {
+    if (this.data !== undefined) collectLeaves(this.data, out, 0);
+    for (const u of this.userData) collectLeaves(u, out, 0);
+    for (const name of this.systemNames) collectLeaves(this.system(name), out, 0);
+  }
 }
 
-function buildWinlogbeatView(winlog: JsonObject): JsonObject {
-  const flat: JsonObject = Object.create(null) as JsonObject;
-  copyData(flat, winlog['event_data']);
-  copyData(flat, winlog['user_data']);
-  const pairs: Array<[string, string]> = [
-    ['event_id', 'EventID'],
-    ['channel', 'Channel'],
-    ['computer_name', 'Computer'],
-    ['provider_name', 'Provider_Name'],
-    ['provider_guid', 'Provider_Guid'],
-    ['record_id', 'EventRecordID'],
-    ['task', 'Task'],
-    ['opcode', 'Opcode'],
-    ['keywords', 'Keywords'],
-    ['version', 'Version'],
-  ];
-  for (const [from, to] of pairs) {
-    const value = winlog[from];
-    if (value !== undefined) flat[to] = value;
-  }
-  return flat;
+const EVTX_SYSTEM = [
+  'EventID',
+  'Channel',
+  'Computer',
+  'Level',
+  'Task',
+  'Opcode',
+  'Keywords',
+  'EventRecordID',
+  'Version',
+];
+
+function evtxView(system: JsonObject, event: JsonObject): WindowsView {
+  const read = (field: string): unknown => {
+    switch (field) {
+      case 'EventID':
+      case 'Channel':
+      case 'Computer':
+      case 'Level':
+      case 'Task':
+      case 'Opcode':
+      case 'Keywords':
+      case 'EventRecordID':
+      case 'Version':
+        return unwrap(system[field]);
+      case 'Provider_Name':
+      case 'Provider_Guid': {
+        const provider = system['Provider'];
+        if (!isObject(provider) || !isObject(provider['#attributes'])) return undefined;
+        return provider['#attributes'][field === 'Provider_Name' ? 'Name' : 'Guid'];
+      }
+      case 'SecurityUserID': {
+        const security = system['Security'];
+        return isObject(security) && isObject(security['#attributes'])
+          ? security['#attributes']['UserID']
+          : undefined;
+      }
+      default:
+        return undefined;
+    }
+  };
+  return new WindowsView(
+    event['EventData'],
+    event['UserData'],
+    read,
+    [...EVTX_SYSTEM, 'Provider_Name'],
+    true,
+  );
+}
+
+const WINLOGBEAT_SYSTEM: Readonly<Record<string, string>> = {
+  EventID: 'event_id',
+  Channel: 'channel',
+  Computer: 'computer_name',
+  Provider_Name: 'provider_name',
+  Provider_Guid: 'provider_guid',
+  EventRecordID: 'record_id',
+  Task: 'task',
+  Opcode: 'opcode',
+  Keywords: 'keywords',
+  Version: 'version',
+};
+
+function winlogbeatView(winlog: JsonObject): WindowsView {
+  const read = (field: string): unknown => {
+    const key = WINLOGBEAT_SYSTEM[field];
+    return key === undefined ? undefined : winlog[key];
+  };
+  return new WindowsView(
+    winlog['event_data'],
+    winlog['user_data'],
+    read,
+    Object.keys(WINLOGBEAT_SYSTEM),
+    false,
+  );
 }
 
 const TIME_FIELDS = [
@@ -145,31 +202,31 @@ export class PreparedEvent {
   readonly channel: string | undefined;
   /** Event id as a string, used to dispatch rules. */
   readonly eventId: string | undefined;
-  private readonly flat: JsonObject | undefined;
+  private readonly view: WindowsView | undefined;
   private lowerCache: Map<string, string | null> | undefined;
   private keywordCache: string[] | undefined;
   private keywordTextCache: string | undefined;
 
   constructor(readonly raw: unknown) {
-    let flat: JsonObject | undefined;
+    let view: WindowsView | undefined;
     let shape: EventShape = 'json';
     if (isObject(raw)) {
       const event = raw['Event'];
       if (isObject(event) && isObject(event['System'])) {
         shape = 'evtx';
-        flat = buildEvtxView(event['System'], event);
+        view = evtxView(event['System'], event);
       } else if (isObject(raw['winlog'])) {
         shape = 'winlogbeat';
-        flat = buildWinlogbeatView(raw['winlog']);
+        view = winlogbeatView(raw['winlog']);
       }
     }
     this.shape = shape;
-    this.flat = flat;
-    if (flat !== undefined) {
+    this.view = view;
+    if (view !== undefined) {
       this.product = 'windows';
-      const channel = flat['Channel'];
+      const channel = view.get('Channel');
       this.channel = typeof channel === 'string' ? channel.toLowerCase() : undefined;
-      const id = flat['EventID'];
+      const id = view.get('EventID');
       this.eventId = id === undefined || id === null ? undefined : String(id);
     } else {
       this.product = undefined;
@@ -179,13 +236,13 @@ export class PreparedEvent {
   }
 
   /**
-   * The value of a field: the flat Windows view first, then the raw event by exact key, then by dotted
+   * The value of a field: the Windows view first, then the raw event by exact key, then by dotted
    * path. Returns undefined when the field is absent (null when present and null).
    */
   get(field: string): unknown {
-    const flat = this.flat;
-    if (flat !== undefined) {
-      const value = flat[field];
+    const view = this.view;
+    if (view !== undefined) {
+      const value = view.get(field);
       if (value !== undefined) return value;
     }
     const raw = this.raw;
@@ -223,8 +280,8 @@ export class PreparedEvent {
   keywords(): readonly string[] {
     if (this.keywordCache !== undefined) return this.keywordCache;
     const out: string[] = [];
-    const source = this.flat ?? this.raw;
-    collectLeaves(source, out, 0);
+    if (this.view !== undefined) this.view.leaves(out);
+    else collectLeaves(this.raw, out, 0);
     this.keywordCache = out;
     return out;
   }

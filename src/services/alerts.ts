@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { assertCan, type Actor } from '../core/actor.js';
 import { IllegalStateError, NotFoundError, UserError } from '../core/errors.js';
-import type { Alert, Incident, ObservableInput, Page } from '../core/model.js';
+import type { Alert, AlertSummary, Incident, ObservableInput, Page } from '../core/model.js';
 import { normaliseObservable } from '../core/observable.js';
 import type { AlertStatus, DismissReason, IncidentCategory, Severity } from '../core/vocabulary.js';
 import {
@@ -121,7 +121,7 @@ export async function listAlerts(
   context: ServiceContext,
   actor: Actor,
   query: Omit<AlertListQuery, 'orgId'>,
-): Promise<Page<Alert>> {
+): Promise<Page<AlertSummary>> {
   assertCan(actor, 'read');
   return listAlertRows(context.database.db, context.database.dialect, { ...query, orgId: actor.orgId });
 }

@@ -1,11 +1,31 @@
 import type { Kysely } from 'kysely';
-import type { Alert, Page } from '../core/model.js';
+import type { Alert, AlertSummary, Page } from '../core/model.js';
 import { severityRank, type AlertStatus, type Severity } from '../core/vocabulary.js';
 import type { DialectName } from './database.js';
 import { decodeCursor, encodeCursor, likeContains, type SortOrder } from './pagination.js';
-import { alertFromRow } from './rows.js';
+import { alertFromRow, alertSummaryFromRow } from './rows.js';
 import type { AlertTable, Schema } from './schema.js';
 import { sql } from 'kysely';
+
+const SUMMARY_COLUMNS = [
+  'id',
+  'org_id',
+  'title',
+  'source',
+  'rule',
+  'severity',
+  'severity_rank',
+  'status',
+  'dismiss_reason',
+  'dismiss_comment',
+  'dedup_key',
+  'first_seen',
+  'last_seen',
+  'occurrence_count',
+  'incident_id',
+  'created_at',
+  'updated_at',
+] as const satisfies readonly Exclude<keyof AlertTable, 'payload'>[];
 
 export const ALERT_SORTS = ['created_at', 'last_seen'] as const;
 export type AlertSort = (typeof ALERT_SORTS)[number];
@@ -119,9 +139,9 @@ export async function listAlerts(
   db: Kysely<Schema>,
   dialect: DialectName,
   query: AlertListQuery,
-): Promise<Page<Alert>> {
+): Promise<Page<AlertSummary>> {
   const columns = [query.sort, 'id'] as const;
-  let select = db.selectFrom('alerts').selectAll().where('org_id', '=', query.orgId);
+  let select = db.selectFrom('alerts').select(SUMMARY_COLUMNS).where('org_id', '=', query.orgId);
   if (query.statuses?.length) select = select.where('status', 'in', [...query.statuses]);
   if (query.severities?.length)
     select = select.where('severity_rank', 'in', query.severities.map(severityRank));
@@ -152,7 +172,7 @@ export async function listAlerts(
     rows.length > query.limit && last
       ? encodeCursor(query.sort, query.order, [last[columns[0]], last.id])
       : null;
-  return { items: page.map(alertFromRow), nextCursor };
+  return { items: page.map(alertSummaryFromRow), nextCursor };
 }
 
 export async function saveAlertState(db: Kysely<Schema>, alert: Alert): Promise<void> {

@@ -1,5 +1,15 @@
 import type { Phase } from '../core/incident-lifecycle.js';
-import type { Alert, ApiToken, Incident, Note, Observable, Organization, Task, User } from '../core/model.js';
+import type {
+  Alert,
+  AlertSummary,
+  ApiToken,
+  Incident,
+  Note,
+  Observable,
+  Organization,
+  Task,
+  User,
+} from '../core/model.js';
 import type {
   AlertStatus,
   AnalysisResolution,
@@ -60,7 +70,7 @@ export function incidentFromRow(row: Row<'incidents'>): Incident {
   };
 }
 
-export function alertFromRow(row: Row<'alerts'>): Alert {
+export function alertSummaryFromRow(row: Omit<Row<'alerts'>, 'payload'>): AlertSummary {
   return {
     id: row.id,
     orgId: row.org_id,
@@ -75,10 +85,16 @@ export function alertFromRow(row: Row<'alerts'>): Alert {
     firstSeen: row.first_seen,
     lastSeen: row.last_seen,
     occurrenceCount: row.occurrence_count,
-    payload: row.payload === null ? null : (JSON.parse(row.payload) as unknown),
     incidentId: row.incident_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+export function alertFromRow(row: Row<'alerts'>): Alert {
+  return {
+    ...alertSummaryFromRow(row),
+    payload: row.payload === null ? null : (JSON.parse(row.payload) as unknown),
   };
 }
 

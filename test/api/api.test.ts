@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  AlertSummaryWire,
   AlertWire,
   IncidentWire,
   listOf,
@@ -556,7 +557,7 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
         AlertWire.extend({ observables: z.array(ObservableWire) }),
         await env.call('viewer', 'GET', `/api/v1/alerts/${alert.json().id}`),
       );
-      parse(pageOf(AlertWire), await env.call('viewer', 'GET', '/api/v1/alerts?limit=3'));
+      parse(pageOf(AlertSummaryWire), await env.call('viewer', 'GET', '/api/v1/alerts?limit=3'));
       parse(
         IncidentWire,
         await env.call('responder', 'POST', `/api/v1/incidents/${incident.id}/alerts`, {

@@ -1,4 +1,11 @@
-import { AlertWire, IncidentWire, ObservableWire, listOf, pageOf } from '../wire-schemas.js';
+import {
+  AlertWire,
+  IncidentWire,
+  ObservableWire,
+  listOf,
+  pageOf,
+  AlertSummaryWire,
+} from '../wire-schemas.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ALERT_SORTS } from '../../storage/alert-repository.js';
@@ -6,7 +13,7 @@ import { changeAlertStatus, getAlert, ingestAlert, listAlerts, promoteAlert } fr
 import type { ServiceContext } from '../../services/context.js';
 import { alertObservables } from '../../services/incident-work.js';
 import { authOf } from '../auth-hook.js';
-import { presentAlert, presentIncident, presentObservable } from '../presenters.js';
+import { presentAlert, presentIncident, presentObservable, presentAlertSummary } from '../presenters.js';
 import {
   AlertStatus,
   BoolQuery,
@@ -109,7 +116,7 @@ export function alertRoutes(context: ServiceContext): FastifyPluginAsyncZod {
         schema: {
           tags,
           summary: 'List alerts (keyset pages)',
-          response: { 200: pageOf(AlertWire), ...ERRORS },
+          response: { 200: pageOf(AlertSummaryWire), ...ERRORS },
           querystring: ListAlertsQuery,
         },
       },
@@ -128,7 +135,7 @@ export function alertRoutes(context: ServiceContext): FastifyPluginAsyncZod {
           limit: q.limit,
           cursor: q.cursor,
         });
-        return { items: page.items.map(presentAlert), next_cursor: page.nextCursor };
+        return { items: page.items.map(presentAlertSummary), next_cursor: page.nextCursor };
       },
     );
 

@@ -1,5 +1,4 @@
 import {
-  AlertWire,
   IncidentWire,
   NoteWire,
   ObservableWire,
@@ -7,6 +6,7 @@ import {
   TimelineEntryWire,
   listOf,
   pageOf,
+  AlertSummaryWire,
 } from '../wire-schemas.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -34,12 +34,12 @@ import {
 import { listAlerts } from '../../services/alerts.js';
 import { authOf } from '../auth-hook.js';
 import {
-  presentAlert,
   presentAuditEntry,
   presentIncident,
   presentNote,
   presentObservable,
   presentTask,
+  presentAlertSummary,
 } from '../presenters.js';
 import { ERRORS, IdParams } from '../schemas.js';
 import {
@@ -239,7 +239,7 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
         schema: {
           tags,
           summary: 'Alerts linked to the incident',
-          response: { 200: pageOf(AlertWire), ...ERRORS },
+          response: { 200: pageOf(AlertSummaryWire), ...ERRORS },
           params: IdParams,
           querystring: z.strictObject({
             limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -257,7 +257,7 @@ export function incidentRoutes(context: ServiceContext): FastifyPluginAsyncZod {
           limit: request.query.limit,
           cursor: request.query.cursor,
         });
-        return { items: page.items.map(presentAlert), next_cursor: page.nextCursor };
+        return { items: page.items.map(presentAlertSummary), next_cursor: page.nextCursor };
       },
     );
 
