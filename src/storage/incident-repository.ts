@@ -42,6 +42,29 @@ export async function findIncident(db: Kysely<Schema>, orgId: string, id: string
   return row ? incidentFromRow(row) : null;
 }
 
+/** Matches up to which the SQLite search index drives the query (then sorts the few matches). */
+const SEARCH_DRIVE_LIMIT = 1000;
+
+/** An FTS5 string: the whole text as one phrase, so no character of it is query syntax. */
+function ftsPhrase(text: string): string {
+  return `"${text.replaceAll('"', '""')}"`;
+}
+
+/**
+ * SQLite: should the trigram index drive this search? Yes for a rare term (few matches to sort);
+ * no for a common one, where walking the sort index and testing each row finds a page sooner. Terms
+ * under three characters have no trigram and always walk.
+ */
+async function searchDrivesQuery(db: Kysely<Schema>, text: string): Promise<boolean> {
+  if ([...text].length < 3) return false;
+  const { rows } = await sql<{
+    n: number;
+  }>`select count(*) as n from (select rowid from incidents_search where incidents_search match ${ftsPhrase(text)} limit ${SEARCH_DRIVE_LIMIT})`.execute(
+    db,
+  );
+  return Number(rows[0]?.n ?? 0) < SEARCH_DRIVE_LIMIT;
+}
+
 export async function listIncidents(
   db: Kysely<Schema>,
   dialect: DialectName,
@@ -56,11 +79,17 @@ export async function listIncidents(
   if (query.categories?.length) select = select.where('category', 'in', [...query.categories]);
   if (query.assigneeId) select = select.where('assignee_id', '=', query.assigneeId);
   if (query.q) {
-    const pattern = likeContains(query.q);
-    const op = sql.raw(dialect === 'postgres' ? 'ilike' : 'like');
-    select = select.where(
-      sql<boolean>`(${sql.ref('title')} ${op} ${pattern} escape '\\' or ${sql.ref('description')} ${op} ${pattern} escape '\\')`,
-    );
+    if (dialect === 'sqlite' && (await searchDrivesQuery(db, query.q))) {
+      select = select.where(
+        sql<boolean>`incidents.rowid in (select rowid from incidents_search where incidents_search match ${ftsPhrase(query.q)})`,
+      );
+    } else {
+      const pattern = likeContains(query.q);
+      const op = sql.raw(dialect === 'postgres' ? 'ilike' : 'like');
+      select = select.where(
+        sql<boolean>`(${sql.ref('title')} ${op} ${pattern} escape '\\' or ${sql.ref('description')} ${op} ${pattern} escape '\\')`,
+      );
+    }
   }
   if (query.cursor) {
     const values = decodeCursor(query.cursor, query.sort, query.order, columns.length);

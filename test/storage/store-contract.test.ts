@@ -179,6 +179,63 @@ describe.each(ENGINES)('store contract on $name', (engine) => {
       );
     });
 
+    it('searches titles and descriptions for rare and common terms, short terms and odd characters', async () => {
+      const mk = (title: string, description = '') =>
+        createIncident(env.context, env.responder, { title, severity: 'low', description });
+      const rare = await mk('Beaconing from WS-0042 "quoted" 100%', 'C2 at evil-domain.example');
+      const renamed = await mk('Old name');
+      await updateIncident(env.context, env.responder, renamed.id, { title: 'Kerberoasting detected' });
+      // Enough rows sharing a term that the search walks the sort index instead of the search index.
+      const db = env.context.database.db;
+      const rows = Array.from({ length: 1100 }, (_, i) => ({
+        id: crypto.randomUUID(),
+        org_id: env.orgId,
+        title: `Common phishing report ${i}`,
+        description: '',
+        severity: 'low',
+        severity_rank: 1,
+        category: 'phishing',
+        tlp: 'amber',
+        phase: 'analysis',
+        assignee_id: null,
+        personal_data: 0,
+        resolution: null,
+        review_summary: null,
+        phase_entered_at: '{}',
+        detected_at: '2026-01-01T00:00:00.000Z',
+        created_at: `2026-01-01T00:00:00.${String(i % 1000).padStart(3, '0')}Z`,
+        updated_at: '2026-01-01T00:00:00.000Z',
+        acknowledged_at: null,
+        contained_at: null,
+        remediated_at: null,
+        closed_at: null,
+      }));
+      for (let i = 0; i < rows.length; i += 200)
+        await db
+          .insertInto('incidents')
+          .values(rows.slice(i, i + 200))
+          .execute();
+      const search = async (q: string) =>
+        (
+          await listIncidents(env.context, env.viewer, { q, sort: 'created_at', order: 'desc', limit: 500 })
+        ).items.map((i) => i.id);
+      expect(await search('ws-0042')).toEqual([rare.id]);
+      expect(await search('EVIL-DOMAIN.example')).toEqual([rare.id]);
+      expect(await search('"quoted" 100%')).toEqual([rare.id]);
+      expect(await search('C2')).toEqual([rare.id]);
+      expect(await search('kerberoast')).toEqual([renamed.id]);
+      expect(await search('Old name')).toEqual([]);
+      expect(await search('no such words anywhere')).toEqual([]);
+      expect(await search('common phishing')).toHaveLength(500);
+      const page = await listIncidents(env.context, env.viewer, {
+        q: 'phishing report 1099',
+        sort: 'created_at',
+        order: 'desc',
+        limit: 5,
+      });
+      expect(page.items.map((i) => i.title)).toEqual(['Common phishing report 1099']);
+    });
+
     it('deduplicates alerts by key, counting occurrences and widening first/last seen', async () => {
       const base = {
         title: 'SSH brute force',

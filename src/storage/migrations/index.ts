@@ -1,6 +1,7 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { DialectName } from '../database.js';
 import * as initial from './2026112601-initial.js';
+import * as incidentSearch from './2026112602-incident-search.js';
 
 export interface MigrationContext {
   readonly dialect: DialectName;
@@ -13,6 +14,7 @@ interface VersionedMigration {
 /** Every migration, in order. Names are timestamps so they sort; never rename or edit a released one. */
 const MIGRATIONS: Record<string, VersionedMigration> = {
   '2026112601-initial': initial,
+  '2026112602-incident-search': incidentSearch,
 };
 
 /** Migrations are compiled into the package (no directory scan), so a bundled install finds them. */
