@@ -8,10 +8,9 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { ForbiddenError } from '../core/errors.js';
-import type { FailureRateLimiter } from '../core/rate-limiter.js';
 import type { ServiceContext } from '../services/context.js';
 import { CredentialCache } from '../services/credential-cache.js';
-import { recordDenial, type SessionPolicy } from '../services/identity.js';
+import { recordDenial, type LoginThrottle, type SessionPolicy } from '../services/identity.js';
 import { alertRoutes } from './alerts/routes.js';
 import { authHook } from './auth-hook.js';
 import { authRoutes } from './auth/routes.js';
@@ -23,7 +22,7 @@ import { userRoutes } from './users/routes.js';
 
 export interface ApiOptions {
   readonly context: ServiceContext;
-  readonly limiter: FailureRateLimiter;
+  readonly throttle: LoginThrottle;
   readonly policy: SessionPolicy;
   readonly secureCookies: boolean;
   readonly bodyLimit: number;

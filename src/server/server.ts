@@ -60,11 +60,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const context = await openContext(config);
   const app = await buildApi({
     context,
-    limiter: new FailureRateLimiter(
-      context.clock,
-      config.loginMaxFailures,
-      config.loginWindowMinutes * 60_000,
-    ),
+    throttle: {
+      account: new FailureRateLimiter(
+        context.clock,
+        config.loginMaxFailures,
+        config.loginWindowMinutes * 60_000,
+      ),
+      address: new FailureRateLimiter(
+        context.clock,
+        config.loginMaxFailuresPerAddress,
+        config.loginWindowMinutes * 60_000,
+      ),
+    },
     policy: { idleMinutes: config.sessionIdleMinutes, maxHours: config.sessionMaxHours },
     secureCookies: config.secureCookies,
     bodyLimit: config.bodyLimit,

@@ -271,6 +271,12 @@ export interface SessionPolicy {
   readonly maxHours: number;
 }
 
+/** Failed sign-ins are counted per account and, separately, per client address (password spraying). */
+export interface LoginThrottle {
+  readonly account: FailureRateLimiter;
+  readonly address: FailureRateLimiter;
+}
+
 export interface LoginResult {
   readonly user: User;
   /** Goes in the HttpOnly session cookie; only its hash is stored. */
@@ -292,13 +298,16 @@ function minutesFrom(iso: string, minutes: number): string {
  */
 export async function login(
   context: ServiceContext,
-  limiter: FailureRateLimiter,
+  throttle: LoginThrottle,
   policy: SessionPolicy,
   input: { email: string; password: string; address: string },
 ): Promise<LoginResult> {
   const email = input.email.trim().toLowerCase();
-  const keys = [`account:${email}`, `address:${input.address}`];
-  for (const key of keys) {
+  const checks = [
+    { limiter: throttle.account, key: email },
+    { limiter: throttle.address, key: input.address },
+  ];
+  for (const { limiter, key } of checks) {
     const decision = limiter.check(key);
     if (!decision.allowed) {
       throw new RateLimitedError(
@@ -314,7 +323,7 @@ export async function login(
       ? await verifyPassword(input.password, found.passwordHash)
       : (await verifyPassword(input.password, await DUMMY_HASH_PROMISE), false);
   if (!ok || !found) {
-    for (const key of keys) limiter.fail(key);
+    for (const { limiter, key } of checks) limiter.fail(key);
     const orgId = found?.user.orgId ?? (await ensureDefaultOrganization(context)).id;
     await inTransaction(context, (unit) =>
       unit.audit({
@@ -331,7 +340,7 @@ export async function login(
     );
     throw new AuthenticationError('invalid_credentials', 'email or password is wrong');
   }
-  limiter.reset(keys[0]!);
+  throttle.account.reset(email);
   const user = found.user;
   const sessionSecret = randomSecret(32);
   const csrfToken = randomSecret(24);

@@ -450,6 +450,31 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
       expect(failures.every((f) => !f.changes.includes('wrong password'))).toBe(true);
     });
 
+    it('rate-limits failed sign-ins per client address across accounts (password spraying)', async () => {
+      env.clock.advance(16 * 60_000);
+      for (let i = 0; i < 8; i += 1) {
+        const res = await env.call(null, 'POST', '/api/v1/auth/login', {
+          email: `sprayed-${i}@example.test`,
+          password: 'Winter2026!',
+        });
+        expect(res.statusCode).toBe(401);
+      }
+      const locked = await env.call(null, 'POST', '/api/v1/auth/login', {
+        email: 'viewer@example.test',
+        password: PASSWORD,
+      });
+      expect(locked.statusCode).toBe(429);
+      env.clock.advance(16 * 60_000);
+      expect(
+        (
+          await env.call(null, 'POST', '/api/v1/auth/login', {
+            email: 'viewer@example.test',
+            password: PASSWORD,
+          })
+        ).statusCode,
+      ).toBe(200);
+    });
+
     it('issues tokens shown once, stores only their hash, and revokes them', async () => {
       const created = await env.call('responder', 'POST', '/api/v1/tokens', { name: 'siem' });
       expect(created.statusCode).toBe(201);

@@ -101,7 +101,10 @@ export async function createApiEnv(engine: Engine, options: { bodyLimit?: number
   const env = await createTestEnv(engine);
   const app = await buildApi({
     context: env.context,
-    limiter: new FailureRateLimiter(env.clock, 5, 15 * 60_000),
+    throttle: {
+      account: new FailureRateLimiter(env.clock, 5, 15 * 60_000),
+      address: new FailureRateLimiter(env.clock, 8, 15 * 60_000),
+    },
     policy: { idleMinutes: 60, maxHours: 24 },
     secureCookies: false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,

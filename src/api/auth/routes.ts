@@ -1,15 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { FailureRateLimiter } from '../../core/rate-limiter.js';
 import type { ServiceContext } from '../../services/context.js';
-import { login, logout, type SessionPolicy } from '../../services/identity.js';
+import { login, logout, type LoginThrottle, type SessionPolicy } from '../../services/identity.js';
 import { authOf, SESSION_COOKIE } from '../auth-hook.js';
 import { presentUser } from '../presenters.js';
 
 const tags = ['auth'];
 
 export interface AuthRouteOptions {
-  readonly limiter: FailureRateLimiter;
+  readonly throttle: LoginThrottle;
   readonly policy: SessionPolicy;
   readonly secureCookies: boolean;
 }
@@ -30,7 +29,7 @@ export function authRoutes(context: ServiceContext, options: AuthRouteOptions): 
         },
       },
       async (request, reply) => {
-        const result = await login(context, options.limiter, options.policy, {
+        const result = await login(context, options.throttle, options.policy, {
           email: request.body.email,
           password: request.body.password,
           address: request.ip,
