@@ -11,7 +11,8 @@ export interface RuleMatch {
 
 /**
  * The candidates for one dispatch key: the variants that always run, and per field an automaton over
- * the literals some variants require (a variant runs only when one of its literals is present).
+ * the literals variants require. A variant's requirement is a few groups of alternatives; it runs only
+ * when every group has a literal present (payload = variant index × 8 + group bit).
  */
 interface Bucket {
   readonly always: readonly RuleVariant[];
@@ -21,11 +22,14 @@ interface Bucket {
     readonly ids: readonly number[][];
   }>;
   readonly guarded: readonly RuleVariant[];
+  /** Per guarded variant, the bit mask of its requirement groups (all must be seen). */
+  readonly full: Int32Array;
 }
 
 function buildBucket(variants: readonly RuleVariant[], usePrefilter: boolean): Bucket {
   const always: RuleVariant[] = [];
   const guarded: RuleVariant[] = [];
+  const full: number[] = [];
   const byField = new Map<
     string,
     { automaton: LiteralAutomaton; literals: Map<string, number>; ids: number[][] }
@@ -35,29 +39,34 @@ function buildBucket(variants: readonly RuleVariant[], usePrefilter: boolean): B
       always.push(v);
       continue;
     }
-    if (v.need.length === 0) continue; // can never match
+    if (v.need.some((group) => group.length === 0)) continue; // can never match
     const index = guarded.length;
     guarded.push(v);
-    for (const req of v.need) {
-      let f = byField.get(req.field);
-      if (f === undefined) {
-        f = { automaton: new LiteralAutomaton(), literals: new Map(), ids: [] };
-        byField.set(req.field, f);
+    full.push((1 << v.need.length) - 1);
+    v.need.forEach((group, bit) => {
+      for (const req of group) {
+        let f = byField.get(req.field);
+        if (f === undefined) {
+          f = { automaton: new LiteralAutomaton(), literals: new Map(), ids: [] };
+          byField.set(req.field, f);
+        }
+        let lit = f.literals.get(req.literal);
+        if (lit === undefined) {
+          lit = f.ids.length;
+          f.literals.set(req.literal, lit);
+          f.ids.push([]);
+          f.automaton.add(req.literal, lit);
+        }
+        const payload = index * 8 + bit;
+        const list = f.ids[lit]!;
+        if (list[list.length - 1] !== payload) list.push(payload);
       }
-      let lit = f.literals.get(req.literal);
-      if (lit === undefined) {
-        lit = f.ids.length;
-        f.literals.set(req.literal, lit);
-        f.ids.push([]);
-        f.automaton.add(req.literal, lit);
-      }
-      const list = f.ids[lit]!;
-      if (list[list.length - 1] !== index) list.push(index);
-    }
+    });
   }
   return {
     always,
     guarded,
+    full: Int32Array.from(full),
     fields: [...byField.entries()].map(([field, f]) => ({ field, automaton: f.automaton, ids: f.ids })),
   };
 }
@@ -78,6 +87,7 @@ export class SigmaMatcher {
   private readonly usePrefilter: boolean;
   private stamp = 0;
   private marks: Uint32Array = new Uint32Array(0);
+  private seen: Int32Array = new Int32Array(0);
   private readonly found: number[] = [];
 
   constructor(
@@ -132,7 +142,10 @@ export class SigmaMatcher {
       for (const k of this.byKey.keys()) if (k.startsWith('product:')) take(k);
     }
     bucket = buildBucket(variants, this.usePrefilter);
-    if (this.marks.length < bucket.guarded.length) this.marks = new Uint32Array(bucket.guarded.length * 2);
+    if (this.marks.length < bucket.guarded.length) {
+      this.marks = new Uint32Array(bucket.guarded.length * 2);
+      this.seen = new Int32Array(bucket.guarded.length * 2);
+    }
     if (this.buckets.size > 10_000) this.buckets.clear();
     this.buckets.set(key, bucket);
     return bucket;
@@ -156,6 +169,8 @@ export class SigmaMatcher {
       this.stamp = 1;
     }
     const marks = this.marks;
+    const seen = this.seen;
+    const full = bucket.full;
     const candidates: number[] = [];
     for (const f of bucket.fields) {
       const found = this.found;
@@ -174,9 +189,16 @@ export class SigmaMatcher {
       for (let h = 0; h < found.length; h++) {
         const list = ids[found[h]!]!;
         for (let k = 0; k < list.length; k++) {
-          const index = list[k]!;
+          const payload = list[k]!;
+          const index = payload >> 3;
           if (marks[index] !== stamp) {
             marks[index] = stamp;
+            seen[index] = 0;
+          }
+          const mask = seen[index]! | (1 << (payload & 7));
+          seen[index] = mask;
+          if (mask === full[index]) {
+            seen[index] = mask | 0x100; // reported: no longer equal to full
             candidates.push(index);
           }
         }

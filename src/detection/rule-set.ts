@@ -2,7 +2,7 @@ import { SigmaRuleError, invalid } from './errors.js';
 import type { PreparedEvent } from './event.js';
 import { entriesFor, extraConditionTest, type LogsourceMapping } from './logsource.js';
 import type { AnomalySpec } from './anomaly.js';
-import { ALWAYS, compileDetection, type Predicate, type Requirement } from './sigma-compiler.js';
+import { ALWAYS, compileDetection, type Need, type Predicate } from './sigma-compiler.js';
 import type {
   Level,
   SigmaAnomalyRule,
@@ -35,7 +35,7 @@ export interface RuleVariant {
   readonly rule: CompiledRule;
   readonly dispatch: Dispatch;
   readonly test: Predicate;
-  readonly need: readonly Requirement[] | null;
+  readonly need: Need;
   /** The field renames the variant was compiled with (filters reuse them). */
   readonly fieldMap: Readonly<Record<string, string>>;
 }

@@ -33,8 +33,11 @@ export interface Requirement {
 
 export interface Compiled {
   readonly test: Predicate;
-  /** Alternatives one of which every match satisfies; null when nothing useful is known. */
-  readonly need: readonly Requirement[] | null;
+  /**
+   * What every match satisfies, in conjunctive form: each group is a list of alternatives, at least one
+   * of which holds. Null when nothing useful is known; a group with no alternative never holds.
+   */
+  readonly need: Need;
 }
 
 export interface CompileOptions {
@@ -73,16 +76,16 @@ export const SUPPORTED_MODIFIERS: readonly string[] = [
 ];
 
 const TRUE: Compiled = { test: () => true, need: null };
-const FALSE: Compiled = { test: () => false, need: [] };
+const FALSE: Compiled = { test: () => false, need: [[]] };
 
 function and(children: Compiled[]): Compiled {
   if (children.length === 1) return children[0]!;
   const tests = children.map((c) => c.test);
-  let need: readonly Requirement[] | null = null;
-  for (const c of children) {
-    if (c.need === null) continue;
-    if (need === null || score(c.need) > score(need)) need = c.need;
-  }
+  // Every child's groups hold for a match; keep the most selective few.
+  const groups: Array<readonly Requirement[]> = [];
+  for (const c of children) if (c.need !== null) groups.push(...c.need);
+  groups.sort((a, b) => score(b) - score(a));
+  const need: Need = groups.length === 0 ? null : groups.slice(0, MAX_GROUPS);
   const test: Predicate =
     tests.length === 2
       ? (
@@ -99,14 +102,18 @@ function and(children: Compiled[]): Compiled {
 function or(children: Compiled[]): Compiled {
   if (children.length === 1) return children[0]!;
   const tests = children.map((c) => c.test);
-  let need: Requirement[] | null = [];
+  // A match satisfies one child, so one group: the union of each child's most selective group.
+  let union: Requirement[] | null = [];
   for (const c of children) {
     if (c.need === null) {
-      need = null;
+      union = null;
       break;
     }
-    need.push(...c.need);
+    let best = c.need[0]!;
+    for (const g of c.need) if (score(g) > score(best)) best = g;
+    union.push(...best);
   }
+  const need: Need = union === null ? null : [union];
   const test: Predicate =
     tests.length === 2
       ? (
@@ -126,6 +133,11 @@ function not(child: Compiled): Compiled {
 }
 
 /** Higher is more selective: few alternatives with long literals. */
+/** At most this many groups per rule (the engine tracks them in a bit mask). */
+export const MAX_GROUPS = 8;
+
+export type Need = ReadonlyArray<readonly Requirement[]> | null;
+
 function score(need: readonly Requirement[]): number {
   if (need.length === 0) return Infinity;
   let weakest = Infinity;
@@ -508,10 +520,10 @@ function compileFieldItem(key: string, raw: unknown, path: string, options: Comp
     const literals = values.map((v) => regexRequiredLiteral(String(v)));
     if (all) {
       const best = literals.reduce((a, b) => (literalQuality(b) > literalQuality(a) ? b : a), '');
-      return { test: combined.test, need: best === '' ? null : [{ field, literal: best }] };
+      return { test: combined.test, need: best === '' ? null : [[{ field, literal: best }]] };
     }
     if (literals.some((l) => l === '')) return combined;
-    return { test: combined.test, need: literals.map((literal) => ({ field, literal })) };
+    return { test: combined.test, need: [literals.map((literal) => ({ field, literal }))] };
   }
   for (const m of ['i', 'm', 's']) if (has(m)) invalid(path, `modifier "${m}" only applies after "re"`);
 
@@ -621,8 +633,9 @@ function compileStrings(field: string, patterns: Pattern[], all: boolean, cased:
   let need: Requirement[] | null = [];
   const literals = patterns.map((p) => bestLiteral(p).toLowerCase());
   if (all) {
-    const best = literals.reduce((a, b) => (literalQuality(b) > literalQuality(a) ? b : a), '');
-    need = best.length >= 1 ? [{ field, literal: best }] : null;
+    // Every pattern holds: one group per literal.
+    const groups = literals.filter((l) => l.length > 0).map((literal) => [{ field, literal }]);
+    return { test, need: groups.length === 0 ? null : groups.slice(0, MAX_GROUPS) };
   } else {
     for (const lit of literals) {
       if (lit.length < 1) {
@@ -632,7 +645,7 @@ function compileStrings(field: string, patterns: Pattern[], all: boolean, cased:
       need.push({ field, literal: lit });
     }
   }
-  return { test, need };
+  return { test, need: need === null ? null : [need] };
 }
 
 function compileKeywords(values: unknown[], mods: readonly string[], path: string): Compiled {
@@ -687,7 +700,7 @@ function compileKeywords(values: unknown[], mods: readonly string[], path: strin
   });
   const compiled = combine(tests, all);
   if (!needKnown || all) return { test: compiled.test, need: null };
-  return { test: compiled.test, need: needs };
+  return { test: compiled.test, need: [needs] };
 }
 
 /** Compiles one search identifier's definition (map, list of maps, or keyword list). */
