@@ -43,7 +43,7 @@ export async function findIncident(db: Kysely<Schema>, orgId: string, id: string
 }
 
 /** Matches up to which the SQLite search index drives the query (then sorts the few matches). */
-const SEARCH_DRIVE_LIMIT = 1000;
+const SEARCH_DRIVE_LIMIT = 200;
 
 /** An FTS5 string: the whole text as one phrase, so no character of it is query syntax. */
 function ftsPhrase(text: string): string {
