@@ -82,6 +82,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     transformObject: jsonSchemaTransformObject,
   });
 
+  // Answers hold incident data: never cache them, never sniff them, never frame them.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
+
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     if (error instanceof ForbiddenError && request.auth && error.code !== 'csrf_failed') {
       await recordDenial(options.context, request.auth.actor, error, {

@@ -63,6 +63,11 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
     it('answers health without credentials', async () => {
       const res = await env.call(null, 'GET', '/api/v1/health');
       expect(res.statusCode).toBe(200);
+      expect(res.headers).toMatchObject({
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+      });
       expect(res.json()).toMatchObject({ status: 'ok', database: engine.name });
     });
 
