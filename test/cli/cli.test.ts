@@ -48,7 +48,9 @@ describe.each(ENGINES)('CLI on $name', (engine) => {
     it('migrates, then reports the database up to date', async () => {
       const first = await firebreak(db, ['migrate', '--json']);
       expect(first.code).toBe(0);
-      expect(JSON.parse(first.out)).toMatchObject({ applied: ['2026112601-initial', '2026112602-incident-search'] });
+      expect(JSON.parse(first.out)).toMatchObject({
+        applied: ['2026112601-initial', '2026112602-incident-search'],
+      });
       const second = await firebreak(db, ['migrate']);
       expect(second.out).toBe('database is up to date\n');
       if (!db.databaseUrl) expect(existsSync(path.join(db.dataDir, 'firebreak.db'))).toBe(true);
