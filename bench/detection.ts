@@ -102,6 +102,7 @@ export async function runDetectionBench(): Promise<void> {
 
     // Baseline: read and JSON.parse the same file (same reader, no rules).
     t = performance.now();
+    let cpu = process.cpuUsage();
     let parsed = 0;
     for await (const r of readJsonDocuments(file)) if (r.value !== null) parsed++;
     const baselineMs = performance.now() - t;
