@@ -39,6 +39,23 @@ describe('LiteralAutomaton', () => {
   });
 });
 
+describe('LiteralAutomaton classes', () => {
+  it('keeps every literal when non-ASCII characters share a class', () => {
+    // U+0101 and U+0111 fall into the same shared class
+    const automaton = new LiteralAutomaton();
+    automaton.add('x\u0101', 0);
+    automaton.add('x\u0111', 1);
+    for (const [text, id] of [
+      ['ax\u0101b', 0],
+      ['ax\u0111b', 1],
+    ] as const) {
+      const found: number[] = [];
+      automaton.search(text, found);
+      expect(found).toContain(id);
+    }
+  });
+});
+
 describe('regexRequiredLiteral', () => {
   it('derives a literal every match contains, or nothing', () => {
     expect(regexRequiredLiteral('cmd.{0,5}(?:/c|/r).+powershell')).toBe('powershell');
