@@ -35,24 +35,7 @@ export const MIN_PASSWORD_LENGTH = 12;
 /** Creates the default organisation when missing; returns it. Idempotent. */
 export async function ensureDefaultOrganization(context: ServiceContext): Promise<Organization> {
   const existing = await findOrganizationBySlug(context.database.db, DEFAULT_ORG_SLUG);
-  if (existing) return existing;
-  const org: Organization = {
-    id: context.newId(),
-    name: 'Default organisation',
-    slug: DEFAULT_ORG_SLUG,
-    createdAt: context.clock.now().toISOString(),
-  };
-  return inTransaction(context, async (unit) => {
-    await insertOrganization(unit.tx, org);
-    await unit.audit({
-      actor: systemActor(org.id),
-      action: 'organization.created',
-      targetType: 'organization',
-      targetId: org.id,
-      changes: { name: org.name, slug: org.slug },
-    });
-    return org;
-  });
+  return existing ?? createOrganization(context, 'Default organisation', DEFAULT_ORG_SLUG);
 }
 
 /** Creates another organisation (for providers serving several clients); audited in its own chain. */
