@@ -71,7 +71,7 @@ export function openDatabase(options: DatabaseOptions): Database {
       db,
       dialect: 'postgres',
       location: redactUrl(url),
-      write: (work) => db.transaction().execute(work),
+      write: (work) => withRetryOnConflict(() => db.transaction().execute(work)),
       close: () => db.destroy(),
     };
   }
@@ -135,4 +135,24 @@ function withStatementCache(sqlite: SqliteDatabase.Database, capacity = 500): Ky
       return statement;
     },
   };
+}
+
+/** PostgreSQL error codes after which the whole transaction may simply be run again. */
+const RETRYABLE_PG_CODES = new Set(['40P01', '40001']); // deadlock_detected, serialization_failure
+
+/**
+ * Two commands can lock the same rows in opposite orders (say, one updates an alert and then appends
+ * to the audit chain while another holds the chain head and then touches that alert); PostgreSQL breaks
+ * the cycle by failing one. Running the loser again is safe: its transaction was rolled back whole.
+ */
+async function withRetryOnConflict<T>(run: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt >= attempts || typeof code !== 'string' || !RETRYABLE_PG_CODES.has(code)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
 }

@@ -58,5 +58,43 @@ describe.each(ENGINES)('database writes on $name', (engine) => {
           .sort(),
       );
     });
+
+    it.skipIf(engine.name !== 'postgres')(
+      'runs a transaction again after a deadlock, and only then',
+      async () => {
+        let attempts = 0;
+        const result = await database.write(async (tx) => {
+          attempts += 1;
+          await tx
+            .insertInto('organizations')
+            .values({
+              id: crypto.randomUUID(),
+              name: 'r',
+              slug: `retry-${attempts}`,
+              created_at: new Date().toISOString(),
+            })
+            .execute();
+          if (attempts === 1) throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+          return attempts;
+        });
+        expect(result).toBe(2);
+        const slugs = (
+          await database.db
+            .selectFrom('organizations')
+            .select('slug')
+            .where('slug', 'like', 'retry-%')
+            .execute()
+        ).map((r) => r.slug);
+        expect(slugs).toEqual(['retry-2']);
+        let other = 0;
+        await expect(
+          database.write(async () => {
+            other += 1;
+            throw Object.assign(new Error('unique violation'), { code: '23505' });
+          }),
+        ).rejects.toThrow('unique violation');
+        expect(other).toBe(1);
+      },
+    );
   });
 });
