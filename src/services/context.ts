@@ -49,6 +49,8 @@ export async function inTransaction<T>(
   const events: DomainEvent[] = [];
   const now = context.clock.now().toISOString();
   const result = await context.database.write(async (tx) => {
+    // The database may run the work again (after a deadlock); only the attempt that commits speaks.
+    events.length = 0;
     const unit: UnitOfWork = {
       tx,
       now,
