@@ -33,12 +33,14 @@ const defaultIo: CliIo = {
 };
 
 interface StorageFlags {
+  config?: string;
   dataDir?: string;
   databaseUrl?: string;
 }
 
 function storageOptions(command: Command): Command {
   return command
+    .option('--config <file>', 'YAML file of settings (env FIREBREAK_CONFIG); flags and environment win')
     .option('--data-dir <dir>', 'where SQLite data lives (env FIREBREAK_DATA_DIR, default ./data)')
     .option('--database-url <url>', 'postgres:// URL to use PostgreSQL (env FIREBREAK_DATABASE_URL)');
 }

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 /**
@@ -79,16 +81,55 @@ export class ConfigError extends Error {
   }
 }
 
+function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
 /**
- * Builds the frozen configuration from flags (highest precedence), then the environment, then
- * defaults. Throws ConfigError listing every problem, each with the variable to fix.
+ * Reads an optional YAML (or JSON) file of settings with the snake_case names of the table in the
+ * README (`port`, `data_dir`, `database_url`, ...). Unknown keys are errors, so a typo is not silently
+ * ignored.
  */
-export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Config {
+function readConfigFile(file: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError([`config file ${file}: ${error instanceof Error ? error.message : String(error)}`]);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError([`config file ${file}: expected a mapping of settings`]);
+  }
+  const byName = new Map(Object.keys(ENV_NAMES).map((key) => [snakeCase(key), key]));
+  const values: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+    const key = byName.get(name);
+    if (!key) problems.push(`config file ${file}: unknown setting "${name}"`);
+    else if (['string', 'number', 'boolean'].includes(typeof value)) values[key] = String(value);
+    else problems.push(`config file ${file}: ${name} must be a string, number or boolean`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return values;
+}
+
+/**
+ * Builds the frozen configuration from flags (highest precedence), then the environment, then the
+ * optional config file (`--config` or FIREBREAK_CONFIG), then defaults. Throws ConfigError listing
+ * every problem, each with the variable to fix.
+ */
+export function loadConfig(
+  flags: ConfigInput & { config?: string | undefined } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  const configFile = flags.config ?? (env.FIREBREAK_CONFIG || undefined);
+  const fromFile = configFile ? readConfigFile(configFile) : {};
   const merged: Record<string, unknown> = {};
   for (const [key, envName] of Object.entries(ENV_NAMES)) {
     const fromFlag = flags[key as keyof ConfigInput];
     const fromEnv = env[envName];
-    const value = fromFlag ?? (fromEnv === '' ? undefined : fromEnv);
+    const value = fromFlag ?? (fromEnv === '' ? undefined : fromEnv) ?? fromFile[key];
     if (value !== undefined) merged[key] = value;
   }
   const parsed = ConfigSchema.safeParse(merged);
