@@ -1,0 +1,9 @@
+/** The durable spool between sources and the pipeline. See docs/spool.md. */
+export { spoolIntake, type AppendReceipt, type Spool, type SpoolStats, type SpooledEvent } from './spool.js';
+export {
+  openFileSpool,
+  FileSpool,
+  type FileSpoolOptions,
+  type SpoolFileIo,
+  type SpoolRecovery,
+} from './file-spool.js';
