@@ -3,7 +3,11 @@ import { createReadStream } from 'node:fs';
 /** One JSON document from an input file, with its 1-based position. */
 export interface JsonRecord {
   readonly record: number;
+  /** 1-based line of the input where the document starts. */
+  readonly line: number;
   readonly value: unknown;
+  /** The document as written in the input (for NDJSON, the line without its line break). */
+  readonly text: string;
 }
 
 export interface ReadProgress {
@@ -11,23 +15,49 @@ export interface ReadProgress {
   bytes: number;
 }
 
+export interface JsonReadOptions {
+  readonly progress?: ReadProgress;
+  /**
+   * When given, a malformed NDJSON line is reported here and skipped instead of ending the read
+   * (ingestion keeps going past one bad line; hunting stops). Other layouts cannot resynchronise after
+   * a malformed document, so they still throw.
+   */
+  readonly onMalformedLine?: (line: number, message: string) => void;
+}
+
 /**
  * Streams the JSON documents of a file, whatever its layout: NDJSON (one document per line), a JSON array
  * of documents, or documents concatenated one after another, pretty-printed or not (as evtx dump tools
- * write them). NDJSON takes a fast path (split on newlines, `JSON.parse` per line); the other layouts a
- * scanner that tracks string and nesting state across chunks. A malformed document throws with its
- * record number.
+ * write them). A malformed document throws with its record number. See `parseJsonDocuments`.
  */
-export async function* readJsonDocuments(path: string, progress?: ReadProgress): AsyncGenerator<JsonRecord> {
+export function readJsonDocuments(path: string, progress?: ReadProgress): AsyncGenerator<JsonRecord> {
   const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  return parseJsonDocuments(stream as AsyncIterable<string>, path, { progress });
+}
+
+/**
+ * Streams the JSON documents of text arriving in pieces (a file, a gunzip stream), holding only the
+ * unfinished document. NDJSON takes a fast path (split on newlines, `JSON.parse` per line); the other
+ * layouts a scanner that tracks string and nesting state across chunks. `name` prefixes error messages.
+ * A malformed document throws with its record number (NDJSON lines: see `onMalformedLine`).
+ */
+export async function* parseJsonDocuments(
+  chunks: AsyncIterable<string>,
+  name: string,
+  options: JsonReadOptions = {},
+): AsyncGenerator<JsonRecord> {
+  const { progress, onMalformedLine } = options;
   let mode: 'unknown' | 'lines' | 'scan' = 'unknown';
   let buffer = '';
   let record = 0;
+  // Line breaks before the current read position (the scanner's `i`, or the next NDJSON line).
+  let newlines = 0;
   // Scanner state (kept between chunks).
   let depth = 0;
   let inString = false;
   let escaped = false;
   let start = -1;
+  let startLine = 0;
   let arrayMode = false;
   let scanPos = 0;
   let first = true;
@@ -36,9 +66,21 @@ export async function* readJsonDocuments(path: string, progress?: ReadProgress):
     try {
       return JSON.parse(text);
     } catch (error) {
-      throw new Error(`${path}: record ${record}: invalid JSON (${(error as Error).message})`, {
+      throw new Error(`${name}: record ${record}: invalid JSON (${(error as Error).message})`, {
         cause: error,
       });
+    }
+  };
+
+  /** One NDJSON line: its document, or undefined when it was malformed and reported. */
+  const parseLine = (text: string, line: number): JsonRecord | undefined => {
+    record++;
+    if (onMalformedLine === undefined) return { record, line, value: parse(text), text };
+    try {
+      return { record, line, value: JSON.parse(text), text };
+    } catch (error) {
+      onMalformedLine(line, `invalid JSON (${(error as Error).message})`);
+      return undefined;
     }
   };
 
@@ -48,6 +90,7 @@ export async function* readJsonDocuments(path: string, progress?: ReadProgress):
     let i = scanPos;
     for (; i < text.length; i++) {
       const c = text.charCodeAt(i);
+      if (c === 10 /* \n */) newlines++;
       if (inString) {
         if (escaped) escaped = false;
         else if (c === 92 /* \ */) escaped = true;
@@ -62,7 +105,10 @@ export async function* readJsonDocuments(path: string, progress?: ReadProgress):
           depth = 1;
           continue;
         }
-        if (start < 0 && depth === (arrayMode ? 1 : 0)) start = i;
+        if (start < 0 && depth === (arrayMode ? 1 : 0)) {
+          start = i;
+          startLine = newlines + 1;
+        }
         depth++;
       } else if (c === 125 /* } */ || c === 93 /* ] */) {
         depth--;
@@ -72,9 +118,10 @@ export async function* readJsonDocuments(path: string, progress?: ReadProgress):
         }
         if (start >= 0 && depth === (arrayMode ? 1 : 0)) {
           record++;
-          const value = parse(text.slice(start, i + 1));
+          const docText = text.slice(start, i + 1);
+          const value = parse(docText);
           start = -1;
-          yield { record, value };
+          yield { record, line: startLine, value, text: docText };
         }
       }
     }
@@ -89,7 +136,7 @@ export async function* readJsonDocuments(path: string, progress?: ReadProgress):
     }
   }
 
-  for await (const chunk of stream as AsyncIterable<string>) {
+  for await (const chunk of chunks) {
     if (progress) progress.bytes += Buffer.byteLength(chunk);
     buffer += chunk;
     if (first) {
@@ -99,16 +146,18 @@ export async function* readJsonDocuments(path: string, progress?: ReadProgress):
     if (mode === 'unknown') {
       const trimmed = buffer.trimStart();
       if (trimmed === '') {
+        for (let k = buffer.indexOf('\n'); k >= 0; k = buffer.indexOf('\n', k + 1)) newlines++;
         buffer = '';
         continue;
       }
-      const newline = buffer.indexOf('\n');
+      // Decide on the first non-blank line.
+      const newline = buffer.indexOf('\n', buffer.length - trimmed.length);
       if (trimmed[0] === '[') {
         mode = 'scan';
       } else if (newline < 0) {
         continue; // need a full first line to decide
       } else {
-        const firstLine = buffer.slice(0, newline).trim();
+        const firstLine = buffer.slice(buffer.length - trimmed.length, newline).trim();
         let ok = false;
         if (firstLine.startsWith('{') && firstLine.endsWith('}')) {
           try {
@@ -126,11 +175,13 @@ export async function* readJsonDocuments(path: string, progress?: ReadProgress):
       for (;;) {
         const nl = buffer.indexOf('\n', from);
         if (nl < 0) break;
-        const line = buffer.slice(from, nl);
+        const end = nl > from && buffer.charCodeAt(nl - 1) === 13 /* \r */ ? nl - 1 : nl;
+        const line = buffer.slice(from, end);
         from = nl + 1;
+        newlines++;
         if (line.length === 0 || line.trim() === '') continue;
-        record++;
-        yield { record, value: parse(line) };
+        const parsed = parseLine(line, newlines);
+        if (parsed) yield parsed;
       }
       buffer = buffer.slice(from);
       continue;
@@ -142,9 +193,10 @@ export async function* readJsonDocuments(path: string, progress?: ReadProgress):
     yield* scan();
   }
   if (mode === 'lines' && buffer.trim() !== '') {
-    record++;
-    yield { record, value: parse(buffer) };
+    const line = buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer;
+    const parsed = parseLine(line, newlines + 1);
+    if (parsed) yield parsed;
   } else if (mode === 'scan' && start >= 0 && buffer.trim() !== '') {
-    throw new Error(`${path}: record ${record + 1}: truncated JSON document at end of file`);
+    throw new Error(`${name}: record ${record + 1}: truncated JSON document at end of file`);
   }
 }
