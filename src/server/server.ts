@@ -9,13 +9,15 @@ import { createUser, ensureDefaultOrganization, hasAnyUser } from '../services/i
 import { randomSecret } from '../services/passwords.js';
 import { deleteExpiredSessions } from '../storage/identity-repository.js';
 import type { Config } from './config.js';
-import { openContext } from './context.js';
+import { openContext, withChangeFeed } from './context.js';
+import { startIngestion, type Ingestion } from './ingestion.js';
 import { VERSION } from './version.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
   readonly context: ServiceContext;
   readonly url: string;
+  readonly ingestion: Ingestion;
   close(): Promise<void>;
 }
 
@@ -57,7 +59,14 @@ export async function bootstrap(
 
 /** The composition root: database, services, HTTP API, timers. Resolves once listening. */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const context = await openContext(config);
+  const opened = await openContext(config);
+  let reportFeedError: (error: unknown) => void = () => undefined;
+  const withFeed = await withChangeFeed(opened, config.databaseUrl, (error) => reportFeedError(error));
+  let log: Pick<FastifyInstance['log'], 'warn'> = { warn: () => undefined };
+  const ingestion = await startIngestion(withFeed, config, {
+    log: { warn: (details, message) => log.warn(details, message) },
+  });
+  const context = ingestion.context;
   const app = await buildApi({
     context,
     throttle: {
@@ -82,6 +91,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
         ? false
         : { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
   });
+  log = app.log;
+  reportFeedError = (error) =>
+    app.log.warn({ err: error }, 'change feed from PostgreSQL interrupted; reconnecting');
   await bootstrap(context, config, (message) => app.log.info(message));
   const sweep = setInterval(() => {
     deleteExpiredSessions(context.database.db, context.clock.now().toISOString()).catch((error: unknown) =>
@@ -93,13 +105,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
   app.log.info(
     `Firebreak ${VERSION} on ${address} (${context.database.dialect}: ${context.database.location})`,
   );
+  if (ingestion.syslogPorts) app.log.info(`syslog listening: ${ingestion.syslogPorts}`);
   return {
     app,
     context,
     url: address,
+    ingestion,
     close: async () => {
       clearInterval(sweep);
       await app.close();
+      await ingestion.close();
       await context.database.close();
     },
   };

@@ -3,19 +3,13 @@ import type { Kysely } from 'kysely';
 import type { Sha256Hex } from '../core/audit-chain.js';
 import type { Clock } from '../core/clock.js';
 import type { IdGenerator } from '../core/ids.js';
-import { appendAudit, type AuditAppend } from '../storage/audit-repository.js';
+import { appendAudit, changeOf, type AuditAppend, type ChangeNotice } from '../storage/audit-repository.js';
+import type { EventIntake } from '../ingest/event-record.js';
 import type { Database } from '../storage/database.js';
 import type { Schema } from '../storage/schema.js';
 
 /** A change that committed, for live listeners (the web console's event stream, workers). */
-export interface DomainEvent {
-  readonly orgId: string;
-  readonly action: string;
-  readonly targetType: string;
-  readonly targetId: string;
-  readonly incidentId: string | null;
-  readonly at: string;
-}
+export type DomainEvent = ChangeNotice;
 
 export type DomainEventListener = (event: DomainEvent) => void;
 
@@ -26,6 +20,10 @@ export interface ServiceContext {
   readonly newId: IdGenerator;
   readonly sha256: Sha256Hex;
   readonly listeners: Set<DomainEventListener>;
+  /** Names this process in change notices, so it ignores the echo of its own changes. */
+  readonly instanceId: string;
+  /** Where received events go (the durable spool); absent in processes that take no events. */
+  readonly intake?: EventIntake;
 }
 
 export const sha256Hex: Sha256Hex = (text) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -57,32 +55,34 @@ export async function inTransaction<T>(
       audit: async (entry) => {
         const record = await appendAudit(
           tx,
-          { dialect: context.database.dialect, newId: context.newId, sha256: context.sha256 },
+          {
+            dialect: context.database.dialect,
+            newId: context.newId,
+            sha256: context.sha256,
+            instanceId: context.instanceId,
+          },
           {
             ...entry,
             at: now,
           },
         );
-        events.push({
-          orgId: record.orgId,
-          action: record.action,
-          targetType: record.targetType,
-          targetId: record.targetId,
-          incidentId: record.incidentId,
-          at: record.at,
-        });
+        events.push(changeOf(record));
       },
     };
     return work(unit);
   });
-  for (const event of events) {
-    for (const listener of context.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's failure must not turn a committed change into an error for the caller.
-      }
+  // Other processes on the same PostgreSQL database hear of it through the change feed.
+  for (const event of events) announce(context, event);
+  return result;
+}
+
+/** Tells every listener about a committed change; a failing listener cannot fail the caller. */
+export function announce(context: ServiceContext, event: DomainEvent): void {
+  for (const listener of context.listeners) {
+    try {
+      listener(event);
+    } catch {
+      // A listener's failure must not turn a committed change into an error for the caller.
     }
   }
-  return result;
 }

@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { CHANGE_CHANNEL } from './change-feed.js';
 import type { Actor } from '../core/actor.js';
 import {
   canonicalJson,
@@ -26,6 +27,8 @@ export interface AuditContext {
   readonly dialect: DialectName;
   readonly newId: IdGenerator;
   readonly sha256: Sha256Hex;
+  /** The process announcing the change (see change-feed.ts). */
+  readonly instanceId: string;
 }
 
 /**
@@ -89,6 +92,12 @@ export async function appendAudit(
     .set({ seq: record.seq, hash: record.hash })
     .where('org_id', '=', orgId)
     .execute();
+  if (context.dialect === 'postgres') {
+    // Delivered to every listening process when (and only if) this transaction commits.
+    await sql`select pg_notify(${CHANGE_CHANNEL}, ${JSON.stringify({ ...changeOf(record), origin: context.instanceId })})`.execute(
+      tx,
+    );
+  }
   return record;
 }
 
@@ -182,4 +191,25 @@ export async function readIncidentAudit(
     .limit(limit)
     .execute();
   return rows.map(auditEntryFromRow);
+}
+
+/** What listeners hear about a committed record (no content: they read what they need). */
+export interface ChangeNotice {
+  readonly orgId: string;
+  readonly action: string;
+  readonly targetType: string;
+  readonly targetId: string;
+  readonly incidentId: string | null;
+  readonly at: string;
+}
+
+export function changeOf(record: AuditEntry): ChangeNotice {
+  return {
+    orgId: record.orgId,
+    action: record.action,
+    targetType: record.targetType,
+    targetId: record.targetId,
+    incidentId: record.incidentId,
+    at: record.at,
+  };
 }

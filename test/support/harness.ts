@@ -15,6 +15,7 @@ import {
   ensureDefaultOrganization,
 } from '../../src/services/identity.js';
 import { migrateToLatest, openDatabase } from '../../src/storage/database.js';
+import { withChangeFeed } from '../../src/server/context.js';
 import type { Engine, TestDatabase } from './engines.js';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -37,13 +38,20 @@ export async function createTestEnv(engine: Engine): Promise<TestEnv> {
   const database = openDatabase({ dataDir: db.dataDir, databaseUrl: db.databaseUrl });
   await migrateToLatest(database);
   const clock = new ManualClock('2026-03-01T09:00:00.000Z');
-  const context: ServiceContext = {
-    database,
-    clock,
-    newId: uuidv7,
-    sha256: sha256Hex,
-    listeners: new Set<DomainEventListener>(),
-  };
+  const context = await withChangeFeed(
+    {
+      database,
+      clock,
+      newId: uuidv7,
+      sha256: sha256Hex,
+      listeners: new Set<DomainEventListener>(),
+      instanceId: crypto.randomUUID(),
+    },
+    db.databaseUrl,
+    (error) => {
+      throw error;
+    },
+  );
   const org = await ensureDefaultOrganization(context);
   const system = systemActor(org.id);
   const make = (role: Role) =>
@@ -63,7 +71,7 @@ export async function createTestEnv(engine: Engine): Promise<TestEnv> {
     viewer: actorForUser(users.viewer),
     users,
     close: async () => {
-      await database.close();
+      await context.database.close();
       await db.drop();
     },
   };
