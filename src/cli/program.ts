@@ -78,23 +78,36 @@ export function buildProgram(
       .command('serve')
       .description('start the server (HTTP API; the embedded SQLite database by default)')
       .option('--port <port>', 'HTTP port (env FIREBREAK_PORT, default 8080)')
-      .option('--host <host>', 'address to listen on (env FIREBREAK_HOST, default 127.0.0.1)'),
-  ).action(async (flags: StorageFlags & { port?: string; host?: string }) => {
-    const server = await startServer(configFrom(flags));
-    // One plain line whatever the log level, so people and scripts know where to connect.
-    io.err(
-      `firebreak: listening on ${server.url} (${server.context.database.dialect}: ${server.context.database.location})\n`,
-    );
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        server.close().then(resolve, resolve);
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
-  });
+      .option('--host <host>', 'address to listen on (env FIREBREAK_HOST, default 127.0.0.1)')
+      .option(
+        '--syslog-port <port>',
+        'syslog TCP and UDP port, 0 for none (env FIREBREAK_SYSLOG_PORT, default 5514)',
+      )
+      .option(
+        '--syslog-tls-port <port>',
+        'syslog over TLS port (env FIREBREAK_SYSLOG_TLS_PORT; needs key and cert)',
+      ),
+  ).action(
+    async (
+      flags: StorageFlags & { port?: string; host?: string; syslogPort?: string; syslogTlsPort?: string },
+    ) => {
+      const server = await startServer(configFrom(flags));
+      // One plain line whatever the log level, so people and scripts know where to connect.
+      io.err(
+        `firebreak: listening on ${server.url} (${server.context.database.dialect}: ${server.context.database.location})\n`,
+      );
+      if (server.ingestion.syslogPorts) io.err(`firebreak: syslog on ${server.ingestion.syslogPorts}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          server.close().then(resolve, resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    },
+  );
 
   storageOptions(program.command('migrate').description('apply pending database migrations'))
     .option('--json', 'print the result as JSON')

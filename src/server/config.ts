@@ -51,6 +51,26 @@ const ConfigSchema = z.strictObject({
   adminEmail: z.string().email().default('admin@firebreak.local'),
   /** Password of the first administrator; random and written to DATA_DIR when unset (FIREBREAK_ADMIN_PASSWORD). */
   adminPassword: z.string().min(12).optional(),
+  /** Syslog over TCP and UDP on this port; 0 turns it off (FIREBREAK_SYSLOG_PORT). */
+  syslogPort: z.coerce.number().int().min(0).max(65535).default(5514),
+  /** Address the syslog listeners bind (FIREBREAK_SYSLOG_HOST); defaults to `host`. */
+  syslogHost: z.string().min(1).optional(),
+  /** Syslog over TLS (RFC 5425) on this port; needs the key and certificate below (FIREBREAK_SYSLOG_TLS_PORT). */
+  syslogTlsPort: z.coerce.number().int().min(1).max(65535).optional(),
+  /** PEM private key file for syslog TLS (FIREBREAK_SYSLOG_TLS_KEY). */
+  syslogTlsKey: z.string().min(1).optional(),
+  /** PEM certificate (chain) file for syslog TLS (FIREBREAK_SYSLOG_TLS_CERT). */
+  syslogTlsCert: z.string().min(1).optional(),
+  /** Organisation slug that syslog events belong to (FIREBREAK_SYSLOG_ORG); the default organisation when unset. */
+  syslogOrg: z.string().min(1).optional(),
+  /** Days received events are kept (FIREBREAK_EVENT_RETENTION_DAYS). */
+  eventRetentionDays: z.coerce.number().min(0.01).default(7),
+  /** Bytes of received, not yet processed events the spool holds before senders are told to wait (FIREBREAK_SPOOL_MAX_BYTES). */
+  spoolMaxBytes: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(256 * 1024 * 1024),
 });
 
 export type Config = Readonly<z.output<typeof ConfigSchema>>;
@@ -72,6 +92,14 @@ const ENV_NAMES: Record<keyof Config, string> = {
   loginWindowMinutes: 'FIREBREAK_LOGIN_WINDOW_MINUTES',
   adminEmail: 'FIREBREAK_ADMIN_EMAIL',
   adminPassword: 'FIREBREAK_ADMIN_PASSWORD',
+  syslogPort: 'FIREBREAK_SYSLOG_PORT',
+  syslogHost: 'FIREBREAK_SYSLOG_HOST',
+  syslogTlsPort: 'FIREBREAK_SYSLOG_TLS_PORT',
+  syslogTlsKey: 'FIREBREAK_SYSLOG_TLS_KEY',
+  syslogTlsCert: 'FIREBREAK_SYSLOG_TLS_CERT',
+  syslogOrg: 'FIREBREAK_SYSLOG_ORG',
+  eventRetentionDays: 'FIREBREAK_EVENT_RETENTION_DAYS',
+  spoolMaxBytes: 'FIREBREAK_SPOOL_MAX_BYTES',
 };
 
 export class ConfigError extends Error {
@@ -142,5 +170,11 @@ export function loadConfig(
       }),
     );
   }
-  return Object.freeze({ ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) });
+  const config = parsed.data;
+  if (config.syslogTlsPort !== undefined && (!config.syslogTlsKey || !config.syslogTlsCert)) {
+    throw new ConfigError([
+      'syslogTlsPort (FIREBREAK_SYSLOG_TLS_PORT): needs syslogTlsKey (FIREBREAK_SYSLOG_TLS_KEY) and syslogTlsCert (FIREBREAK_SYSLOG_TLS_CERT)',
+    ]);
+  }
+  return Object.freeze({ ...config, dataDir: path.resolve(config.dataDir) });
 }

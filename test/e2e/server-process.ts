@@ -21,7 +21,8 @@ export async function startServerProcess(
     ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', ...args],
     {
       cwd: ROOT,
-      env: { ...process.env, FIREBREAK_LOG_LEVEL: 'info', ...env },
+      // Syslog is off unless a test asks for it: parallel servers would all want port 5514.
+      env: { ...process.env, FIREBREAK_LOG_LEVEL: 'info', FIREBREAK_SYSLOG_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

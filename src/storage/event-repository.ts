@@ -1,0 +1,181 @@
+import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import type { EventQueryTerm } from '../core/event-query.js';
+import type { DialectName } from './database.js';
+import { decodeCursor, encodeCursor, likeContains } from './pagination.js';
+import type { EventTable, Schema } from './schema.js';
+
+/** A stored event as the API shows it. */
+export interface StoredEvent {
+  readonly id: string;
+  readonly orgId: string;
+  readonly receivedAt: string;
+  readonly timestamp: string;
+  readonly source: { readonly kind: string; readonly name: string | null; readonly peer: string | null };
+  readonly format: string;
+  readonly parser: string;
+  readonly fields: Record<string, unknown>;
+  readonly raw: string | Record<string, unknown>;
+}
+
+export interface EventSearch {
+  readonly orgId: string;
+  readonly terms: readonly EventQueryTerm[];
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+const SORT = 'timestamp';
+
+/**
+ * Rows per INSERT statement: 13 columns each, well under SQLite's 32,766 bound parameters and
+ * PostgreSQL's 65,535.
+ */
+const ROWS_PER_STATEMENT = 500;
+
+/** Stores events; an id already stored is skipped, so replaying a spool segment never doubles anything. */
+export async function insertEvents(db: Kysely<Schema>, rows: readonly EventTable[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+    await db
+      .insertInto('events')
+      .values(rows.slice(start, start + ROWS_PER_STATEMENT))
+      .onConflict((c) => c.column('id').doNothing())
+      .execute();
+  }
+}
+
+function eventFromRow(row: EventTable): StoredEvent {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    receivedAt: row.received_at,
+    timestamp: row.timestamp,
+    source: { kind: row.source_kind, name: row.source_name, peer: row.source_peer },
+    format: row.format,
+    parser: row.parser,
+    fields: JSON.parse(row.fields) as Record<string, unknown>,
+    raw: row.raw_is_json === 1 ? (JSON.parse(row.raw) as Record<string, unknown>) : row.raw,
+  };
+}
+
+/** `*` in a search value matches any run; everything else is literal. */
+function likePattern(value: string): string {
+  return value
+    .toLowerCase()
+    .replace(/[\\%_]/g, (c) => `\\${c}`)
+    .replace(/\*/g, '%');
+}
+
+/**
+ * One field term: true when the field, or any element of it when it is an array, equals the value
+ * (case-insensitive; `*` wildcards). The field name is bound as a parameter, never spliced in.
+ */
+function fieldCondition(dialect: DialectName, field: string, value: string): Expression<SqlBool> {
+  const pattern = likePattern(value);
+  if (dialect === 'postgres') {
+    return sql<SqlBool>`exists (select 1 from jsonb_array_elements_text(
+        case jsonb_typeof(events.fields::jsonb -> ${field})
+          when 'array' then events.fields::jsonb -> ${field}
+          when 'object' then '[]'::jsonb
+          else jsonb_build_array(events.fields::jsonb -> ${field}) end) as element(value)
+      where lower(element.value) like ${pattern} escape '\\')`;
+  }
+  // json_each over a scalar yields that one value, over an array each element.
+  const path = `$."${field}"`;
+  return sql<SqlBool>`exists (select 1 from json_each(events.fields, ${path}) as element
+      where element.type <> 'object' and element.type <> 'array' and lower(element.value) like ${pattern} escape '\\')`;
+}
+
+function textCondition(dialect: DialectName, text: string): Expression<SqlBool> {
+  const op = sql.raw(dialect === 'postgres' ? 'ilike' : 'like');
+  return sql<SqlBool>`events.raw ${op} ${likeContains(text)} escape '\\'`;
+}
+
+/** Newest first within the range; keyset pages on (timestamp, id). */
+export async function searchEvents(
+  db: Kysely<Schema>,
+  dialect: DialectName,
+  search: EventSearch,
+): Promise<{ items: StoredEvent[]; nextCursor: string | null }> {
+  let select = db.selectFrom('events').selectAll().where('org_id', '=', search.orgId);
+  if (search.from) select = select.where('timestamp', '>=', search.from);
+  if (search.to) select = select.where('timestamp', '<', search.to);
+  for (const term of search.terms) {
+    const condition =
+      term.kind === 'field'
+        ? fieldCondition(dialect, term.field, term.value)
+        : textCondition(dialect, term.text);
+    select = select.where(term.negated ? sql<SqlBool>`not (${condition})` : condition);
+  }
+  if (search.cursor) {
+    const [time, id] = decodeCursor(search.cursor, SORT, 'desc', 2);
+    select = select.where(({ eb, refTuple, tuple }) =>
+      eb(refTuple('timestamp', 'id'), '<', tuple(String(time), String(id))),
+    );
+  }
+  const rows = await select
+    .orderBy('timestamp', 'desc')
+    .orderBy('id', 'desc')
+    .limit(search.limit + 1)
+    .execute();
+  const page = rows.slice(0, search.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(eventFromRow),
+    nextCursor:
+      rows.length > search.limit && last ? encodeCursor(SORT, 'desc', [last.timestamp, last.id]) : null,
+  };
+}
+
+export async function findEvent(db: Kysely<Schema>, orgId: string, id: string): Promise<StoredEvent | null> {
+  const row = await db
+    .selectFrom('events')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row ? eventFromRow(row) : null;
+}
+
+/**
+ * Deletes up to `limit` events received before `idBound` (a UUIDv7 made from the cut-off time:
+ * ids sort by receive time). Returns how many went, so the caller can loop in small transactions.
+ */
+export async function deleteEventsBefore(
+  db: Kysely<Schema>,
+  idBound: string,
+  limit: number,
+): Promise<number> {
+  const result = await db
+    .deleteFrom('events')
+    .where(
+      'id',
+      'in',
+      db.selectFrom('events').select('id').where('id', '<', idBound).orderBy('id').limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export async function readCheckpoint(db: Kysely<Schema>, consumer: string): Promise<number | null> {
+  const row = await db
+    .selectFrom('ingest_checkpoints')
+    .select('position')
+    .where('consumer', '=', consumer)
+    .executeTakeFirst();
+  return row ? Number(row.position) : null;
+}
+
+export async function writeCheckpoint(
+  db: Kysely<Schema>,
+  consumer: string,
+  position: number,
+  at: string,
+): Promise<void> {
+  await db
+    .insertInto('ingest_checkpoints')
+    .values({ consumer, position, updated_at: at })
+    .onConflict((c) => c.column('consumer').doUpdateSet({ position, updated_at: at }))
+    .execute();
+}
