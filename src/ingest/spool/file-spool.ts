@@ -664,6 +664,9 @@ export class FileSpool implements Spool {
       while (p < limit && out.length < maxEvents) {
         const record = recordAt(window.buffer, p, limit, previous, atMost, maxBody);
         if (record.kind === 'ok') {
+          if (record.position > after && previous <= after && previous > start.position) {
+            this.noteMark(previous, segment.startByte + window.start + p);
+          }
           if (record.position > after) {
             try {
               const text = window.buffer.toString('utf8', record.bodyStart, record.end);
@@ -690,11 +693,23 @@ export class FileSpool implements Spool {
       }
     }
     this.cursor = { segment, offset, position: previous };
-    if (previous > after) {
-      this.marks.push({ position: previous, byte: segment.startByte + offset });
-      if (this.marks.length > MAX_MARKS) this.marks.splice(0, this.marks.length - MAX_MARKS);
-    }
+    if (previous > after) this.noteMark(previous, segment.startByte + offset);
     return out;
+  }
+
+  /**
+   * Remembers that every record up to `position` lies before global byte `byte`, so a release can
+   * count the bytes it frees. Applied at once when that position is already released (the first
+   * read after a restart, which starts behind the checkpoint the consumer released).
+   */
+  private noteMark(position: number, byte: number): void {
+    if (position <= this.releasedPosition) {
+      this.releasedByte = Math.max(this.releasedByte, byte);
+      this.updateFull();
+      return;
+    }
+    this.marks.push({ position, byte });
+    if (this.marks.length > MAX_MARKS) this.marks.splice(0, this.marks.length - MAX_MARKS);
   }
 
   /** Where reading after `after` starts: the segment that holds `after + 1` (or the oldest). */
@@ -790,13 +805,13 @@ export class FileSpool implements Spool {
       byte = this.appendedEnd;
       this.marks = [];
     } else {
-      let keep = 0;
+      // Marks are mostly ascending, but a consumer that reads a stretch again adds lower ones.
+      const later = [];
       for (const mark of this.marks) {
-        if (mark.position > upTo) break;
-        byte = Math.max(byte, mark.byte);
-        keep++;
+        if (mark.position <= upTo) byte = Math.max(byte, mark.byte);
+        else later.push(mark);
       }
-      this.marks.splice(0, keep);
+      this.marks = later;
     }
     while (this.segments.length > 1 && (this.segments[1] as Segment).base <= upTo + 1) {
       const gone = this.segments.shift() as Segment;
