@@ -281,7 +281,9 @@ function expandPlaceholders(
   for (let m = re.exec(value); m !== null; m = re.exec(value)) {
     const name = m[1]!;
     const options = placeholders[name];
-    if (options === undefined || options.length === 0) {
+    // An unknown placeholder is a configuration gap (the rule cannot run); one configured with an empty
+    // list is a deliberate "nothing yet" (an empty blocklist): the value then matches nothing.
+    if (options === undefined) {
       unsupported(
         path,
         'expand placeholder',
@@ -491,7 +493,12 @@ function compileFieldItem(key: string, raw: unknown, path: string, options: Comp
 
   // cidr
   if (has('cidr')) {
-    const ranges = values.map((v) => parseCidr(String(v), path));
+    const texts = values.flatMap((v) =>
+      has('expand') ? expandPlaceholders(String(v), options.placeholders ?? {}, path) : [String(v)],
+    );
+    // An empty expansion (a placeholder configured with no values) matches nothing.
+    if (texts.length === 0) return FALSE;
+    const ranges = texts.map((t) => parseCidr(t, path));
     const test = (ev: PreparedEvent): boolean =>
       onValues(ev.get(field), (text) => {
         const address = parseAddress(text);
@@ -554,9 +561,10 @@ function compileFieldItem(key: string, raw: unknown, path: string, options: Comp
     groups.push(group);
   }
   const negate = has('neq');
-  // Encodings and expansion can turn one value into several alternatives: "all" applies per original value.
+  // Encodings and expansion can turn one value into several alternatives (or none: an empty placeholder):
+  // "all" applies per original value.
   const stringTest =
-    all && groups.some((g) => g.length > 1)
+    all && groups.some((g) => g.length !== 1)
       ? and(groups.map((g) => compileStrings(field, g, false, cased)))
       : compileStrings(field, groups.flat(), all, cased);
   let test = stringTest.test;
