@@ -63,6 +63,7 @@ export class FrameBatcher {
   private pending: SyslogFrame[] = [];
   private pendingBytes = 0;
   private pendingMembers = new Set<BatchMember>();
+  private lastMember: BatchMember | undefined;
   private inFlight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** The oldest pending frame waited maxDelayMs while a call was in flight: flush right after. */
@@ -86,7 +87,11 @@ export class FrameBatcher {
     this.pendingBytes += frame.text.length;
     this.options.stats.framesReceived += 1;
     this.options.stats.queuedFrames += 1;
-    if (member !== undefined) this.pendingMembers.add(member);
+    // Consecutive frames mostly come from one connection: skip the set lookup for those.
+    if (member !== undefined && member !== this.lastMember) {
+      this.pendingMembers.add(member);
+      this.lastMember = member;
+    }
     if (this.pending.length >= this.options.maxFrames) this.flush();
     else if (this.timer === undefined && !this.due) {
       this.timer = setTimeout(() => {
@@ -145,6 +150,7 @@ export class FrameBatcher {
     this.pending = [];
     this.pendingBytes = 0;
     this.pendingMembers = new Set();
+    this.lastMember = undefined;
     for (const member of members) member.hold();
     this.inFlight = this.deliver(batch, members).finally(() => {
       this.inFlight = undefined;
