@@ -46,6 +46,7 @@ export function presentAlertSummary(alert: AlertSummary) {
     title: alert.title,
     source: alert.source,
     rule: alert.rule,
+    rule_id: alert.ruleId,
     severity: alert.severity,
     status: alert.status,
     dismiss_reason: alert.dismissReason,

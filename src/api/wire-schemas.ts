@@ -60,6 +60,7 @@ export const AlertWire = z
     title: z.string(),
     source: z.string(),
     rule: z.string().nullable(),
+    rule_id: z.string().nullable().describe('the stored detection rule that raised it'),
     severity: Severity,
     status: AlertStatus,
     dismiss_reason: DismissReason.nullable(),

@@ -68,6 +68,8 @@ export interface Alert {
   readonly title: string;
   readonly source: string;
   readonly rule: string | null;
+  /** The stored detection rule that raised it, when a rule did. */
+  readonly ruleId: string | null;
   readonly severity: Severity;
   readonly status: AlertStatus;
   readonly dismissReason: DismissReason | null;

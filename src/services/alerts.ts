@@ -206,8 +206,9 @@ async function loadAll(unit: UnitOfWork, actor: Actor, ids: readonly string[]): 
  * Links alerts to an incident in one transaction: each becomes `escalated`, its observables are seen
  * in the incident, and the incident's `detected_at` moves back to the earliest alert. Alerts already in
  * this incident are skipped; alerts in another incident are refused (`alert_in_other_incident`).
+ * Runs inside the caller's unit of work (detections link the alerts they raise).
  */
-async function linkAlerts(
+export async function linkAlerts(
   unit: UnitOfWork,
   context: ServiceContext,
   actor: Actor,

@@ -13,6 +13,8 @@ const SUMMARY_COLUMNS = [
   'title',
   'source',
   'rule',
+  'rule_id',
+  'entity',
   'severity',
   'severity_rank',
   'status',
@@ -52,6 +54,8 @@ export interface NewAlert {
   readonly title: string;
   readonly source: string;
   readonly rule: string | null;
+  readonly ruleId?: string | null | undefined;
+  readonly entity?: string | null | undefined;
   readonly severity: Severity;
   readonly dedupKey: string | null;
   readonly seenAt: string;
@@ -99,6 +103,8 @@ export async function upsertAlert(
     title: alert.title,
     source: alert.source,
     rule: alert.rule,
+    rule_id: alert.ruleId ?? null,
+    entity: alert.entity ?? null,
     severity: alert.severity,
     severity_rank: severityRank(alert.severity),
     status: 'new',

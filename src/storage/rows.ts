@@ -77,6 +77,7 @@ export function alertSummaryFromRow(row: Omit<Row<'alerts'>, 'payload'>): AlertS
     title: row.title,
     source: row.source,
     rule: row.rule,
+    ruleId: row.rule_id,
     severity: row.severity as Severity,
     status: row.status as AlertStatus,
     dismissReason: row.dismiss_reason as DismissReason | null,

@@ -92,6 +92,10 @@ export interface AlertTable {
   occurrence_count: number;
   payload: string | null;
   incident_id: string | null;
+  /** The stored detection rule that raised it (rules.id), for per-rule statistics. */
+  rule_id: string | null;
+  /** What the detection was about (`user.name=alice`), for dedup and grouping; null for other alerts. */
+  entity: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -169,6 +173,73 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+/** A detection rule of an organisation (one YAML document), at its current version. */
+export interface RuleTable {
+  org_id: string;
+  /** The Sigma `id`, or a generated UUID when the document has none. */
+  id: string;
+  /** sigma | correlation | filter | anomaly */
+  kind: string;
+  name: string | null;
+  title: string;
+  /** The level the YAML declares (medium when it declares none). */
+  level: string;
+  level_override: string | null;
+  enabled: Flag;
+  yaml: string;
+  version: number;
+  content_hash: string;
+  updated_by: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Every version a rule has had, the current one included. */
+export interface RuleVersionTable {
+  org_id: string;
+  rule_id: string;
+  version: number;
+  title: string;
+  level: string;
+  yaml: string;
+  content_hash: string;
+  updated_by: string;
+  created_at: Timestamp;
+}
+
+/** Detections whose event has `field` = `value` (of one rule, or of any) raise no alert until expiry. */
+export interface SuppressionTable {
+  id: string;
+  org_id: string;
+  rule_id: string | null;
+  field: string;
+  value: string;
+  reason: string;
+  /** null: permanent. */
+  expires_at: Timestamp | null;
+  created_by_kind: string;
+  created_by_id: string;
+  created_by_name: string;
+  created_at: Timestamp;
+  hit_count: ColumnType<number, number | undefined, number>;
+  last_hit_at: Timestamp | null;
+}
+
+export interface DetectionPolicyTable {
+  org_id: string;
+  /** JSON (services/detections.ts DetectionPolicy). */
+  policy: string;
+  updated_by: string;
+  updated_at: Timestamp;
+}
+
+/** The checkpointed correlation and anomaly state of an organisation's detector, JSON. */
+export interface DetectionStateTable {
+  org_id: string;
+  state: string;
+  updated_at: Timestamp;
+}
+
 export interface Schema {
   organizations: OrganizationTable;
   users: UserTable;
@@ -182,4 +253,9 @@ export interface Schema {
   notes: NoteTable;
   audit_log: AuditLogTable;
   audit_heads: AuditHeadTable;
+  rules: RuleTable;
+  rule_versions: RuleVersionTable;
+  suppressions: SuppressionTable;
+  detection_policies: DetectionPolicyTable;
+  detection_state: DetectionStateTable;
 }

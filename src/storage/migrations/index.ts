@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { DialectName } from '../database.js';
 import * as initial from './2026112601-initial.js';
 import * as incidentSearch from './2026112602-incident-search.js';
+import * as detection from './2026112705-detection.js';
 
 export interface MigrationContext {
   readonly dialect: DialectName;
@@ -15,6 +16,7 @@ interface VersionedMigration {
 const MIGRATIONS: Record<string, VersionedMigration> = {
   '2026112601-initial': initial,
   '2026112602-incident-search': incidentSearch,
+  '2026112705-detection': detection,
 };
 
 /** Migrations are compiled into the package (no directory scan), so a bundled install finds them. */
