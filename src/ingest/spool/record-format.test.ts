@@ -83,7 +83,7 @@ describe('spool record format', () => {
       corruptRegions: 0,
       badHeader: false,
     });
-    bytes[SEGMENT_HEADER_BYTES + 2] ^= 0xff; // damage record 1's checksum
+    bytes[SEGMENT_HEADER_BYTES + 2] = (bytes[SEGMENT_HEADER_BYTES + 2] as number) ^ 0xff; // record 1 checksum
     expect(scanSegment(bytes, 10, MAX)).toMatchObject({
       committedEnd: SEGMENT_HEADER_BYTES + 3 * recordBytes,
       committedPosition: 12,
