@@ -62,6 +62,11 @@ export default tseslint.config(
     },
   },
   {
+    // The legacy node resolver cannot read vite's export map; the web build config has no cycles to find.
+    files: ['web/vite.config.ts'],
+    rules: { 'import-x/no-cycle': 'off' },
+  },
+  {
     files: ['src/server/config.ts', 'test/**', 'bench/**', 'scripts/**', 'vitest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },

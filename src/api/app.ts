@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import {
@@ -14,8 +18,10 @@ import { recordDenial, type LoginThrottle, type SessionPolicy } from '../service
 import { alertRoutes } from './alerts/routes.js';
 import { authHook } from './auth-hook.js';
 import { authRoutes } from './auth/routes.js';
+import { eventRoutes } from './events/routes.js';
 import { handleError } from './errors.js';
 import { incidentRoutes } from './incidents/routes.js';
+import { integrationRoutes } from './integrations/routes.js';
 import { observableRoutes } from './observables/routes.js';
 import { systemRoutes } from './system/routes.js';
 import { userRoutes } from './users/routes.js';
@@ -31,7 +37,31 @@ export interface ApiOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** How long a resolved token or session is trusted without a lookup (0 disables the cache). */
   readonly credentialCacheMs?: number;
+  /** The address senders reach Firebreak at, for integration webhook URLs; default: each request's own. */
+  readonly publicUrl?: string | undefined;
+  /** The built web console (index.html + assets); default `dist/web` of the package. */
+  readonly webRoot?: string;
 }
+
+/** Where `npm run build:web` puts the console: two folders up from src/api or dist/api. */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));
+
+/**
+ * The console's Content-Security-Policy: only its own scripts, styles and API; no inline script, no
+ * framing, no plugins. React sets styles through the CSSOM, which style-src does not restrict.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 export const API_PREFIX = '/api/v1';
 
@@ -101,22 +131,27 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     }
     return handleError(error, request, reply);
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
+  const consoleBuilt = existsSync(path.join(options.webRoot ?? DEFAULT_WEB_ROOT, 'index.html'));
+  app.setNotFoundHandler((request, reply) => {
+    const pathname = request.url.split('?')[0]!;
+    // The console routes in the browser: any other page address gets the app, which shows the page.
+    if (
+      consoleBuilt &&
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      !pathname.startsWith('/api/') &&
+      !pathname.startsWith('/assets/')
+    ) {
+      return reply.type('text/html; charset=utf-8').sendFile('index.html');
+    }
+    return reply.status(404).send({
       error: {
         code: 'route_not_found',
-        message: `no route ${request.method} ${request.url.split('?')[0]}`,
+        message: `no route ${request.method} ${pathname}`,
       },
-    }),
-  );
+    });
+  });
 
-  // Until the web console lands, the root page tells a person opening the address what is here.
-  app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-    reply
-      .type('text/html; charset=utf-8')
-      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
-      .send(LANDING_PAGE(options.version)),
-  );
+  await registerConsole(app, options.webRoot ?? DEFAULT_WEB_ROOT, options.version);
 
   await app.register(
     async (api) => {
@@ -125,8 +160,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       await api.register(authRoutes(options.context, options));
       await api.register(incidentRoutes(options.context));
       await api.register(alertRoutes(options.context));
+      await api.register(integrationRoutes(options.context, options));
       await api.register(observableRoutes(options.context));
       await api.register(userRoutes(options.context));
+      await api.register(eventRoutes(options.context));
     },
     { prefix: API_PREFIX },
   );
@@ -134,14 +171,44 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   return app;
 }
 
+/**
+ * Serves the built console at `/` (hashed assets cached for good, the page itself revalidated) with a
+ * strict CSP on every non-API answer. Without a build, `/` explains how to make one.
+ */
+async function registerConsole(app: FastifyInstance, webRoot: string, version: string): Promise<void> {
+  app.addHook('onSend', async (request, reply) => {
+    if (request.url.startsWith('/api/')) return;
+    reply.header('content-security-policy', CONSOLE_CSP);
+    if (request.url.startsWith('/assets/') && reply.statusCode === 200) {
+      reply.header('cache-control', 'public, max-age=31536000, immutable');
+    } else if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+      reply.header('cache-control', 'no-cache');
+    }
+  });
+  if (!existsSync(path.join(webRoot, 'index.html'))) {
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('text/html; charset=utf-8').send(LANDING_PAGE(version)),
+    );
+    return;
+  }
+  await app.register(fastifyStatic, {
+    root: webRoot,
+    prefix: '/',
+    wildcard: true,
+    index: 'index.html',
+    cacheControl: false,
+    dotfiles: 'ignore',
+    schemaHide: true,
+  });
+}
+
 const LANDING_PAGE = (version: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Firebreak</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1b1f24}
-code{background:#eef1f4;padding:0 .25rem;border-radius:3px}</style></head>
+</head>
 <body><h1>Firebreak ${version.replace(/[^0-9A-Za-z.+-]/g, '')}</h1>
 <p>The incident response API is running under <code>/api/v1</code>.</p>
 <ul><li>Health: <a href="/api/v1/health">/api/v1/health</a></li>
 <li>API description (OpenAPI 3.1): <a href="/api/v1/openapi.json">/api/v1/openapi.json</a></li>
 <li>Sign in with <code>POST /api/v1/auth/login</code>; the first administrator's password is in
 <code>DATA_DIR/initial-admin-password</code>.</li></ul>
-<p>The web console is not part of this version yet.</p></body></html>`;
+<p>The web console is not built: run <code>npm run build</code> (or <code>npm run build:web</code>).</p></body></html>`;

@@ -1,0 +1,363 @@
+/**
+ * The web console in a real browser: Debian's Chromium driven by playwright-core against a real
+ * `firebreak serve` process on a temporary data directory. Builds the console first when dist/web is
+ * missing or older than web/. Skips, saying why, when /usr/bin/chromium is absent.
+ *
+ * Screenshots go to test-output/screenshots/; with FIREBREAK_UPDATE_SCREENSHOTS=1 the dashboard and
+ * incident page are also copied to docs/screenshots/ for the README.
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServerProcess, type ServerProcess } from '../e2e/server-process.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CHROMIUM = '/usr/bin/chromium';
+const SKIP = existsSync(CHROMIUM)
+  ? null
+  : `browser tests skipped: ${CHROMIUM} is absent (apt-get install -y chromium)`;
+if (SKIP) process.stderr.write(`[firebreak tests] ${SKIP}\n`);
+
+const ADMIN = 'admin@firebreak.local';
+const PASSWORD = 'console test passphrase 42';
+const SHOTS = path.join(ROOT, 'test-output/screenshots');
+const VIEWPORT = { width: 1366, height: 820 };
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the console when dist/web is missing or older than its sources (about 5 s). */
+function ensureConsoleBuilt(): void {
+  const index = path.join(ROOT, 'dist/web/index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(path.join(ROOT, 'web'))) return;
+  execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts'],
+    {
+      cwd: ROOT,
+      stdio: 'pipe',
+    },
+  );
+}
+
+/** A session client for setting up data the way any API user would. */
+class Client {
+  private cookie = '';
+  private csrf = '';
+  constructor(private readonly base: string) {}
+  async login(email: string, password: string): Promise<void> {
+    const res = await fetch(`${this.base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
+    expect(res.status).toBe(200);
+    this.cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+    this.csrf = ((await res.json()) as { csrf_token: string }).csrf_token;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test client reads whatever JSON comes back
+  async send(method: string, url: string, body?: unknown): Promise<any> {
+    const res = await fetch(`${this.base}/api/v1${url}`, {
+      method,
+      headers: {
+        cookie: this.cookie,
+        'x-csrf-token': this.csrf,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+    return res.status === 204 ? null : res.json();
+  }
+}
+
+const AXE_SOURCE = () => readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** Runs axe-core in the page (through the DevTools protocol, so the page's CSP stays as it is). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(`${AXE_SOURCE()}\n;undefined`);
+  const violations = (await page.evaluate(
+    `axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations)`,
+  )) as AxeViolation[];
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${v.impact} ${v.id}: ${v.help} (${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 3)
+          .join(', ')})`,
+    );
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
+
+async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+describe.skipIf(SKIP !== null)('web console in Chromium', () => {
+  let server: ServerProcess;
+  let dataDir: string;
+  let browser: Browser;
+  let admin: Client;
+  let context: BrowserContext;
+  let page: Page;
+  const cspViolations: string[] = [];
+  let incidentUrl = '';
+  let alertId = '';
+
+  beforeAll(async () => {
+    ensureConsoleBuilt();
+    dataDir = mkdtempSync(path.join(tmpdir(), 'firebreak-web-'));
+    [server, browser] = await Promise.all([
+      startServerProcess(['--data-dir', dataDir], {
+        FIREBREAK_ADMIN_PASSWORD: PASSWORD,
+        FIREBREAK_LOG_LEVEL: 'warn',
+        FIREBREAK_SYSLOG_PORT: '0',
+      }),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--disable-background-networking'],
+      }),
+    ]);
+    admin = new Client(server.url);
+    await admin.login(ADMIN, PASSWORD);
+    context = await browser.newContext({ viewport: VIEWPORT, colorScheme: 'light' });
+    page = await context.newPage();
+    page.on('console', (message) => {
+      if (/Content[- ]Security[- ]Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves the console with a strict CSP and falls back to the app for page addresses, not for the API', async () => {
+    const page = await fetch(`${server.url}/incidents/anything`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await page.text()).toContain('<div id="root">');
+    const api = await fetch(`${server.url}/api/v1/nothing-here`);
+    expect(api.status).toBe(404);
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('route_not_found');
+    expect(api.headers.get('content-security-policy')).toBeNull();
+  });
+
+  it('signs in (a wrong password is refused with a clear error) and lands on the page asked for', async () => {
+    await page.goto(`${server.url}/alerts`);
+    await signIn(page, ADMIN, 'not the password at all');
+    await expect
+      .poll(() => page.locator('#sign-in-error').textContent())
+      .toContain('Wrong email or password');
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot(page, 'sign-in');
+    await signIn(page, ADMIN, PASSWORD);
+    await page.getByRole('heading', { name: 'Alert queue' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/alerts');
+    await page.locator('.live-dot.live').waitFor();
+  }, 20_000);
+
+  it('shows a new alert live, promotes it with the keyboard, and captures an observable from the timeline', async () => {
+    await page.locator('td.empty').waitFor();
+    const created = await admin.send('POST', '/alerts', {
+      title: 'Impossible travel for jdoe',
+      severity: 'high',
+      source: 'idp',
+      rule: 'impossible-travel',
+      observables: [{ type: 'user', value: 'jdoe' }],
+      payload: {
+        source: { ip: '203.0.113.7', geo: { country_iso_code: 'BR' } },
+        user: { name: 'jdoe' },
+        host: { name: 'ws-042' },
+      },
+    });
+    alertId = created.id as string;
+    const row = page.locator(`tr[data-alert-id="${alertId}"]`);
+    await row.waitFor({ timeout: 5_000 });
+    await row.click();
+    await page.locator('.alert-detail .json').getByText('203.0.113.7').waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot(page, 'alerts');
+
+    await page.keyboard.press('?');
+    await page.getByRole('heading', { name: 'Keyboard shortcuts' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('p');
+    await page.getByRole('heading', { name: 'Promote to a new incident' }).waitFor();
+    await page.getByRole('button', { name: 'Promote', exact: true }).click();
+    await page.waitForURL(/\/incidents\/[0-9a-f-]{36}$/);
+    incidentUrl = page.url();
+    await page.getByRole('heading', { name: 'Impossible travel for jdoe', level: 1 }).waitFor();
+
+    const observables = page.getByRole('list', { name: 'Observables' });
+    await observables.getByText('jdoe').waitFor();
+    await page.getByRole('button', { name: 'Add 203.0.113.7 as ip observable' }).click();
+    await observables.getByText('203.0.113.7').waitFor();
+    // Captured values are marked in the timeline instead of offering the button again.
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Add 203.0.113.7 as ip observable' }).count())
+      .toBe(0);
+  }, 20_000);
+
+  it('moves the incident through every phase (back with a reason) and closes it with a review summary', async () => {
+    const step = (phase: string) => page.locator(`button.step-button[data-phase="${phase}"]`);
+    const current = () => page.locator('.step.current .step-label').textContent();
+    await step('containment').click();
+    await expect.poll(current).toBe('containment');
+    await step('analysis').click();
+    await page.getByLabel('Reason').fill('Second login from the same address');
+    await page.getByRole('button', { name: 'Move back to analysis' }).click();
+    await expect.poll(current).toBe('analysis');
+    for (const phase of ['containment', 'remediation', 'follow up']) {
+      await step(phase.replace(' ', '_')).click();
+      await expect.poll(current).toBe(phase);
+    }
+    await step('closed').click();
+    await page.getByLabel('Review summary (Markdown)').fill('Credentials reset; **MFA** enforced for jdoe.');
+    await page.getByRole('button', { name: 'Close incident' }).click();
+    await expect.poll(current).toBe('closed');
+    await page.getByRole('heading', { name: 'Review summary' }).waitFor();
+    await page.locator('.markdown strong', { hasText: 'MFA' }).first().waitFor();
+    await page.getByText('changed the phase').last().waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot(page, 'incident');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot(page, 'incident-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+  }, 25_000);
+
+  it('shows the dashboard from the public API', async () => {
+    const severities = ['critical', 'high', 'medium', 'low', 'high', 'medium'] as const;
+    for (const [index, severity] of severities.entries()) {
+      const incident = await admin.send('POST', '/incidents', {
+        title: `Seeded incident ${index + 1}`,
+        severity,
+        category: 'malware',
+      });
+      if (index % 2 === 0)
+        await admin.send('POST', `/incidents/${incident.id}/transitions`, { to: 'containment' });
+    }
+    for (const [index, source] of ['edr', 'edr', 'edr', 'firewall', 'firewall', 'mail-gateway'].entries()) {
+      await admin.send('POST', '/alerts', {
+        title: `Seeded alert ${index + 1}`,
+        severity: 'medium',
+        source,
+        rule: `rule-${source}`,
+      });
+    }
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByRole('heading', { name: 'Open incidents by severity and phase' }).waitFor();
+    await expect.poll(() => page.locator('.tile-value').first().textContent()).toBe('6');
+    await page.getByText('rule-edr').waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot(page, 'dashboard');
+    await page.getByRole('link', { name: 'Incidents', exact: true }).click();
+    await page.getByRole('link', { name: 'Seeded incident 1' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot(page, 'incidents');
+    if (process.env.FIREBREAK_UPDATE_SCREENSHOTS === '1') {
+      mkdirSync(path.join(ROOT, 'docs/screenshots'), { recursive: true });
+      for (const name of ['dashboard', 'incident', 'alerts']) {
+        copyFileSync(path.join(SHOTS, `${name}.png`), path.join(ROOT, 'docs/screenshots', `${name}.png`));
+      }
+    }
+    expect(cspViolations).toEqual([]);
+  }, 20_000);
+
+  it('gives a viewer no write buttons, refuses a forced write with 403, and returns to sign-in after the session ends', async () => {
+    await admin.send('POST', '/users', {
+      email: 'vera@example.test',
+      name: 'Vera Viewer',
+      role: 'viewer',
+      password: PASSWORD,
+    });
+    const viewerContext = await browser.newContext({ viewport: VIEWPORT });
+    const viewer = await viewerContext.newPage();
+    try {
+      await viewer.goto(incidentUrl);
+      await signIn(viewer, 'vera@example.test', PASSWORD);
+      await viewer.getByRole('heading', { name: 'Impossible travel for jdoe', level: 1 }).waitFor();
+      await viewer.getByRole('heading', { name: 'Timeline' }).waitFor();
+      expect(await viewer.locator('button.step-button, button.add-observable').count()).toBe(0);
+      expect(await viewer.getByRole('button', { name: /Acknowledge|Add note|^Add$/ }).count()).toBe(0);
+      expect(await viewer.getByRole('form', { name: 'Add a note' }).count()).toBe(0);
+
+      await viewer.getByRole('link', { name: 'Alerts', exact: true }).click();
+      await viewer.getByRole('heading', { name: 'Alert queue' }).waitFor();
+      await viewer.locator('tbody tr[data-alert-id]').first().waitFor();
+      expect(await viewer.getByRole('toolbar', { name: 'Alert actions' }).count()).toBe(0);
+      expect(await viewer.getByRole('link', { name: 'Users' }).count()).toBe(0);
+      await viewer.getByRole('link', { name: 'Incidents', exact: true }).click();
+      await viewer.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
+      expect(await viewer.getByRole('button', { name: 'New incident' }).count()).toBe(0);
+
+      const seeded = (await admin.send('GET', '/alerts?status=new&limit=1')).items[0].id as string;
+      const status = await viewer.evaluate(async (id) => {
+        const session = (await (await fetch('/api/v1/auth/session')).json()) as { csrf_token: string };
+        const res = await fetch('/api/v1/alerts/status', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrf_token },
+          body: JSON.stringify({ alert_ids: [id], status: 'acknowledged' }),
+        });
+        return res.status;
+      }, seeded);
+      expect(status).toBe(403);
+      expect((await admin.send('GET', `/alerts/${seeded}`)).status).toBe('new');
+
+      // The session ends behind the page's back: the next request answers 401 and the console asks to
+      // sign in again, then returns to the same page.
+      await viewer.evaluate(async () => {
+        const session = (await (await fetch('/api/v1/auth/session')).json()) as { csrf_token: string };
+        await fetch('/api/v1/auth/logout', {
+          method: 'POST',
+          headers: { 'x-csrf-token': session.csrf_token },
+        });
+      });
+      await viewer.getByLabel('Search').fill('Seeded');
+      await viewer.getByText('Sign in again to continue where you were').waitFor();
+      expect(new URL(viewer.url()).pathname).toBe('/incidents');
+      await signIn(viewer, 'vera@example.test', PASSWORD);
+      await viewer.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
+      expect(new URL(viewer.url()).pathname).toBe('/incidents');
+    } finally {
+      await viewerContext.close();
+    }
+  }, 25_000);
+});

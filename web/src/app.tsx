@@ -1,0 +1,137 @@
+/**
+ * The shell: navigation, theme, live indicator, and the pages. A new page (rules, events, integrations,
+ * playbook runs, ...) is one entry in PAGES plus its component.
+ */
+import { useEffect, type ComponentType } from 'react';
+import { Link, Route, Switch, useLocation } from 'wouter';
+import { ToastProvider } from './components/toast.js';
+import { useLiveState } from './live.js';
+import { AlertQueue } from './pages/alerts.js';
+import { Dashboard } from './pages/dashboard.js';
+import { IncidentList } from './pages/incidents.js';
+import { IncidentPage } from './pages/incident.js';
+import { SignIn } from './pages/sign-in.js';
+import { Tokens } from './pages/tokens.js';
+import { Users } from './pages/users.js';
+import { SessionProvider, useSession, type SignedInUser } from './session.js';
+import { useTheme } from './theme.js';
+import type { Role } from './api.js';
+
+interface PageEntry {
+  readonly path: string;
+  readonly label: string;
+  readonly component: ComponentType;
+  /** Only this role sees the page in the navigation (the API enforces it regardless). */
+  readonly role?: Role;
+}
+
+export const PAGES: readonly PageEntry[] = [
+  { path: '/', label: 'Dashboard', component: Dashboard },
+  { path: '/alerts', label: 'Alerts', component: AlertQueue },
+  { path: '/incidents', label: 'Incidents', component: IncidentList },
+  // Next, as their APIs land: { path: '/events', ... }, { path: '/rules', ... }, { path: '/integrations', ... }
+  { path: '/users', label: 'Users', component: Users, role: 'admin' },
+  { path: '/tokens', label: 'API tokens', component: Tokens },
+];
+
+export function App() {
+  return (
+    <SessionProvider>
+      <ToastProvider>
+        <Root />
+      </ToastProvider>
+    </SessionProvider>
+  );
+}
+
+function Root() {
+  const { state } = useSession();
+  if (state.status === 'loading') {
+    return (
+      <div className="loading-screen" role="status">
+        Loading…
+      </div>
+    );
+  }
+  // Signed out: the address stays as it is, so signing in again lands where the person was.
+  if (state.status === 'signed-out') return <SignIn message={state.message} />;
+  return <Shell user={state.user} />;
+}
+
+function Shell({ user }: { user: SignedInUser }) {
+  const { signOut } = useSession();
+  const [theme, cycleTheme] = useTheme();
+  const live = useLiveState();
+  const [location] = useLocation();
+  const pages = PAGES.filter((page) => !page.role || page.role === user.role);
+
+  useEffect(() => {
+    const page =
+      pages.find((p) => p.path === location) ??
+      pages.find((p) => p.path !== '/' && location.startsWith(p.path));
+    document.title = page ? `${page.label} · Firebreak` : 'Firebreak';
+  }, [location, pages]);
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link href="/" className="brand">
+          <span className="logo" aria-hidden="true" /> Firebreak
+        </Link>
+        <nav aria-label="Main">
+          <ul>
+            {pages.map((page) => {
+              const current = page.path === '/' ? location === '/' : location.startsWith(page.path);
+              return (
+                <li key={page.path}>
+                  <Link href={page.path} aria-current={current ? 'page' : undefined}>
+                    {page.label}
+                  </Link>
+                </li>
+              );
+            })}
+          </ul>
+        </nav>
+        <div className="topbar-end">
+          <span className={`live-dot ${live}`} role="status" title={`Live updates: ${live}`}>
+            {live === 'live' ? 'Live' : live === 'connecting' ? 'Connecting' : 'Offline'}
+          </span>
+          <button
+            type="button"
+            className="ghost"
+            onClick={cycleTheme}
+            aria-label={`Theme: ${theme}. Change theme`}
+          >
+            {theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}{' '}
+            <span className="theme-name">{theme}</span>
+          </button>
+          <span className="who">
+            {user.name} <span className="role">{user.role}</span>
+          </span>
+          <button type="button" className="ghost" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Switch>
+          {PAGES.filter((page) => !page.role || page.role === user.role).map((page) => (
+            <Route key={page.path} path={page.path} component={page.component} />
+          ))}
+          <Route path="/incidents/:id">{(params) => <IncidentPage id={params.id} />}</Route>
+          <Route>
+            <section className="page">
+              <h1>Not found</h1>
+              <p>
+                There is no page at this address. <Link href="/">Go to the dashboard</Link>.
+              </p>
+            </section>
+          </Route>
+        </Switch>
+      </main>
+    </div>
+  );
+}

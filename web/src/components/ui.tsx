@@ -1,0 +1,119 @@
+/** Small shared pieces: dialogs, badges, skeleton rows, notices, times. */
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { describeError } from '../api.js';
+
+/** A modal on the native <dialog>: focus moves inside, Escape closes, the page behind is inert. */
+export function Dialog({
+  title,
+  open,
+  onClose,
+  children,
+  labelledBy = 'dialog-title',
+}: {
+  title: string;
+  open: boolean;
+  onClose: () => void;
+  children: ReactNode;
+  labelledBy?: string;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (open && !dialog.open) dialog.showModal();
+    if (!open && dialog.open) dialog.close();
+  }, [open]);
+  return (
+    <dialog
+      ref={ref}
+      className="dialog"
+      aria-labelledby={labelledBy}
+      onClose={onClose}
+      onCancel={(event) => {
+        event.preventDefault();
+        onClose();
+      }}
+    >
+      {open && (
+        <>
+          <h2 id={labelledBy}>{title}</h2>
+          {children}
+        </>
+      )}
+    </dialog>
+  );
+}
+
+export function SeverityBadge({ severity }: { severity: string }) {
+  return <span className={`badge sev-${severity}`}>{severity}</span>;
+}
+
+export function StatusBadge({ value }: { value: string }) {
+  return <span className={`badge state-${value}`}>{value.replace('_', ' ')}</span>;
+}
+
+/** Placeholder rows of the same height as real ones, so nothing moves when the data arrives. */
+export function SkeletonRows({ rows, columns }: { rows: number; columns: number }) {
+  return (
+    <>
+      {Array.from({ length: rows }, (_, row) => (
+        <tr key={row} className="skeleton-row" aria-hidden="true">
+          {Array.from({ length: columns }, (_, column) => (
+            <td key={column}>
+              <span className="skeleton" />
+            </td>
+          ))}
+        </tr>
+      ))}
+    </>
+  );
+}
+
+export function ErrorNotice({ error }: { error: unknown }) {
+  if (!error) return null;
+  return (
+    <p className="notice error" role="alert">
+      {describeError(error)}
+    </p>
+  );
+}
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+/** "3 minutes ago", with the exact UTC time on hover and for screen readers as the datetime. */
+export function Time({ at }: { at: string | null }) {
+  const [, tick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => tick((n) => n + 1), 60_000);
+    return () => clearInterval(timer);
+  }, []);
+  if (!at) return <span>—</span>;
+  const seconds = Math.round((new Date(at).getTime() - Date.now()) / 1000);
+  const abs = Math.abs(seconds);
+  const text =
+    abs < 60
+      ? relative.format(seconds, 'second')
+      : abs < 3600
+        ? relative.format(Math.round(seconds / 60), 'minute')
+        : abs < 86_400
+          ? relative.format(Math.round(seconds / 3600), 'hour')
+          : relative.format(Math.round(seconds / 86_400), 'day');
+  return (
+    <time dateTime={at} title={new Date(at).toISOString()}>
+      {text}
+    </time>
+  );
+}
+
+/** 3725 → "1 h 2 min". */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '—';
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+  return `${(seconds / 86_400).toFixed(1)} d`;
+}
+
+export function label(value: string): string {
+  return value.replaceAll('_', ' ');
+}

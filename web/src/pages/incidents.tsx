@@ -1,0 +1,328 @@
+/** Incidents: filter by phase, severity and category, search, sort, keyset pages; open one. */
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { Link, useLocation } from 'wouter';
+import { PHASES } from '../../../src/core/incident-lifecycle.js';
+import { INCIDENT_CATEGORIES, SEVERITIES } from '../../../src/core/vocabulary.js';
+import { api, type Incident, type IncidentCategory, type Page, type Phase, type Severity } from '../api.js';
+import { useToast } from '../components/toast.js';
+import {
+  Dialog,
+  ErrorNotice,
+  label,
+  SeverityBadge,
+  SkeletonRows,
+  StatusBadge,
+  Time,
+} from '../components/ui.js';
+import { useLive } from '../live.js';
+import { canWrite, useUser } from '../session.js';
+
+const OPEN: Phase[] = ['analysis', 'containment', 'remediation', 'follow_up'];
+
+export function IncidentList() {
+  const user = useUser();
+  const [, navigate] = useLocation();
+  const initial = new URLSearchParams(window.location.search);
+  const [phase, setPhase] = useState<Phase[]>(
+    initial.has('phase')
+      ? (initial
+          .get('phase')!
+          .split(',')
+          .filter((p) => (PHASES as readonly string[]).includes(p)) as Phase[])
+      : OPEN,
+  );
+  const [severity, setSeverity] = useState<Severity | ''>((initial.get('severity') as Severity | null) ?? '');
+  const [category, setCategory] = useState<IncidentCategory | ''>('');
+  const [q, setQ] = useState(initial.get('q') ?? '');
+  const [search, setSearch] = useState(q);
+  const [sort, setSort] = useState('created_at:desc');
+  const [items, setItems] = useState<Incident[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<unknown>(null);
+  const [creating, setCreating] = useState(false);
+  const [version, setVersion] = useState(0);
+
+  useEffect(() => {
+    const timer = setTimeout(() => setSearch(q), 250);
+    return () => clearTimeout(timer);
+  }, [q]);
+
+  const query = useMemo(() => {
+    const [by, order] = sort.split(':');
+    return {
+      phase,
+      severity: severity ? [severity] : [],
+      category: category ? [category] : [],
+      q: search.trim(),
+      sort: by,
+      order,
+      limit: 50,
+    };
+  }, [phase, severity, category, search, sort]);
+
+  useEffect(() => {
+    const params = new URLSearchParams();
+    params.set('phase', phase.join(','));
+    if (severity) params.set('severity', severity);
+    if (search) params.set('q', search);
+    window.history.replaceState(window.history.state, '', `${window.location.pathname}?${params}`);
+  }, [phase, severity, search]);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    if (version === 0) setLoading(true);
+    api<Page<Incident>>('/incidents', { query, signal: controller.signal })
+      .then((page) => {
+        setItems(page.items);
+        setCursor(page.next_cursor);
+        setLoading(false);
+        setError(null);
+      })
+      .catch((caught: unknown) => {
+        if (caught instanceof DOMException) return;
+        setError(caught);
+        setLoading(false);
+      });
+    return () => controller.abort();
+  }, [query, version]);
+
+  useLive((event) => {
+    if (event.target.type === 'incident' && items.length <= 50) setVersion((v) => v + 1);
+  });
+
+  async function loadMore() {
+    if (!cursor) return;
+    try {
+      const page = await api<Page<Incident>>('/incidents', { query: { ...query, cursor } });
+      setItems((list) => [...list, ...page.items]);
+      setCursor(page.next_cursor);
+    } catch (caught) {
+      setError(caught);
+    }
+  }
+
+  const togglePhase = (p: Phase) =>
+    setPhase((list) => (list.includes(p) ? list.filter((x) => x !== p) : [...list, p]));
+
+  return (
+    <section className="page" aria-labelledby="incidents-title">
+      <div className="page-head">
+        <h1 id="incidents-title">Incidents</h1>
+        {canWrite(user.role) && (
+          <button type="button" className="primary" onClick={() => setCreating(true)}>
+            New incident
+          </button>
+        )}
+      </div>
+      <form
+        className="filters"
+        role="search"
+        aria-label="Filter incidents"
+        onSubmit={(e) => e.preventDefault()}
+      >
+        <fieldset>
+          <legend>Phase</legend>
+          {PHASES.map((p) => (
+            <label key={p} className="check">
+              <input type="checkbox" checked={phase.includes(p)} onChange={() => togglePhase(p)} />
+              {label(p)}
+            </label>
+          ))}
+        </fieldset>
+        <div className="field">
+          <label htmlFor="inc-severity">Severity</label>
+          <select
+            id="inc-severity"
+            value={severity}
+            onChange={(e) => setSeverity(e.target.value as Severity | '')}
+          >
+            <option value="">any</option>
+            {SEVERITIES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="inc-category">Category</label>
+          <select
+            id="inc-category"
+            value={category}
+            onChange={(e) => setCategory(e.target.value as IncidentCategory | '')}
+          >
+            <option value="">any</option>
+            {INCIDENT_CATEGORIES.map((c) => (
+              <option key={c} value={c}>
+                {label(c)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field grow">
+          <label htmlFor="inc-q">Search</label>
+          <input
+            id="inc-q"
+            type="search"
+            value={q}
+            onChange={(e) => setQ(e.target.value)}
+            placeholder="title or description contains…"
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="inc-sort">Sort</label>
+          <select id="inc-sort" value={sort} onChange={(e) => setSort(e.target.value)}>
+            <option value="created_at:desc">Newest first</option>
+            <option value="created_at:asc">Oldest first</option>
+            <option value="updated_at:desc">Recently changed</option>
+            <option value="severity:desc">Most severe</option>
+            <option value="detected_at:desc">Detected, latest first</option>
+          </select>
+        </div>
+      </form>
+      <ErrorNotice error={error} />
+      <table className="grid" aria-label="Incidents" aria-busy={loading}>
+        <thead>
+          <tr>
+            <th scope="col" className="col-sev">
+              Severity
+            </th>
+            <th scope="col">Title</th>
+            <th scope="col" className="col-status">
+              Phase
+            </th>
+            <th scope="col" className="col-source">
+              Category
+            </th>
+            <th scope="col" className="col-time">
+              Opened
+            </th>
+            <th scope="col" className="col-time">
+              Updated
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {loading ? (
+            <SkeletonRows rows={12} columns={6} />
+          ) : items.length === 0 ? (
+            <tr>
+              <td colSpan={6} className="empty">
+                No incidents match.
+              </td>
+            </tr>
+          ) : (
+            items.map((incident) => (
+              <tr key={incident.id}>
+                <td className="col-sev">
+                  <SeverityBadge severity={incident.severity} />
+                </td>
+                <td className="ellipsis">
+                  <Link href={`/incidents/${incident.id}`}>{incident.title}</Link>
+                </td>
+                <td className="col-status">
+                  <StatusBadge value={incident.phase} />
+                </td>
+                <td className="col-source ellipsis">{label(incident.category)}</td>
+                <td className="col-time">
+                  <Time at={incident.created_at} />
+                </td>
+                <td className="col-time">
+                  <Time at={incident.updated_at} />
+                </td>
+              </tr>
+            ))
+          )}
+        </tbody>
+      </table>
+      {cursor && !loading && (
+        <button type="button" className="load-more" onClick={() => void loadMore()}>
+          Load more
+        </button>
+      )}
+      <Dialog title="New incident" open={creating} onClose={() => setCreating(false)}>
+        <CreateIncident
+          onCancel={() => setCreating(false)}
+          onDone={(incident) => navigate(`/incidents/${incident.id}`)}
+        />
+      </Dialog>
+    </section>
+  );
+}
+
+function CreateIncident({
+  onDone,
+  onCancel,
+}: {
+  onDone: (incident: Incident) => void;
+  onCancel: () => void;
+}) {
+  const toast = useToast();
+  const [title, setTitle] = useState('');
+  const [severity, setSeverity] = useState<Severity>('medium');
+  const [category, setCategory] = useState<IncidentCategory>('other');
+  const [description, setDescription] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    try {
+      const incident = await api<Incident>('/incidents', {
+        method: 'POST',
+        body: { title: title.trim(), severity, category, ...(description.trim() ? { description } : {}) },
+      });
+      toast('Incident opened');
+      onDone(incident);
+    } catch (caught) {
+      setError(caught);
+    }
+  }
+  return (
+    <form onSubmit={submit}>
+      <ErrorNotice error={error} />
+      <label htmlFor="new-title">Title</label>
+      <input id="new-title" required value={title} onChange={(e) => setTitle(e.target.value)} autoFocus />
+      <div className="row">
+        <div className="field">
+          <label htmlFor="new-severity">Severity</label>
+          <select
+            id="new-severity"
+            value={severity}
+            onChange={(e) => setSeverity(e.target.value as Severity)}
+          >
+            {SEVERITIES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="new-category">Category</label>
+          <select
+            id="new-category"
+            value={category}
+            onChange={(e) => setCategory(e.target.value as IncidentCategory)}
+          >
+            {INCIDENT_CATEGORIES.map((c) => (
+              <option key={c} value={c}>
+                {label(c)}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <label htmlFor="new-description">Description (Markdown)</label>
+      <textarea
+        id="new-description"
+        rows={4}
+        value={description}
+        onChange={(e) => setDescription(e.target.value)}
+      />
+      <div className="actions">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary">
+          Open incident
+        </button>
+      </div>
+    </form>
+  );
+}
