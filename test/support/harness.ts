@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { uuidv7 } from 'uuidv7';
 import { systemActor, type Actor } from '../../src/core/actor.js';
@@ -16,6 +19,9 @@ import {
 } from '../../src/services/identity.js';
 import { migrateToLatest, openDatabase } from '../../src/storage/database.js';
 import { withChangeFeed } from '../../src/server/context.js';
+import { normalise } from '../../src/ingest/normalise/index.js';
+import { IngestPipeline, type DetectionStage } from '../../src/ingest/pipeline.js';
+import { openFileSpool, spoolIntake, type FileSpool } from '../../src/ingest/spool/index.js';
 import type { Engine, TestDatabase } from './engines.js';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -105,8 +111,47 @@ export interface ApiEnv extends TestEnv {
   ): Promise<LightMyRequestResponse>;
 }
 
-export async function createApiEnv(engine: Engine, options: { bodyLimit?: number } = {}): Promise<ApiEnv> {
-  const env = await createTestEnv(engine);
+/** The event path of a test server: a real spool in a temp dir and the pipeline behind it. */
+export interface TestIngestion {
+  readonly spool: FileSpool;
+  readonly pipeline: IngestPipeline;
+  /** Resolves once the pipeline has processed everything spooled so far. */
+  drain(): Promise<void>;
+}
+
+export async function createApiEnv(
+  engine: Engine,
+  options: { bodyLimit?: number; ingestion?: { detection?: DetectionStage; spoolMaxBytes?: number } } = {},
+): Promise<ApiEnv & { ingestion: TestIngestion | null }> {
+  const base = await createTestEnv(engine);
+  let ingestion: TestIngestion | null = null;
+  let stopIngestion = async () => undefined as void;
+  let env: TestEnv = base;
+  if (options.ingestion) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'firebreak-spool-'));
+    const spool = await openFileSpool({
+      directory: dir,
+      ...(options.ingestion.spoolMaxBytes ? { backlogLimitBytes: options.ingestion.spoolMaxBytes } : {}),
+    });
+    const context = { ...base.context, intake: spoolIntake(spool) };
+    const pipeline = new IngestPipeline(context, spool, {
+      normalise,
+      detection: options.ingestion.detection,
+      batchSize: 500,
+    });
+    pipeline.start();
+    env = { ...base, context };
+    ingestion = {
+      spool,
+      pipeline,
+      drain: () => pipeline.drained(spool.stats().lastPosition),
+    };
+    stopIngestion = async () => {
+      await pipeline.stop();
+      await spool.close();
+      await rm(dir, { recursive: true, force: true });
+    };
+  }
   const app = await buildApi({
     context: env.context,
     throttle: {
@@ -129,6 +174,7 @@ export async function createApiEnv(engine: Engine, options: { bodyLimit?: number
   };
   return {
     ...env,
+    ingestion,
     app,
     tokens,
     call: (role, method, url, body, headers = {}) =>
@@ -140,6 +186,7 @@ export async function createApiEnv(engine: Engine, options: { bodyLimit?: number
       }),
     close: async () => {
       await app.close();
+      await stopIngestion();
       await env.close();
     },
   };
