@@ -188,30 +188,31 @@ export function hashKind(value: string): 'md5' | 'sha1' | 'sha256' | 'sha512' | 
 export function looksLikeIp(text: string): boolean {
   const n = text.length;
   if (n < 2 || n > 64) return false;
-  let colons = 0;
+  if (text.indexOf(':') >= 0) {
+    let colons = 0;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 58) colons++;
+      else if (c === 37)
+        return colons >= 2 && i > 0; // zone id (fe80::1%eth0)
+      else if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46))
+        return false;
+    }
+    return colons >= 2;
+  }
   let dots = 0;
   let run = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c === 58) {
-      colons++;
-      run = 0;
-    } else if (c === 46) {
+    if (c === 46) {
+      if (run === 0) return false;
       dots++;
-      if (run === 0 && colons === 0) return false;
       run = 0;
-    } else if (c === 37 && colons > 0) {
-      return colons >= 2; // IPv6 zone id (fe80::1%eth0)
-    } else if ((c >= 48 && c <= 57) || (colons > 0 && ((c >= 65 && c <= 70) || (c >= 97 && c <= 102)))) {
-      run++;
-      if (colons === 0 && run > 3) return false;
-    } else if (colons === 0 && ((c >= 65 && c <= 70) || (c >= 97 && c <= 102)) && i < 4) {
-      // IPv6 starting with a hex letter (fe80::1): accept if a colon follows later.
-      run++;
+    } else if (c >= 48 && c <= 57) {
+      if (++run > 3) return false;
     } else return false;
   }
-  if (colons >= 2) return true;
-  return colons === 0 && dots === 3 && run > 0;
+  return dots === 3 && run > 0;
 }
 
 /** Puts an address or a host name under `<prefix>.ip` or `<prefix>.domain`. */
