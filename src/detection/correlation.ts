@@ -305,7 +305,11 @@ export class CorrelationEngine {
     const field = c.def.source.condition.field;
     const value = field === undefined ? undefined : event.get(c.fieldFor(field, ruleIndex));
     const items = group.items;
-    const at = upperBound(items, time);
+    // Events of the same instant have no order of their own: they are kept in the order of the
+    // correlation's rule list, so one event matching several rules of a temporal_ordered correlation
+    // counts in the listed order whichever rule the matcher reported first.
+    let at = upperBound(items, time);
+    while (at > 0 && items[at - 1]!.t === time && items[at - 1]!.rule > ruleIndex) at--;
     items.splice(at, 0, { t: time, rule: ruleIndex, value });
     // Forget what no future window can use: an accepted event is at most one timespan older than the
     // watermark, and its windows reach back one more timespan.
