@@ -244,6 +244,8 @@ async function startStream(
     onError: resolved.onError,
   });
   const connections = new Set<StreamConnection>();
+  // Every accepted raw socket, TLS ones still in their handshake included, so close() can end them.
+  const sockets = new Set<Socket>();
   const refused = new WeakSet<Socket>();
   let closing = false;
 
@@ -296,10 +298,12 @@ async function startStream(
     budget.open += 1;
     stats.connectionsAccepted += 1;
     stats.connectionsOpen += 1;
+    sockets.add(raw);
     raw.setKeepAlive(true, 60_000);
     raw.once('close', () => {
       budget.open -= 1;
       stats.connectionsOpen -= 1;
+      sockets.delete(raw);
     });
     if (transport === 'tcp') accept(raw);
   });
@@ -325,6 +329,7 @@ async function startStream(
       for (const connection of connections) connection.stopReading();
       await batcher.close(resolved.closeTimeoutMs);
       for (const connection of [...connections]) connection.destroy();
+      for (const socket of [...sockets]) socket.destroy();
       await stopped;
     },
   };
@@ -354,7 +359,11 @@ class StreamConnection implements BatchMember {
     this.framer = new StreamFramer(resolved.limits);
     this.peer = formatPeer(socket.remoteAddress, socket.remotePort);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (error) => resolved.onError(error, { transport, peer: this.peer, during: 'socket' }));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // A sender going away mid-stream is ordinary; only report what is not.
+      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') return;
+      resolved.onError(error, { transport, peer: this.peer, during: 'socket' });
+    });
     socket.on('close', () => {
       this.finish();
       this.batcher.cancelWait(this.wake);

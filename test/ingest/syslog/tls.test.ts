@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as connectTcp } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSyslogServer, type SyslogServer } from '../../../src/ingest/syslog/index.js';
@@ -106,5 +107,17 @@ describe.skipIf(!hasOpenssl)('syslog over TLS (RFC 5425) with a self-signed cert
     trusted.end();
     await waitFor('1 frame', () => c.frames.length === 1);
     expect(c.frames.map((f) => f.text)).toEqual(['<13>mutual tls']);
+  });
+
+  it('closes promptly with a client stuck before its handshake', async () => {
+    const c = collectingSink();
+    server = await startSyslogServer({ host: '127.0.0.1', tlsPort: 0, tls: { key, cert }, sink: c.sink });
+    const raw = connectTcp({ host: '127.0.0.1', port: server.addresses().tls! });
+    raw.on('error', () => undefined);
+    await waitFor('connection open', () => server!.stats().tls!.connectionsOpen === 1);
+    const started = Date.now();
+    await server.close();
+    await closed(raw);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
