@@ -21,6 +21,7 @@ import { authRoutes } from './auth/routes.js';
 import { eventRoutes } from './events/routes.js';
 import { handleError } from './errors.js';
 import { incidentRoutes } from './incidents/routes.js';
+import { integrationRoutes } from './integrations/routes.js';
 import { observableRoutes } from './observables/routes.js';
 import { systemRoutes } from './system/routes.js';
 import { userRoutes } from './users/routes.js';
@@ -36,6 +37,8 @@ export interface ApiOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** How long a resolved token or session is trusted without a lookup (0 disables the cache). */
   readonly credentialCacheMs?: number;
+  /** The address senders reach Firebreak at, for integration webhook URLs; default: each request's own. */
+  readonly publicUrl?: string | undefined;
   /** The built web console (index.html + assets); default `dist/web` of the package. */
   readonly webRoot?: string;
 }
@@ -157,6 +160,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       await api.register(authRoutes(options.context, options));
       await api.register(incidentRoutes(options.context));
       await api.register(alertRoutes(options.context));
+      await api.register(integrationRoutes(options.context, options));
       await api.register(observableRoutes(options.context));
       await api.register(userRoutes(options.context));
       await api.register(eventRoutes(options.context));

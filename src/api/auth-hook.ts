@@ -22,6 +22,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Route needs no credentials (health, sign-in, the OpenAPI document). */
     public?: boolean;
+    /**
+     * Route takes only an integration token and authenticates it itself (integration webhooks);
+     * API tokens and sessions are not accepted there, and integration tokens nowhere else.
+     */
+    integrationWebhook?: boolean;
   }
 }
 
@@ -50,7 +55,7 @@ export function authHook(context: ServiceContext, policy: SessionPolicy, cache: 
   }
   return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     request.auth = null;
-    if (request.routeOptions.config.public) return;
+    if (request.routeOptions.config.public || request.routeOptions.config.integrationWebhook) return;
     const header = request.headers.authorization;
     if (header !== undefined) {
       const match = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(header);

@@ -58,6 +58,8 @@ export function presentAlertSummary(alert: AlertSummary) {
     incident_id: alert.incidentId,
     created_at: alert.createdAt,
     updated_at: alert.updatedAt,
+    description: alert.description,
+    resolved_at: alert.resolvedAt,
   };
 }
 

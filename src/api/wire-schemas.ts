@@ -73,6 +73,8 @@ export const AlertWire = z
     incident_id: z.string().nullable(),
     created_at: Time,
     updated_at: Time,
+    description: z.string().nullable(),
+    resolved_at: NullableTime.describe('when the source said the condition ended; a new firing clears it'),
   })
   .strict()
   .meta({ id: 'Alert' });

@@ -5,15 +5,16 @@ import { ForbiddenError } from './errors.js';
  * Who does something. Every command takes an actor and the audit record names it.
  * - user: a person signed in with a session
  * - token: an API token (acting with its owner's role)
+ * - integration: an alert webhook integration (Alertmanager, Suricata, ...) posting with its own token
  * - system: Firebreak itself (migrations, bootstrap, workers)
  */
-export type ActorKind = 'user' | 'token' | 'system';
+export type ActorKind = 'user' | 'token' | 'integration' | 'system';
 
 export interface Actor {
   readonly kind: ActorKind;
-  /** user id, token id, or a fixed name for system actors */
+  /** user id, token id, integration id, or a fixed name for system actors */
   readonly id: string;
-  /** human readable: an email, a token name, "system" */
+  /** human readable: an email, a token name, an integration name, "system" */
   readonly name: string;
   readonly orgId: string;
   readonly role: Role;

@@ -82,6 +82,9 @@ export interface Alert {
   readonly incidentId: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
+  readonly description: string | null;
+  /** When the source said the condition ended; null while it lasts (a new firing clears it). */
+  readonly resolvedAt: string | null;
 }
 
 export interface Observable {

@@ -6,8 +6,10 @@ import { normaliseObservable } from '../core/observable.js';
 import type { AlertStatus, DismissReason, IncidentCategory, Severity } from '../core/vocabulary.js';
 import {
   findAlert,
+  findAlertByDedupKey,
   findAlerts,
   listAlerts as listAlertRows,
+  saveAlertResolution,
   saveAlertState,
   upsertAlert,
   type AlertListQuery,
@@ -28,6 +30,8 @@ export interface IngestAlertInput {
   readonly seenAt?: string | undefined;
   readonly observables?: readonly ObservableInput[] | undefined;
   readonly payload?: unknown;
+  /** Longer text from the source; a repeat without one keeps the stored description. */
+  readonly description?: string | undefined;
 }
 
 export async function requireAlert(db: Kysely<Schema>, actor: Actor, id: string): Promise<Alert> {
@@ -73,8 +77,18 @@ export async function ingestAlert(
       seenAt,
       payload: input.payload,
       now: unit.now,
+      description: input.description,
     });
-    const { alert, created } = result;
+    const { created } = result;
+    let { alert } = result;
+    // A new firing after the source said the condition ended reopens the alert; a late repeat of
+    // the firing it already resolved (seen before the resolution) does not.
+    const reopened = !created && alert.resolvedAt !== null && seenAt >= alert.resolvedAt;
+    const wasResolvedAt = alert.resolvedAt;
+    if (reopened) {
+      alert = { ...alert, resolvedAt: null, updatedAt: unit.now };
+      await saveAlertResolution(unit.tx, alert);
+    }
     for (const observable of observables) {
       await recordSighting(unit.tx, context.newId, {
         orgId: actor.orgId,
@@ -93,7 +107,7 @@ export async function ingestAlert(
     }
     await unit.audit({
       actor,
-      action: created ? 'alert.created' : 'alert.repeated',
+      action: created ? 'alert.created' : reopened ? 'alert.reopened' : 'alert.repeated',
       targetType: 'alert',
       targetId: alert.id,
       incidentId: alert.incidentId,
@@ -106,9 +120,43 @@ export async function ingestAlert(
             dedup_key: alert.dedupKey,
             observables,
           }
-        : { occurrence_count: alert.occurrenceCount, seen_at: seenAt },
+        : {
+            occurrence_count: alert.occurrenceCount,
+            seen_at: seenAt,
+            ...(reopened ? { resolved_at: { from: wasResolvedAt, to: null } } : {}),
+          },
     });
-    return result;
+    return { alert, created };
+  });
+}
+
+/**
+ * Records that the source says the condition behind the alert with this dedup key ended
+ * (`alert.resolved`). No alert with the key, an alert already resolved, or a resolution older than
+ * the alert's last sighting (a late message) changes nothing and answers `resolved: false`.
+ */
+export async function resolveAlert(
+  context: ServiceContext,
+  actor: Actor,
+  input: { readonly dedupKey: string; readonly resolvedAt: string },
+): Promise<{ alert: Alert | null; resolved: boolean }> {
+  assertCan(actor, 'write');
+  return inTransaction(context, async (unit) => {
+    const alert = await findAlertByDedupKey(unit.tx, actor.orgId, input.dedupKey);
+    if (!alert || alert.resolvedAt !== null || input.resolvedAt < alert.lastSeen) {
+      return { alert, resolved: false };
+    }
+    const updated: Alert = { ...alert, resolvedAt: input.resolvedAt, updatedAt: unit.now };
+    await saveAlertResolution(unit.tx, updated);
+    await unit.audit({
+      actor,
+      action: 'alert.resolved',
+      targetType: 'alert',
+      targetId: alert.id,
+      incidentId: alert.incidentId,
+      changes: { resolved_at: input.resolvedAt, dedup_key: input.dedupKey },
+    });
+    return { alert: updated, resolved: true };
   });
 }
 

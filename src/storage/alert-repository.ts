@@ -27,6 +27,8 @@ const SUMMARY_COLUMNS = [
   'incident_id',
   'created_at',
   'updated_at',
+  'description',
+  'resolved_at',
 ] as const satisfies readonly Exclude<keyof AlertTable, 'payload'>[];
 
 export const ALERT_SORTS = ['created_at', 'last_seen'] as const;
@@ -61,6 +63,7 @@ export interface NewAlert {
   readonly seenAt: string;
   readonly payload: unknown;
   readonly now: string;
+  readonly description?: string | null | undefined;
 }
 
 export async function findAlert(db: Kysely<Schema>, orgId: string, id: string): Promise<Alert | null> {
@@ -118,6 +121,8 @@ export async function upsertAlert(
     incident_id: null,
     created_at: alert.now,
     updated_at: alert.now,
+    description: alert.description ?? null,
+    resolved_at: null,
   };
   if (alert.dedupKey === null) {
     const inserted = await db.insertInto('alerts').values(row).returningAll().executeTakeFirstOrThrow();
@@ -133,6 +138,9 @@ export async function upsertAlert(
         first_seen: sql<string>`case when ${eb.ref('excluded.first_seen')} < ${eb.ref('alerts.first_seen')} then ${eb.ref('excluded.first_seen')} else ${eb.ref('alerts.first_seen')} end`,
         last_seen: sql<string>`case when ${eb.ref('excluded.last_seen')} > ${eb.ref('alerts.last_seen')} then ${eb.ref('excluded.last_seen')} else ${eb.ref('alerts.last_seen')} end`,
         payload: eb.ref('excluded.payload'),
+        description: sql<
+          string | null
+        >`coalesce(${eb.ref('excluded.description')}, ${eb.ref('alerts.description')})`,
         updated_at: eb.ref('excluded.updated_at'),
       })),
     )
@@ -209,4 +217,32 @@ export async function earliestAlertSeen(
     .where('incident_id', '=', incidentId)
     .executeTakeFirst();
   return (row?.earliest as string | null | undefined) ?? null;
+}
+
+/** The alert of the organisation with this dedup key, or null. */
+export async function findAlertByDedupKey(
+  db: Kysely<Schema>,
+  orgId: string,
+  dedupKey: string,
+): Promise<Alert | null> {
+  const row = await db
+    .selectFrom('alerts')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('dedup_key', '=', dedupKey)
+    .executeTakeFirst();
+  return row ? alertFromRow(row) : null;
+}
+
+/** Sets or clears when the source said the alert's condition ended. */
+export async function saveAlertResolution(
+  db: Kysely<Schema>,
+  alert: Pick<Alert, 'orgId' | 'id' | 'resolvedAt' | 'updatedAt'>,
+): Promise<void> {
+  await db
+    .updateTable('alerts')
+    .set({ resolved_at: alert.resolvedAt, updated_at: alert.updatedAt })
+    .where('org_id', '=', alert.orgId)
+    .where('id', '=', alert.id)
+    .execute();
 }

@@ -89,6 +89,8 @@ export function alertSummaryFromRow(row: Omit<Row<'alerts'>, 'payload'>): AlertS
     incidentId: row.incident_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    description: row.description,
+    resolvedAt: row.resolved_at,
   };
 }
 

@@ -98,6 +98,9 @@ export interface AlertTable {
   entity: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  description: string | null;
+  /** When the source said the condition ended (Alertmanager `resolved`); null while it lasts. */
+  resolved_at: Timestamp | null;
 }
 
 export interface ObservableTable {
@@ -240,6 +243,22 @@ export interface DetectionStateTable {
   updated_at: Timestamp;
 }
 
+/** An alert webhook integration; only the SHA-256 of its token is kept. */
+export interface IntegrationTable {
+  id: string;
+  org_id: string;
+  type: string;
+  name: string;
+  /** The generic integration's mapping, JSON; null for the others. */
+  mapping: string | null;
+  token_hash: string;
+  token_prefix: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_used_at: Timestamp | null;
+  disabled_at: Timestamp | null;
+}
+
 export interface Schema {
   organizations: OrganizationTable;
   users: UserTable;
@@ -253,6 +272,7 @@ export interface Schema {
   notes: NoteTable;
   audit_log: AuditLogTable;
   audit_heads: AuditHeadTable;
+  integrations: IntegrationTable;
   rules: RuleTable;
   rule_versions: RuleVersionTable;
   suppressions: SuppressionTable;

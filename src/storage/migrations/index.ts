@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { DialectName } from '../database.js';
 import * as initial from './2026112601-initial.js';
 import * as incidentSearch from './2026112602-incident-search.js';
+import * as integrations from './2026112704-integrations.js';
 import * as detection from './2026112705-detection.js';
 
 export interface MigrationContext {
@@ -16,6 +17,7 @@ interface VersionedMigration {
 const MIGRATIONS: Record<string, VersionedMigration> = {
   '2026112601-initial': initial,
   '2026112602-incident-search': incidentSearch,
+  '2026112704-integrations': integrations,
   '2026112705-detection': detection,
 };
 
