@@ -12,7 +12,7 @@ import { registerHuntCommands } from '../../src/cli/hunt-commands.js';
 import { Detector } from '../../src/detection/detector.js';
 import { prepareEvent } from '../../src/detection/event.js';
 import type { LogsourceMapping } from '../../src/detection/logsource.js';
-import { compileRule } from '../../src/detection/rule-set.js';
+import { buildRuleSet, compileRule } from '../../src/detection/rule-set.js';
 import type { RuleSet } from '../../src/detection/rule-set.js';
 import { parseSigmaYaml, type SigmaDocument } from '../../src/detection/sigma-rule.js';
 import { listRuleFiles, loadMapping, loadRules } from '../../src/hunt/rule-loader.js';
@@ -915,5 +915,36 @@ describe('engine: temporal_ordered with one event matching several of its rules'
         set,
       ),
     ).toEqual([]);
+  });
+});
+
+describe('tuning with a filter document (docs/builtin-rules.md)', () => {
+  it('a filter on the base rule keeps a known scanner out of the SSH brute-force count', async () => {
+    const filter = `title: Our vulnerability scanner
+id: 7d0c2f43-9a51-4d0e-8a39-3b1f3c0f5e11
+logsource:
+    product: linux
+    service: sshd
+filter:
+    rules:
+        - fb_ssh_login_failure
+    scanner:
+        source.ip: 10.0.0.99
+    condition: scanner
+`;
+    const docs = [
+      ...(
+        await Promise.all(
+          (await listRuleFiles(RULES)).map(async (f) => ({ f, text: await readFile(f, 'utf8') })),
+        )
+      ).flatMap(({ f, text }) => parseSigmaYaml(text).map((doc) => ({ doc, file: f }))),
+      ...parseSigmaYaml(filter).map((doc) => ({ doc, file: 'local/scanner.yml' })),
+    ];
+    const built = buildRuleSet(docs, shipped);
+    expect(built.failures).toEqual([]);
+    const scan = range(12).map((i) => ssh(i * 5, 'failure', '10.0.0.99', 'root'));
+    const attack = range(12).map((i) => ssh(i * 5, 'failure', '10.0.0.98', 'root'));
+    expect(detect(scan, built.set)).toEqual([]);
+    expect(detect(attack, built.set)).toEqual(['fb_ssh_brute_force']);
   });
 });
