@@ -17,6 +17,7 @@ import { openContext } from '../server/context.js';
 import { startServer } from '../server/server.js';
 import { VERSION } from '../server/version.js';
 import { registerHuntCommands } from './hunt-commands.js';
+import { registerIngestCommands } from './ingest-commands.js';
 import { readStdin } from './stdin.js';
 
 /** Output streams, injectable so tests can run commands in-process. */
@@ -270,6 +271,7 @@ export function buildProgram(
     setExitCode,
     interactive: process.stderr.isTTY === true,
   });
+  registerIngestCommands(program, { ...io, setExitCode, interactive: process.stderr.isTTY === true });
   return program;
 }
 

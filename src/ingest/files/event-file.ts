@@ -230,35 +230,49 @@ export class EventFile implements AsyncIterable<FileRecord> {
   private async *csv(bytes: Readable): AsyncGenerator<FileRecord> {
     const format = this.plan.format;
     const max = this.maxChars;
-    // A record starts on the line after the previous record (or the header), plus blank lines skipped.
-    // Tracked at parse time (on_record, on_skip), which runs ahead of this consumer.
-    let previousEnd = 0;
-    let previousEmpty = 0;
+    // Line numbers come from each record's raw text (csv-parse's own counter counts a CRLF inside a
+    // quoted field twice). Tracked at parse time (on_record, on_skip), which runs ahead of this loop.
+    let breaks = 0; // line breaks before the next record
     let stopped = false;
-    const startLine = (empty: number): number => previousEnd + 1 + (empty - previousEmpty);
+    const place = (raw: string | undefined): number => {
+      // csv-parse's raw text holds a CRLF record break as its CR only, but an embedded CRLF whole:
+      // a break is a LF, or a CR not followed by LF.
+      const text = raw ?? '';
+      let at = 0;
+      let leading = 0;
+      while (at < text.length) {
+        const c = text.charCodeAt(at);
+        if (c === 13) at += text.charCodeAt(at + 1) === 10 ? 2 : 1;
+        else if (c === 10) at += 1;
+        else break;
+        leading++;
+      }
+      const line = breaks + leading + 1;
+      for (let k = 0; k < text.length; k++) {
+        const c = text.charCodeAt(k);
+        if (c === 10 || (c === 13 && text.charCodeAt(k + 1) !== 10)) breaks++;
+      }
+      return line;
+    };
     const parser = parseCsv({
       bom: true,
       columns: (header: string[]) => {
-        previousEnd = parser.info.lines;
-        previousEmpty = parser.info.empty_lines;
+        breaks = parser.info.lines;
         return uniqueColumnNames(header);
       },
-      record_delimiter: ['\r\n', '\n'],
+      raw: true,
       relax_quotes: true,
       skip_empty_lines: true,
       skip_records_with_error: true,
       max_record_size: max,
-      on_record: (record: Record<string, string>, context) => {
-        const line = startLine(context.empty_lines);
-        previousEnd = context.lines;
-        previousEmpty = context.empty_lines;
-        return { line, record };
-      },
-      on_skip: (error) => {
+      // With `raw`, each record arrives as { record, raw }.
+      on_record: (value: { record: Record<string, string>; raw: string }) => ({
+        line: place(value.raw),
+        record: value.record,
+      }),
+      on_skip: (error, raw) => {
         if (stopped) return;
-        const line = startLine(parser.info.empty_lines);
-        previousEnd = parser.info.lines;
-        previousEmpty = parser.info.empty_lines;
+        const line = place(raw);
         if (error?.code === 'CSV_MAX_RECORD_SIZE') {
           // The parser cannot find the next record after this (often an unclosed quote): stop
           // reading, keeping the records already parsed.
