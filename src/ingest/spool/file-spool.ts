@@ -816,7 +816,7 @@ export class FileSpool implements Spool {
     while (this.segments.length > 1 && (this.segments[1] as Segment).base <= upTo + 1) {
       const gone = this.segments.shift() as Segment;
       byte = Math.max(byte, gone.startByte + gone.size);
-      if (this.readHandle?.segment === gone) await this.closeReadHandle();
+      // A read in progress may still hold its descriptor; the reader closes it when it moves on.
       if (this.window?.segment === gone) this.window = null;
       if (this.cursor?.segment === gone) this.cursor = null;
       await unlink(gone.path).catch((error: unknown) => {
