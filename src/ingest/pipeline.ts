@@ -27,7 +27,7 @@ export interface DetectionStage {
   /** Loads saved state; answers the spool position it reflects (0 when none). */
   restore(): Promise<number>;
   /** Feeds already-processed events to rebuild state, producing nothing. */
-  warm(items: readonly PipelineItem[]): void;
+  warm(items: readonly PipelineItem[]): Promise<void>;
   /** Detects on new events and records what it finds (alerts) in the unit of work. */
   process(unit: UnitOfWork, items: readonly PipelineItem[]): Promise<void>;
   /** Saves the state as of `position` in the unit of work. */
@@ -197,7 +197,7 @@ export class IngestPipeline {
       const records = await this.spool.read(replay, this.batchSize);
       const usable = records.filter((r) => r.position <= committed);
       if (usable.length === 0) break;
-      detection.warm(usable.map((r) => ({ ...r, normalised: this.normalise(r.event) })));
+      await detection.warm(usable.map((r) => ({ ...r, normalised: this.normalise(r.event) })));
       replay = usable.at(-1)!.position;
     }
 

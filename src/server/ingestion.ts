@@ -4,6 +4,7 @@ import { uuidv7Floor } from '../core/ids.js';
 import type { ReceivedEvent } from '../ingest/event-record.js';
 import { normalise } from '../ingest/normalise/index.js';
 import { IngestPipeline, type DetectionStage } from '../ingest/pipeline.js';
+import { RuleDetectionStage } from '../ingest/rule-detection-stage.js';
 import { openFileSpool, spoolIntake, type Spool } from '../ingest/spool/index.js';
 import { startSyslogServer, type SyslogServer } from '../ingest/syslog/index.js';
 import type { ServiceContext } from '../services/context.js';
@@ -59,7 +60,7 @@ export async function startIngestion(
   const context: ServiceContext = { ...base, intake: spoolIntake(spool) };
   const pipeline = new IngestPipeline(context, spool, {
     normalise,
-    detection: options.detection,
+    detection: options.detection ?? new RuleDetectionStage(context),
     onError: (error) =>
       options.log.warn({ err: error }, 'event pipeline failed; retrying from its checkpoint'),
   });

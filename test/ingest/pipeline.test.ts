@@ -38,9 +38,10 @@ class CountingStage implements DetectionStage {
     this.counts = { ...(this.saved?.counts ?? {}) };
     return Promise.resolve(this.saved?.position ?? 0);
   }
-  warm(items: readonly PipelineItem[]): void {
+  warm(items: readonly PipelineItem[]): Promise<void> {
     for (const item of items) this.count(item);
     this.warmed += items.length;
+    return Promise.resolve();
   }
   process(_unit: UnitOfWork, items: readonly PipelineItem[]): Promise<void> {
     for (const item of items) this.count(item);
