@@ -88,7 +88,7 @@ export interface Spool {
   /** True while appends are refused: sources should stop reading (TCP) or answer 429 (HTTP). */
   readonly full: boolean;
 
-  /** Calls `listener` each time `full` changes; returns the unsubscribe function. */
+  /** Calls `listener` each time `full` changes (read `full` for the state now); returns the unsubscribe. */
   onFullChange(listener: (full: boolean) => void): () => void;
 
   stats(): SpoolStats;

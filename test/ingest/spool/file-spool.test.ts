@@ -104,6 +104,17 @@ describe('FileSpool', () => {
     expect(await spool.append([])).toEqual({ firstPosition: 15, lastPosition: 14 });
   });
 
+  it('reads records larger than its read window, and records that straddle a window edge', async () => {
+    const spool = await spoolAt();
+    const big = buildReceivedEvent(2, { raw: 'y'.repeat(1_500_000) });
+    await spool.append([buildReceivedEvent(1), big, ...buildReceivedEvents(3, 4000)]);
+    const all = await readAll(spool, 0, 333);
+    expect(all.map((r) => r.position)).toEqual(Array.from({ length: 4002 }, (_, i) => i + 1));
+    expect(all[1]?.event).toEqual(big);
+    expect(all.slice(2).every((r) => eventNumber(r.event) === r.position)).toBe(true);
+    expect(spool.stats().corruptRecords).toBe(0);
+  });
+
   it('keeps each concurrent call contiguous and in the order the calls were made', async () => {
     const spool = await spoolAt();
     const receipts = await Promise.all(
