@@ -21,6 +21,7 @@ import { authRoutes } from './auth/routes.js';
 import { eventRoutes } from './events/routes.js';
 import { handleError } from './errors.js';
 import { incidentRoutes } from './incidents/routes.js';
+import { detectionRoutes } from './rules/routes.js';
 import { integrationRoutes } from './integrations/routes.js';
 import { observableRoutes } from './observables/routes.js';
 import { systemRoutes } from './system/routes.js';
@@ -160,6 +161,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       await api.register(authRoutes(options.context, options));
       await api.register(incidentRoutes(options.context));
       await api.register(alertRoutes(options.context));
+      await api.register(detectionRoutes(options.context));
       await api.register(integrationRoutes(options.context, options));
       await api.register(observableRoutes(options.context));
       await api.register(userRoutes(options.context));

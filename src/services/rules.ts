@@ -561,22 +561,20 @@ export interface RuleTestResult {
 
 function explain(set: RuleSet, docs: readonly SigmaDocument[], fired: Set<string>): string | null {
   const notes: string[] = [];
-  for (const c of set.correlations) {
-    if (fired.has(c.info.id)) continue;
-    const s = c.source;
-    notes.push(
-      `correlation "${c.info.title}" (${s.type}${s.groupBy.length ? ` by ${s.groupBy.join(', ')}` : ''} within ${s.timespanMs / 1000} s) needs several events; one event cannot complete it — test the rules it references (${s.rules.join(', ')})`,
-    );
+  for (const d of docs) {
+    if (d.kind === 'correlation' && !(d.id !== undefined && fired.has(d.id))) {
+      notes.push(
+        `correlation "${d.title}" (${d.type}${d.groupBy.length ? ` by ${d.groupBy.join(', ')}` : ''} within ${d.timespanMs / 1000} s) needs several events; one event cannot complete it — test the rules it references (${d.rules.join(', ')})`,
+      );
+    } else if (d.kind === 'filter') {
+      notes.push(`filter "${d.title}" matches nothing by itself; it removes matches of the rules it names`);
+    }
   }
   for (const r of set.rules) {
     if (r.anomaly !== undefined && !fired.has(r.info.id))
       notes.push(
         `anomaly rule "${r.info.title}" compares a window's value with the entity's learnt baseline; one event only feeds it`,
       );
-  }
-  for (const d of docs) {
-    if (d.kind === 'filter')
-      notes.push(`filter "${d.title}" matches nothing by itself; it removes matches of the rules it names`);
   }
   return notes.length ? notes.join('. ') : null;
 }

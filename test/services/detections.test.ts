@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yazl from 'yazl';
 import { Detector } from '../../src/detection/detector.js';
 import { prepareEvent } from '../../src/detection/event.js';
 import { changeAlertStatus } from '../../src/services/alerts.js';
@@ -18,54 +17,9 @@ import { createSuppression } from '../../src/services/suppressions.js';
 import { findAlert } from '../../src/storage/alert-repository.js';
 import { announceSkips, ENGINES } from '../support/engines.js';
 import { createOtherOrg, createTestEnv, type TestEnv } from '../support/harness.js';
+import { BRUTE_FORCE, FAILED_LOGIN, ROOT_SHELL, zipOf } from '../support/rule-fixtures.js';
 
 announceSkips();
-
-export const FAILED_LOGIN = `# counts failed logins
-title: Failed login
-id: 6a1f0d2e-0000-4000-8000-000000000001
-level: low
-logsource:
-  category: firebreak_test
-detection:
-  selection:
-    event.outcome: failure
-  condition: selection
-`;
-
-export const ROOT_SHELL = `title: Root shell
-id: 6a1f0d2e-0000-4000-8000-000000000002
-level: high
-logsource:
-  category: firebreak_test
-detection:
-  selection:
-    process.name: bash
-    user.name: root
-  condition: selection
-`;
-
-export const BRUTE_FORCE = `title: Brute force
-id: 6a1f0d2e-0000-4000-8000-000000000003
-level: critical
-correlation:
-  type: event_count
-  rules: [6a1f0d2e-0000-4000-8000-000000000001]
-  group-by: [source.ip]
-  timespan: 10m
-  condition: { gte: 3 }
-`;
-
-/** A zip archive of the given files (yazl writes it; tests may patch the bytes). */
-export async function zipOf(files: Record<string, string | Buffer>): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const [name, content] of Object.entries(files))
-    zip.addBuffer(Buffer.isBuffer(content) ? content : Buffer.from(content), name);
-  zip.end();
-  const chunks: Buffer[] = [];
-  for await (const chunk of zip.outputStream as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
 
 describe.each(ENGINES)('detection services on $name', (engine) => {
   describe.skipIf(engine.skipReason !== null)(engine.skipReason ?? 'runs', () => {
