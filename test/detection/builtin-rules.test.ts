@@ -16,6 +16,9 @@ import { buildRuleSet, compileRule } from '../../src/detection/rule-set.js';
 import type { RuleSet } from '../../src/detection/rule-set.js';
 import { parseSigmaYaml, type SigmaDocument } from '../../src/detection/sigma-rule.js';
 import { listRuleFiles, loadMapping, loadRules } from '../../src/hunt/rule-loader.js';
+import { detectionDocument } from '../../src/ingest/detection-document.js';
+import type { FormatHint, ReceivedEvent } from '../../src/ingest/event-record.js';
+import { normalise } from '../../src/ingest/normalise/index.js';
 import { matcherFor, parseRule, ruleSetFrom, ruleYaml } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -946,5 +949,60 @@ filter:
     const attack = range(12).map((i) => ssh(i * 5, 'failure', '10.0.0.98', 'root'));
     expect(detect(scan, built.set)).toEqual([]);
     expect(detect(attack, built.set)).toEqual(['fb_ssh_brute_force']);
+  });
+});
+
+describe('through the real normaliser (raw lines -> normalise -> detection document -> Detector)', () => {
+  let n = 0;
+  const received = (raw: string | Record<string, unknown>, format: FormatHint): ReceivedEvent => ({
+    id: `00000000-0000-7000-8000-${String(++n).padStart(12, '0')}`,
+    orgId: 'org',
+    receivedAt: '2026-03-02T12:00:00.000Z',
+    source: { kind: 'syslog', name: 'test', peer: '10.0.0.2:514' },
+    format,
+    raw,
+  });
+  const documents = (events: readonly ReceivedEvent[]) =>
+    events.map((e) => detectionDocument(e, normalise(e)));
+
+  it('an SSH intrusion on a Linux host: each stage raises its alert, each attempt counts once', async () => {
+    const lines = (await readFile(join(FIXTURES, 'linux-intrusion.log'), 'utf8')).trim().split('\n');
+    const docs = documents(lines.map((l) => received(l, 'auto')));
+    expect(docs[1]).toMatchObject({
+      product: 'linux',
+      'event.dataset': 'openssh',
+      'source.ip': '203.0.113.50',
+    });
+    const names = detect(docs);
+    expect(names.filter((x) => x !== 'fb_linux_admin_group_member_added')).toEqual([
+      'fb_ssh_password_spraying',
+      'fb_ssh_brute_force',
+      'fb_ssh_success_after_brute_force',
+      'fb_linux_new_admin_account',
+      'fb_linux_log_clearing',
+      'fb_linux_history_clearing',
+    ]);
+    // The sudo line and usermod's own line both record the change; the shadow-group line does not count.
+    expect(count(names, 'fb_linux_admin_group_member_added')).toBe(2);
+    // Near miss: the first 9 attempts give 22 failed-login events (Invalid user, PAM, Failed lines) but
+    // count as 9 attempts.
+    const firstNine = lines.slice(
+      0,
+      lines.findIndex((l) => l.includes('port 40010 ')),
+    );
+    expect(detect(documents(firstNine.map((l) => received(l, 'auto'))))).toEqual([
+      'fb_ssh_password_spraying',
+    ]);
+  });
+
+  it('RDP brute force then success from Windows Security events', () => {
+    const raw = (e: Record<string, unknown>) => ({ Event: e['Event'] });
+    const failures = range(10).map((i) =>
+      received(raw(winLogon(i * 10, 'failure', '198.51.100.7', 'Administrator', 10)), 'windows'),
+    );
+    const success = received(raw(winLogon(200, 'success', '198.51.100.7', 'Administrator', 10)), 'windows');
+    const docs = documents([...failures, success]);
+    expect(docs[0]).toMatchObject({ product: 'windows', 'source.ip': '198.51.100.7' });
+    expect(detect(docs)).toEqual(['fb_win_remote_logon_brute_force', 'fb_win_success_after_brute_force']);
   });
 });
