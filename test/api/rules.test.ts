@@ -35,6 +35,14 @@ describe.each(ENGINES)('rules API on $name', (engine) => {
       await env?.close();
     });
 
+    /** The harness speaks GET/POST/PATCH/DELETE; the policy is replaced with PUT. */
+    const put = (role: 'admin' | 'responder', url: string, body: unknown) =>
+      env.app.inject({
+        method: 'PUT',
+        url,
+        headers: { authorization: `Bearer ${env.tokens[role]}` },
+        payload: body as Record<string, unknown>,
+      });
     const activeIds = async () =>
       (await loadActiveRuleSet(env.context, env.orgId)).set.rules.map((r) => r.info.id);
 
@@ -283,11 +291,11 @@ describe.each(ENGINES)('rules API on $name', (engine) => {
         group_window_seconds: 600,
         dedup_window_seconds: 300,
       };
-      expect((await env.call('responder', 'PUT', '/api/v1/detection/policy', change)).statusCode).toBe(403);
-      const saved = await env.call('admin', 'PUT', '/api/v1/detection/policy', change);
+      expect((await put('responder', '/api/v1/detection/policy', change)).statusCode).toBe(403);
+      const saved = await put('admin', '/api/v1/detection/policy', change);
       expect(saved.statusCode).toBe(200);
       expect((await env.call('viewer', 'GET', '/api/v1/detection/policy')).json()).toEqual(change);
-      await env.call('admin', 'PUT', '/api/v1/detection/policy', policy);
+      await put('admin', '/api/v1/detection/policy', policy);
     });
 
     it('manages suppressions with an owner, a reason and an expiry', async () => {
