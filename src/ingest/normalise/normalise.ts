@@ -151,19 +151,33 @@ function parseText(text: string, format: FormatHint, ctx: ParseContext): Parsed 
   }
 }
 
-function receivedTime(event: ReceivedEvent): number {
-  const at = typeof event.receivedAt === 'string' ? parseIsoTime(event.receivedAt) : undefined;
-  return at ?? 0;
+/** The last receive time read (events of one batch share it): text, epoch ms, canonical ISO. */
+let lastReceived: { text: string; ms: number; iso: string } = { text: EPOCH_ISO, ms: 0, iso: EPOCH_ISO };
+
+/** The receive time as epoch ms and canonical ISO text (memoised on the text: a pure cache). */
+function receivedTime(event: ReceivedEvent): { ms: number; iso: string } {
+  const text = event.receivedAt;
+  if (typeof text !== 'string') return { ms: 0, iso: EPOCH_ISO };
+  const last = lastReceived;
+  if (last.text === text) return last;
+  const ms = parseIsoTime(text) ?? 0;
+  const next = { text, ms, iso: toIso(ms) };
+  lastReceived = next;
+  return next;
 }
 
-function finish(event: ReceivedEvent, parsed: Parsed, receivedAt: number): NormalisedEvent {
+function finish(
+  event: ReceivedEvent,
+  parsed: Parsed,
+  received: { ms: number; iso: string },
+): NormalisedEvent {
   const fields = parsed.fields;
-  const timestamp = toIso(parsed.time ?? receivedAt);
+  const timestamp = parsed.time === undefined ? received.iso : toIso(parsed.time);
   fields['@timestamp'] = timestamp;
   putDefault(fields, 'event.kind', 'event');
   putDefault(fields, 'event.module', parsed.parser);
   putDefault(fields, 'event.dataset', parsed.parser);
-  put(fields, 'event.created', toIso(receivedAt));
+  put(fields, 'event.created', received.iso);
   const source = event.source as ReceivedEvent['source'] | undefined;
   if (source !== undefined && source !== null) {
     if (typeof source.peer === 'string') putDefault(fields, 'log.source.address', source.peer);
@@ -176,7 +190,7 @@ function finish(event: ReceivedEvent, parsed: Parsed, receivedAt: number): Norma
 /** The last resort: a raw event built without any parser (used when something unexpected threw). */
 function fallback(event: ReceivedEvent): NormalisedEvent {
   try {
-    const receivedAt = receivedTime(event);
+    const received = receivedTime(event);
     let text = '';
     try {
       text = typeof event.raw === 'string' ? event.raw : JSON.stringify(event.raw);
@@ -186,7 +200,7 @@ function fallback(event: ReceivedEvent): NormalisedEvent {
     if (typeof text !== 'string') text = '';
     const parsed = rawParsed(text.slice(0, MAX_FIELD_CHARS));
     addTag(parsed.fields, '_normalise_failed');
-    return finish(event, parsed, receivedAt);
+    return finish(event, parsed, received);
   } catch {
     return {
       timestamp: EPOCH_ISO,
@@ -210,9 +224,9 @@ function fallback(event: ReceivedEvent): NormalisedEvent {
  */
 export function normalise(event: ReceivedEvent): NormalisedEvent {
   try {
-    const receivedAt = receivedTime(event);
+    const received = receivedTime(event);
     const ctx: ParseContext = {
-      receivedAt,
+      receivedAt: received.ms,
       sourceName: typeof event.source?.name === 'string' ? event.source.name : undefined,
     };
     const raw: unknown = event.raw;
@@ -223,7 +237,7 @@ export function normalise(event: ReceivedEvent): NormalisedEvent {
       const text = trimEnd(typeof raw === 'string' ? raw : String(raw));
       parsed = parseText(text, event.format, ctx);
     }
-    return finish(event, parsed, receivedAt);
+    return finish(event, parsed, received);
   } catch {
     return fallback(event);
   }
