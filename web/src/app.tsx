@@ -2,20 +2,22 @@
  * The shell: navigation, theme, live indicator, and the pages. A new page (rules, events, integrations,
  * playbook runs, ...) is one entry in PAGES plus its component.
  */
-import { useEffect, type ComponentType } from 'react';
+import { lazy, Suspense, useEffect, type ComponentType } from 'react';
 import { Link, Route, Switch, useLocation } from 'wouter';
 import { ToastProvider } from './components/toast.js';
 import { useLiveState } from './live.js';
-import { AlertQueue } from './pages/alerts.js';
-import { Dashboard } from './pages/dashboard.js';
-import { IncidentList } from './pages/incidents.js';
-import { IncidentPage } from './pages/incident.js';
 import { SignIn } from './pages/sign-in.js';
-import { Tokens } from './pages/tokens.js';
-import { Users } from './pages/users.js';
 import { SessionProvider, useSession, type SignedInUser } from './session.js';
 import { useTheme } from './theme.js';
 import type { Role } from './api.js';
+
+// Each page is its own chunk: the first screen loads only what it shows.
+const Dashboard = lazy(() => import('./pages/dashboard.js').then((m) => ({ default: m.Dashboard })));
+const AlertQueue = lazy(() => import('./pages/alerts.js').then((m) => ({ default: m.AlertQueue })));
+const IncidentList = lazy(() => import('./pages/incidents.js').then((m) => ({ default: m.IncidentList })));
+const IncidentPage = lazy(() => import('./pages/incident.js').then((m) => ({ default: m.IncidentPage })));
+const Users = lazy(() => import('./pages/users.js').then((m) => ({ default: m.Users })));
+const Tokens = lazy(() => import('./pages/tokens.js').then((m) => ({ default: m.Tokens })));
 
 interface PageEntry {
   readonly path: string;
@@ -117,20 +119,22 @@ function Shell({ user }: { user: SignedInUser }) {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        <Switch>
-          {PAGES.filter((page) => !page.role || page.role === user.role).map((page) => (
-            <Route key={page.path} path={page.path} component={page.component} />
-          ))}
-          <Route path="/incidents/:id">{(params) => <IncidentPage id={params.id} />}</Route>
-          <Route>
-            <section className="page">
-              <h1>Not found</h1>
-              <p>
-                There is no page at this address. <Link href="/">Go to the dashboard</Link>.
-              </p>
-            </section>
-          </Route>
-        </Switch>
+        <Suspense fallback={<div className="page-loading" role="status" aria-label="Loading the page" />}>
+          <Switch>
+            {PAGES.filter((page) => !page.role || page.role === user.role).map((page) => (
+              <Route key={page.path} path={page.path} component={page.component} />
+            ))}
+            <Route path="/incidents/:id">{(params) => <IncidentPage id={params.id} />}</Route>
+            <Route>
+              <section className="page">
+                <h1>Not found</h1>
+                <p>
+                  There is no page at this address. <Link href="/">Go to the dashboard</Link>.
+                </p>
+              </section>
+            </Route>
+          </Switch>
+        </Suspense>
       </main>
     </div>
   );

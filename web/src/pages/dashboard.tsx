@@ -219,7 +219,7 @@ function Tile({
           {body}
         </Link>
       ) : (
-        body
+        <div className="tile-body">{body}</div>
       )}
     </div>
   );
