@@ -51,7 +51,26 @@ export async function ingestAlert(
   input: IngestAlertInput,
 ): Promise<{ alert: Alert; created: boolean }> {
   assertCan(actor, 'write');
-  const observables = (input.observables ?? []).map((o, index) => {
+  const observables = normaliseAlertObservables(input);
+  return inTransaction(context, (unit) => recordAlert(unit, context, actor, input, observables));
+}
+
+/**
+ * `ingestAlert` inside the caller's unit of work (integrations record a whole post in one
+ * transaction). Throws UserError for a bad observable before writing anything.
+ */
+export async function ingestAlertIn(
+  unit: UnitOfWork,
+  context: ServiceContext,
+  actor: Actor,
+  input: IngestAlertInput,
+): Promise<{ alert: Alert; created: boolean }> {
+  assertCan(actor, 'write');
+  return recordAlert(unit, context, actor, input, normaliseAlertObservables(input));
+}
+
+function normaliseAlertObservables(input: IngestAlertInput): ObservableInput[] {
+  return (input.observables ?? []).map((o, index) => {
     try {
       return { type: o.type, value: normaliseObservable(o.type, o.value) };
     } catch (error) {
@@ -64,70 +83,77 @@ export async function ingestAlert(
       throw error;
     }
   });
-  return inTransaction(context, async (unit) => {
-    const seenAt = input.seenAt ?? unit.now;
-    const result = await upsertAlert(unit.tx, {
-      id: context.newId(),
+}
+
+async function recordAlert(
+  unit: UnitOfWork,
+  context: ServiceContext,
+  actor: Actor,
+  input: IngestAlertInput,
+  observables: readonly ObservableInput[],
+): Promise<{ alert: Alert; created: boolean }> {
+  const seenAt = input.seenAt ?? unit.now;
+  const result = await upsertAlert(unit.tx, {
+    id: context.newId(),
+    orgId: actor.orgId,
+    title: input.title,
+    source: input.source,
+    rule: input.rule ?? null,
+    severity: input.severity,
+    dedupKey: input.dedupKey ?? null,
+    seenAt,
+    payload: input.payload,
+    now: unit.now,
+    description: input.description,
+  });
+  const { created } = result;
+  let { alert } = result;
+  // A new firing after the source said the condition ended reopens the alert; a late repeat of
+  // the firing it already resolved (seen before the resolution) does not.
+  const reopened = !created && alert.resolvedAt !== null && seenAt >= alert.resolvedAt;
+  const wasResolvedAt = alert.resolvedAt;
+  if (reopened) {
+    alert = { ...alert, resolvedAt: null, updatedAt: unit.now };
+    await saveAlertResolution(unit.tx, alert);
+  }
+  for (const observable of observables) {
+    await recordSighting(unit.tx, context.newId, {
       orgId: actor.orgId,
-      title: input.title,
-      source: input.source,
-      rule: input.rule ?? null,
-      severity: input.severity,
-      dedupKey: input.dedupKey ?? null,
+      ...observable,
       seenAt,
-      payload: input.payload,
-      now: unit.now,
-      description: input.description,
+      alertId: alert.id,
     });
-    const { created } = result;
-    let { alert } = result;
-    // A new firing after the source said the condition ended reopens the alert; a late repeat of
-    // the firing it already resolved (seen before the resolution) does not.
-    const reopened = !created && alert.resolvedAt !== null && seenAt >= alert.resolvedAt;
-    const wasResolvedAt = alert.resolvedAt;
-    if (reopened) {
-      alert = { ...alert, resolvedAt: null, updatedAt: unit.now };
-      await saveAlertResolution(unit.tx, alert);
-    }
-    for (const observable of observables) {
+    if (alert.incidentId) {
       await recordSighting(unit.tx, context.newId, {
         orgId: actor.orgId,
         ...observable,
         seenAt,
-        alertId: alert.id,
+        incidentId: alert.incidentId,
       });
-      if (alert.incidentId) {
-        await recordSighting(unit.tx, context.newId, {
-          orgId: actor.orgId,
-          ...observable,
-          seenAt,
-          incidentId: alert.incidentId,
-        });
-      }
     }
-    await unit.audit({
-      actor,
-      action: created ? 'alert.created' : reopened ? 'alert.reopened' : 'alert.repeated',
-      targetType: 'alert',
-      targetId: alert.id,
-      incidentId: alert.incidentId,
-      changes: created
-        ? {
-            title: alert.title,
-            severity: alert.severity,
-            source: alert.source,
-            rule: alert.rule,
-            dedup_key: alert.dedupKey,
-            observables,
-          }
-        : {
-            occurrence_count: alert.occurrenceCount,
-            seen_at: seenAt,
-            ...(reopened ? { resolved_at: { from: wasResolvedAt, to: null } } : {}),
-          },
-    });
-    return { alert, created };
+  }
+  await unit.audit({
+    actor,
+    action: created ? 'alert.created' : reopened ? 'alert.reopened' : 'alert.repeated',
+    targetType: 'alert',
+    targetId: alert.id,
+    incidentId: alert.incidentId,
+    changes: created
+      ? {
+          title: alert.title,
+          severity: alert.severity,
+          source: alert.source,
+          rule: alert.rule,
+          dedup_key: alert.dedupKey,
+          observables,
+        }
+      : {
+          occurrence_count: alert.occurrenceCount,
+          seen_at: seenAt,
+          ...(reopened ? { resolved_at: { from: wasResolvedAt, to: null } } : {}),
+        },
   });
+  return { alert, created };
 }
 
 /**
@@ -141,23 +167,31 @@ export async function resolveAlert(
   input: { readonly dedupKey: string; readonly resolvedAt: string },
 ): Promise<{ alert: Alert | null; resolved: boolean }> {
   assertCan(actor, 'write');
-  return inTransaction(context, async (unit) => {
-    const alert = await findAlertByDedupKey(unit.tx, actor.orgId, input.dedupKey);
-    if (!alert || alert.resolvedAt !== null || input.resolvedAt < alert.lastSeen) {
-      return { alert, resolved: false };
-    }
-    const updated: Alert = { ...alert, resolvedAt: input.resolvedAt, updatedAt: unit.now };
-    await saveAlertResolution(unit.tx, updated);
-    await unit.audit({
-      actor,
-      action: 'alert.resolved',
-      targetType: 'alert',
-      targetId: alert.id,
-      incidentId: alert.incidentId,
-      changes: { resolved_at: input.resolvedAt, dedup_key: input.dedupKey },
-    });
-    return { alert: updated, resolved: true };
+  return inTransaction(context, (unit) => resolveAlertIn(unit, actor, input));
+}
+
+/** `resolveAlert` inside the caller's unit of work. */
+export async function resolveAlertIn(
+  unit: UnitOfWork,
+  actor: Actor,
+  input: { readonly dedupKey: string; readonly resolvedAt: string },
+): Promise<{ alert: Alert | null; resolved: boolean }> {
+  assertCan(actor, 'write');
+  const alert = await findAlertByDedupKey(unit.tx, actor.orgId, input.dedupKey);
+  if (!alert || alert.resolvedAt !== null || input.resolvedAt < alert.lastSeen) {
+    return { alert, resolved: false };
+  }
+  const updated: Alert = { ...alert, resolvedAt: input.resolvedAt, updatedAt: unit.now };
+  await saveAlertResolution(unit.tx, updated);
+  await unit.audit({
+    actor,
+    action: 'alert.resolved',
+    targetType: 'alert',
+    targetId: alert.id,
+    incidentId: alert.incidentId,
+    changes: { resolved_at: input.resolvedAt, dedup_key: input.dedupKey },
   });
+  return { alert: updated, resolved: true };
 }
 
 export async function getAlert(context: ServiceContext, actor: Actor, id: string): Promise<Alert> {

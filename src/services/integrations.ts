@@ -28,7 +28,7 @@ import {
   replaceIntegrationToken,
   touchIntegration,
 } from '../storage/integration-repository.js';
-import { ingestAlert, resolveAlert } from './alerts.js';
+import { ingestAlertIn, resolveAlertIn } from './alerts.js';
 import { inTransaction, type ServiceContext } from './context.js';
 import { randomSecret } from './passwords.js';
 
@@ -36,6 +36,8 @@ import { randomSecret } from './passwords.js';
 export const INTEGRATION_TOKEN_PREFIX = 'fbi_';
 /** Observables kept per alert; more are dropped (a hostile payload cannot fan out without bound). */
 const MAX_OBSERVABLES = 500;
+/** Alerts and resolutions written per transaction. */
+const WRITE_CHUNK = 200;
 
 export interface IssuedIntegration {
   readonly integration: Integration;
@@ -254,8 +256,8 @@ export function normaliseExtracted(observables: readonly ExtractedObservable[]):
 /**
  * Takes what a sender posted to its integration's webhook: maps it, hands events to the ingestion
  * pipeline (all of them first, so a full backlog — RateLimitedError, 429 — refuses the post before
- * any alert is written), then records or resolves each alert in its own transaction, audited with
- * the integration as actor. Bad items are reported by index while the others are kept. Throws
+ * any alert is written), then records or resolves the alerts in order, 200 per transaction, audited
+ * with the integration as actor. Bad items are reported by index while the others are kept. Throws
  * UserError (400) when the body is unreadable or no item was valid, OperationalError
  * `intake_unavailable` (503) when the only valid items were events and this process takes none.
  */
@@ -307,29 +309,45 @@ export async function receiveWebhook(
     }
   }
 
-  for (const item of mapped.items) {
-    try {
-      if (item.kind === 'alert') {
-        await ingestAlert(context, actor, alertInput(item.alert));
-        alerts += 1;
-      } else if (item.kind === 'resolve') {
-        const outcome = await resolveAlert(context, actor, {
-          dedupKey: item.dedupKey,
-          resolvedAt: item.resolvedAt,
-        });
-        resolutions += 1;
-        if (outcome.resolved) resolved += 1;
+  // Alerts and resolutions are written in chunks, one transaction each: one flush per chunk
+  // instead of one per alert, and a chunk commits whole or not at all.
+  const writes = mapped.items.filter((item) => item.kind !== 'event');
+  for (let start = 0; start < writes.length; start += WRITE_CHUNK) {
+    const chunk = writes.slice(start, start + WRITE_CHUNK);
+    const done = await inTransaction(context, async (unit) => {
+      // The database may run this again (PostgreSQL deadlock retry): count from scratch each time.
+      const counts = { alerts: 0, resolutions: 0, resolved: 0, errors: [] as ItemError[] };
+      for (const item of chunk) {
+        try {
+          if (item.kind === 'alert') {
+            await ingestAlertIn(unit, context, actor, alertInput(item.alert));
+            counts.alerts += 1;
+          } else if (item.kind === 'resolve') {
+            const outcome = await resolveAlertIn(unit, actor, {
+              dedupKey: item.dedupKey,
+              resolvedAt: item.resolvedAt,
+            });
+            counts.resolutions += 1;
+            if (outcome.resolved) counts.resolved += 1;
+          }
+        } catch (error) {
+          // Only refusals raised before the item wrote anything (bad input) are per-item.
+          if (!isFirebreakError(error) || error.kind !== 'user') throw error;
+          const field = typeof error.details.field === 'string' ? error.details.field : undefined;
+          counts.errors.push({
+            index: item.index,
+            code: error.code,
+            message: error.message,
+            ...(field ? { field } : {}),
+          });
+        }
       }
-    } catch (error) {
-      if (!isFirebreakError(error) || error.kind !== 'user') throw error;
-      const field = typeof error.details.field === 'string' ? error.details.field : undefined;
-      errors.push({
-        index: item.index,
-        code: error.code,
-        message: error.message,
-        ...(field ? { field } : {}),
-      });
-    }
+      return counts;
+    });
+    alerts += done.alerts;
+    resolutions += done.resolutions;
+    resolved += done.resolved;
+    errors.push(...done.errors);
   }
   errors.sort((a, b) => a.index - b.index);
   const accepted = alerts + resolutions + events;
