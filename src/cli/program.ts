@@ -17,6 +17,7 @@ import { openContext } from '../server/context.js';
 import { startServer } from '../server/server.js';
 import { VERSION } from '../server/version.js';
 import { registerHuntCommands } from './hunt-commands.js';
+import { registerRuleCommands } from './rules-commands.js';
 import { registerIngestCommands } from './ingest-commands.js';
 import { readStdin } from './stdin.js';
 
@@ -271,6 +272,7 @@ export function buildProgram(
     setExitCode,
     interactive: process.stderr.isTTY === true,
   });
+  registerRuleCommands(program, { out: io.out, err: io.err, setExitCode });
   registerIngestCommands(program, { ...io, setExitCode, interactive: process.stderr.isTTY === true });
   return program;
 }

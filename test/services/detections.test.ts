@@ -1,4 +1,8 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliIo } from '../../src/cli/program.js';
 import { Detector } from '../../src/detection/detector.js';
 import { prepareEvent } from '../../src/detection/event.js';
 import { changeAlertStatus } from '../../src/services/alerts.js';
@@ -15,7 +19,7 @@ import { readRuleArchive } from '../../src/services/rule-archive.js';
 import { getRule, loadActiveRuleSet, saveRuleSources, updateRuleSettings } from '../../src/services/rules.js';
 import { createSuppression } from '../../src/services/suppressions.js';
 import { findAlert } from '../../src/storage/alert-repository.js';
-import { announceSkips, ENGINES } from '../support/engines.js';
+import { announceSkips, ENGINES, type TestDatabase } from '../support/engines.js';
 import { createOtherOrg, createTestEnv, type TestEnv } from '../support/harness.js';
 import { BRUTE_FORCE, FAILED_LOGIN, ROOT_SHELL, zipOf } from '../support/rule-fixtures.js';
 
@@ -318,3 +322,58 @@ function patchUncompressedSize(zip: Buffer, name: string, size: number): void {
       zip.writeUInt32LE(size, i + 24);
   }
 }
+
+describe.each(ENGINES)('firebreak rules import on $name', (engine) => {
+  describe.skipIf(engine.skipReason !== null)(engine.skipReason ?? 'runs', () => {
+    let db: TestDatabase;
+    let dir: string;
+    beforeAll(async () => {
+      db = await engine.create();
+      dir = mkdtempSync(path.join(tmpdir(), 'firebreak-rules-'));
+    });
+    afterAll(async () => {
+      rmSync(dir, { recursive: true, force: true });
+      await db?.drop();
+    });
+    const firebreak = async (args: string[], withStorage = true) => {
+      let out = '';
+      let err = '';
+      const io: CliIo = {
+        out: (t) => void (out += t),
+        err: (t) => void (err += t),
+        stdin: () => Promise.resolve(''),
+      };
+      const storage = db.databaseUrl ? ['--database-url', db.databaseUrl] : ['--data-dir', db.dataDir];
+      const code = await runCli(['node', 'firebreak', ...args, ...(withStorage ? storage : [])], io);
+      return { code, out, err };
+    };
+
+    it('imports files, folders and zip archives into the database; refusals set the exit status', async () => {
+      mkdirSync(path.join(dir, 'nested', 'deeper'), { recursive: true });
+      writeFileSync(path.join(dir, 'nested', 'deeper', 'failed.yml'), FAILED_LOGIN);
+      writeFileSync(path.join(dir, 'nested', 'notes.txt'), 'not a rule');
+      writeFileSync(path.join(dir, 'bundle.zip'), await zipOf({ 'x/root.yaml': ROOT_SHELL }));
+      const first = await firebreak(['rules', 'import', dir, '--json']);
+      expect(first.err).toBe('');
+      expect(first.code).toBe(0);
+      const lines = first.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { status: string; id: string; file: string });
+      expect(lines.map((l) => [l.status, l.id])).toEqual([
+        ['created', '6a1f0d2e-0000-4000-8000-000000000002'],
+        ['created', '6a1f0d2e-0000-4000-8000-000000000001'],
+      ]);
+      expect(lines[0]!.file).toMatch(/bundle\.zip:x\/root\.yaml$/);
+      const broken = path.join(dir, 'broken.yml');
+      writeFileSync(broken, 'title: no detection\nlogsource: {product: linux}\n');
+      const second = await firebreak(['rules', 'import', dir]);
+      expect(second.code).toBe(1);
+      expect(second.out).toContain('0 created, 0 updated, 2 unchanged, 1 failed');
+      expect(second.err).toContain(`refused ${broken} document 1: detection`);
+      // `rules validate` still lives beside `rules import`.
+      const validate = await firebreak(['rules', 'validate', path.join(dir, 'nested')], false);
+      expect(validate.code).toBe(0);
+    });
+  });
+});
