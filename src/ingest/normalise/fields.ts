@@ -49,6 +49,16 @@ export function put(fields: Fields, key: string, value: FieldValue | undefined |
   }
 }
 
+/** Sets `key` to `value` as written (placeholders `-` and `''` kept: source data such as Windows event data). */
+export function putVerbatim(fields: Fields, key: string, value: FieldValue): void {
+  if (value === '' || value === '-') {
+    if (key === '__proto__') return;
+    fields[key] = value;
+    return;
+  }
+  put(fields, key, value);
+}
+
 /** Sets `key` only when it is not set yet. */
 export function putDefault(fields: Fields, key: string, value: FieldValue | undefined | null): void {
   if (!Object.prototype.hasOwnProperty.call(fields, key)) put(fields, key, value);

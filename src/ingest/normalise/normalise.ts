@@ -84,7 +84,9 @@ export function parseSyslogLine(line: string, ctx: ParseContext): Parsed | undef
 
 function rawParsed(text: string): Parsed {
   const fields: Fields = {};
+  // Raw events always carry `message`, even an empty one.
   put(fields, 'message', text);
+  if (fields['message'] === undefined) fields['message'] = text;
   put(fields, 'event.module', 'raw');
   put(fields, 'event.dataset', 'raw');
   put(fields, 'event.kind', 'event');

@@ -12,6 +12,7 @@ import {
   put,
   putAddress,
   putHashes,
+  putVerbatim,
   scalar,
   type FieldScalar,
   type Fields,
@@ -122,7 +123,7 @@ function readEvtx(event: Record<string, unknown>, fields: Fields): WinEvent {
     }
   }
   for (const [k, v] of userMap) {
-    put(fields, `winlog.user_data.${k}`, v);
+    putVerbatim(fields, `winlog.user_data.${k}`, v);
     if (!data.has(k)) data.set(k, v);
   }
   const sys = (name: string): unknown => (isObject(system) ? unwrap(system[name]) : undefined);
@@ -513,7 +514,7 @@ export function parseWindows(doc: Record<string, unknown>): Parsed | undefined {
     put(fields, 'event.code', String(ev.eventId));
     put(fields, 'winlog.event_id', String(ev.eventId));
   }
-  for (const [name, value] of ev.data) put(fields, `winlog.event_data.${name}`, value);
+  for (const [name, value] of ev.data) putVerbatim(fields, `winlog.event_data.${name}`, value);
   const id = ev.eventId;
   const channel = ev.channel?.toLowerCase();
   if (id !== undefined) {

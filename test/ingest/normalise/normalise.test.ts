@@ -21,6 +21,15 @@ describe('normalise: the envelope', () => {
     });
   });
 
+  it('raw events always carry message and @timestamp, even when empty', () => {
+    for (const raw of ['', '-', '   ']) {
+      const e = normalise(buildReceived(raw));
+      expect(e.parser).toBe('raw');
+      expect(typeof e.fields['message']).toBe('string');
+      expect(e.fields['@timestamp']).toBe(RECEIVED_AT);
+    }
+  });
+
   it('file sources record the file path', () => {
     const e = normalise(buildReceived('x', 'auto', { source: { kind: 'file', name: '/var/log/auth.log' } }));
     expect(e.fields['log.file.path']).toBe('/var/log/auth.log');

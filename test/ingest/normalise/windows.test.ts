@@ -102,6 +102,8 @@ describe('Windows EVTX-JSON', () => {
       'winlog.logon.failure.status': '0xc000006d',
     });
     expect(r?.fields['source.ip']).toBeUndefined();
+    // Event data keeps placeholders as written (rules may test for them).
+    expect(r?.fields['winlog.event_data.IpAddress']).toBe('-');
   });
 
   it('4688 process creation, 4720 account, 4732 group membership', () => {
