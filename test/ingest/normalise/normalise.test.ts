@@ -169,7 +169,10 @@ describe('hostile input', () => {
         },
       },
     );
-    expectShape(normalise(buildReceived(hostile as Record<string, unknown>)));
+    const failed = normalise(buildReceived(hostile as Record<string, unknown>));
+    expectShape(failed);
+    expect(failed.parser).toBe('raw');
+    expect(failed.fields['tags']).toEqual(['_normalise_failed']);
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic['self'] = cyclic;
     expectShape(normalise(buildReceived(cyclic)));
