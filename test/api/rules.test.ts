@@ -386,6 +386,20 @@ describe.each(ENGINES)('rules API on $name', (engine) => {
       );
     });
 
+    it('documents the routes in the OpenAPI description', async () => {
+      const doc = (await env.call(null, 'GET', '/api/v1/openapi.json')).json() as {
+        paths: Record<string, unknown>;
+      };
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining([
+          '/api/v1/rules',
+          '/api/v1/rules/{id}/test',
+          '/api/v1/detection/policy',
+          '/api/v1/suppressions',
+        ]),
+      );
+    });
+
     it('deletes rules and keeps other organisations out', async () => {
       const other = await createOtherOrg(env);
       const token = (
