@@ -171,7 +171,7 @@ export function registerIngestCommands(program: Command, io: IngestCommandIo = d
         ).choices(FILE_FORMATS),
       )
       .option('--source <name>', 'source name stored with the events (default: the file name)')
-      .option('--batch-size <n>', 'events per request', integer(1, 100_000), 1000)
+      .option('--batch-size <n>', 'events per request', integer(1, 100_000), 5000)
       .option('--max-errors <n>', 'line errors printed at most (all are counted)', integer(0, 1_000_000), 100)
       .option('--json', 'print the summary as JSON'),
   ).action(async (files: string[], flags: IngestFlags) => {

@@ -284,6 +284,20 @@ describe('firebreak ingest', () => {
     expect(run.code).toBe(1);
   });
 
+  it('stops on an answer it cannot handle (500) or a redirect, without sending more', async () => {
+    handler = () => ({ status: 500, body: { error: { code: 'internal', message: 'boom' } } });
+    const failed = await ingest([fixture('auth.log')], '--batch-size', '1');
+    expect(received).toHaveLength(1);
+    expect(failed.err).toContain('stopped: the server refused the events: boom (internal)');
+    expect(failed.code).toBe(1);
+    received = [];
+    handler = () => ({ status: 302, headers: { location: 'https://elsewhere.test/api/v1/events' } });
+    const moved = await ingest([fixture('auth.log')]);
+    expect(received).toHaveLength(1);
+    expect(moved.err).toContain('redirect (302) to https://elsewhere.test/api/v1/events: use that address');
+    expect(moved.code).toBe(1);
+  });
+
   it('explains a 403 as a missing role', async () => {
     handler = () => ({ status: 403, body: { error: { code: 'forbidden', message: 'no' } } });
     const run = await ingest([fixture('auth.log')]);

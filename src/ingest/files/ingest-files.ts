@@ -4,12 +4,7 @@
  * file's lines.
  */
 import { basename } from 'node:path';
-import {
-  AuthenticationError,
-  ForbiddenError,
-  OperationalError,
-  isFirebreakError,
-} from '../../core/errors.js';
+import { isFirebreakError } from '../../core/errors.js';
 import type { FormatHint } from '../event-record.js';
 import { openEventFile } from './event-file.js';
 import type { EventsClient } from './events-client.js';
@@ -39,7 +34,7 @@ export interface IngestOptions {
   readonly format?: FileFormat;
   /** Source name sent with the events (default: each file's base name). */
   readonly source?: string;
-  /** Events per request (default 1000). */
+  /** Events per request (default 5000; also capped by maxBatchBytes). */
   readonly batchSize?: number;
   /** Uncompressed bytes per request (default 4 MiB; the server takes 16 MiB). */
   readonly maxBatchBytes?: number;
@@ -64,7 +59,7 @@ export interface IngestSummary {
   /** Parts of files that could not be read as events (not sent). */
   readonly unreadable: number;
   readonly elapsedMs: number;
-  /** Why ingestion stopped before the end (authentication refused, server unreachable), if it did. */
+  /** Why ingestion stopped before the end (authentication refused, server unreachable, ...), if it did. */
   readonly stopped?: Error;
 }
 
@@ -82,14 +77,10 @@ interface Batch {
   readonly entries: Entry[];
 }
 
-const FATAL = (error: unknown): boolean =>
-  error instanceof AuthenticationError ||
-  error instanceof ForbiddenError ||
-  error instanceof OperationalError;
-
 /**
  * Reads each file and sends its events to the server. A file that cannot be read is reported and
- * skipped; authentication refusals and a server that stays unavailable stop the run (`stopped`).
+ * skipped; a request the client cannot complete (401/403, retries spent, a redirect, an unexpected
+ * status) stops the run (`stopped`).
  * Resolves with the counts; never rejects for what the server or the files did.
  */
 export async function ingestFiles(
@@ -99,7 +90,7 @@ export async function ingestFiles(
 ): Promise<IngestSummary> {
   const now = options.now ?? (() => Date.now());
   const started = now();
-  const batchSize = Math.max(1, options.batchSize ?? 1000);
+  const batchSize = Math.max(1, options.batchSize ?? 5000);
   const maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024;
   let files = 0;
   let filesFailed = 0;
@@ -187,13 +178,9 @@ export async function ingestFiles(
     await inFlight;
     if (stopped) throw stopped;
     inFlight = post(batch, batch.entries).catch((error: unknown) => {
-      if (FATAL(error)) stopped = error as Error;
-      else {
-        // Anything else (a refusal of the whole request) loses this batch only.
-        rejected += batch.entries.length;
-        sent += batch.entries.length;
-        options.onFileError?.(batch.file, error instanceof Error ? error.message : String(error));
-      }
+      // Whatever the client could not handle (401/403, retries spent, a redirect, an unexpected
+      // status) would happen to every later batch too: stop the run.
+      stopped = error instanceof Error ? error : new Error(String(error));
     });
   };
 
