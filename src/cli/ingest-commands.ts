@@ -242,7 +242,7 @@ export function registerIngestCommands(program: Command, io: IngestCommandIo = d
   serverOptions(
     eventsCommand
       .command('search')
-      .description('search stored events, newest pages first as the server orders them')
+      .description('search events stored on the server (in the order it returns them)')
       .option(
         '--q <query>',
         'field:value terms (all must match; quote values with spaces); a bare word searches the text',
