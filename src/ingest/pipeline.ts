@@ -28,11 +28,19 @@ export interface DetectionStage {
   restore(): Promise<number>;
   /** Feeds already-processed events to rebuild state, producing nothing. */
   warm(items: readonly PipelineItem[]): Promise<void>;
-  /** Detects on new events and records what it finds (alerts) in the unit of work. */
-  process(unit: UnitOfWork, items: readonly PipelineItem[]): Promise<void>;
+  /**
+   * Runs detection on new events, outside any transaction (it may read rules and saved state; on
+   * SQLite a read from inside the write transaction would wait for itself).
+   */
+  detect(items: readonly PipelineItem[]): Promise<DetectionBatch>;
+  /** Records what `detect` found (alerts) in the pipeline's unit of work. */
+  record(unit: UnitOfWork, batch: DetectionBatch): Promise<void>;
   /** Saves the state as of `position` in the unit of work. */
   checkpoint(unit: UnitOfWork, position: number): Promise<void>;
 }
+
+/** What a detection stage found in one batch, opaque to the pipeline. */
+export type DetectionBatch = unknown;
 
 export interface PipelineOptions {
   readonly normalise: (event: ReceivedEvent) => NormalisedEvent;
@@ -213,10 +221,11 @@ export class IngestPipeline {
       const items: PipelineItem[] = records.map((r) => ({ ...r, normalised: this.normalise(r.event) }));
       const last = items.at(-1)!.position;
       const saveState = detection !== undefined && Date.now() - lastState >= this.stateEveryMs;
+      const found = detection ? await detection.detect(items) : undefined;
       await inTransaction(this.context, async (unit) => {
         await insertEvents(unit.tx, items.map(eventRow));
         if (detection) {
-          await detection.process(unit, items);
+          await detection.record(unit, found);
           if (saveState) await detection.checkpoint(unit, last);
         }
         await writeCheckpoint(unit.tx, this.consumer, last, unit.now);

@@ -16,6 +16,12 @@ import type { DetectionStage, PipelineItem } from './pipeline.js';
 /** The checkpoint row naming the spool position the saved detection states reflect. */
 const STATE_CHECKPOINT = 'detection-state';
 
+interface OrgDetections {
+  readonly orgId: string;
+  readonly detections: Detection[];
+  readonly byEvent: Map<PreparedEvent, PipelineItem>;
+}
+
 interface OrgDetector {
   readonly key: string;
   readonly detector: Detector;
@@ -55,20 +61,14 @@ export class RuleDetectionStage implements DetectionStage {
   }
 
   /** Runs the items of each organisation through its detector, in order. */
-  private async detect(
-    items: readonly PipelineItem[],
-    each: (
-      orgId: string,
-      detections: Detection[],
-      byEvent: Map<PreparedEvent, PipelineItem>,
-    ) => Promise<void>,
-  ): Promise<void> {
+  private async run(items: readonly PipelineItem[]): Promise<OrgDetections[]> {
     const byOrg = new Map<string, PipelineItem[]>();
     for (const item of items) {
       const list = byOrg.get(item.event.orgId);
       if (list) list.push(item);
       else byOrg.set(item.event.orgId, [item]);
     }
+    const out: OrgDetections[] = [];
     for (const [orgId, list] of byOrg) {
       const detector = await this.detectorFor(orgId);
       const detections: Detection[] = [];
@@ -83,24 +83,28 @@ export class RuleDetectionStage implements DetectionStage {
       }
       this.counts.events += list.length;
       this.counts.detections += detections.length;
-      await each(orgId, detections, byEvent);
+      if (detections.length > 0) out.push({ orgId, detections, byEvent });
     }
+    return out;
   }
 
   async warm(items: readonly PipelineItem[]): Promise<void> {
-    await this.detect(items, () => Promise.resolve());
+    await this.run(items);
   }
 
-  async process(unit: UnitOfWork, items: readonly PipelineItem[]): Promise<void> {
-    await this.detect(items, async (orgId, detections, byEvent) => {
-      if (detections.length === 0) return;
+  detect(items: readonly PipelineItem[]): Promise<OrgDetections[]> {
+    return this.run(items);
+  }
+
+  async record(unit: UnitOfWork, batch: unknown): Promise<void> {
+    for (const { orgId, detections, byEvent } of batch as OrgDetections[]) {
       await recordDetectionsIn(unit, this.context, orgId, detections, {
         describeEvent: (event) => {
           const item = byEvent.get(event);
           return item ? { id: item.event.id, observables: item.normalised.observables } : undefined;
         },
       });
-    });
+    }
   }
 
   async checkpoint(unit: UnitOfWork, position: number): Promise<void> {

@@ -5,6 +5,7 @@ import { systemActor } from '../core/actor.js';
 import { FailureRateLimiter } from '../core/rate-limiter.js';
 import { buildApi } from '../api/app.js';
 import type { ServiceContext } from '../services/context.js';
+import { installBuiltinRules } from '../services/builtin-rules.js';
 import { createUser, ensureDefaultOrganization, hasAnyUser } from '../services/identity.js';
 import { randomSecret } from '../services/passwords.js';
 import { deleteExpiredSessions } from '../storage/identity-repository.js';
@@ -37,6 +38,12 @@ export async function bootstrap(
 ): Promise<void> {
   const org = await ensureDefaultOrganization(context);
   if (await hasAnyUser(context)) return;
+  // First start: the organisation gets Firebreak's own rules, enabled (later starts leave rules alone,
+  // so a rule an administrator deleted stays deleted).
+  const installed = await installBuiltinRules(context, org.id);
+  const refused = installed.filter((result) => result.status === 'failed');
+  log(`installed ${installed.length - refused.length} built-in detection rules`);
+  for (const result of refused) log(`built-in rule not installed: ${JSON.stringify(result)}`);
   const password = config.adminPassword ?? randomSecret(18);
   await createUser(context, systemActor(org.id), {
     email: config.adminEmail,

@@ -43,13 +43,16 @@ class CountingStage implements DetectionStage {
     this.warmed += items.length;
     return Promise.resolve();
   }
-  process(_unit: UnitOfWork, items: readonly PipelineItem[]): Promise<void> {
+  detect(items: readonly PipelineItem[]): Promise<number> {
     for (const item of items) this.count(item);
+    return Promise.resolve(items.length);
+  }
+  record(_unit: UnitOfWork, batch: unknown): Promise<void> {
     if (this.failNext) {
       this.failNext = false;
-      return Promise.reject(new Error('detection failed mid-batch'));
+      return Promise.reject(new Error('recording detections failed mid-batch'));
     }
-    this.processed += items.length;
+    this.processed += batch as number;
     return Promise.resolve();
   }
   checkpoint(_unit: UnitOfWork, position: number): Promise<void> {
