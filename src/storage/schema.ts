@@ -176,6 +176,46 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+export interface EventTable {
+  id: string;
+  org_id: string;
+  received_at: Timestamp;
+  timestamp: Timestamp;
+  source_kind: string;
+  source_name: string | null;
+  source_peer: string | null;
+  format: string;
+  parser: string;
+  message: string | null;
+  /** Normalised fields (flat dotted ECS keys), JSON. */
+  fields: string;
+  /** As received: the text, or the JSON document when `raw_is_json` is 1. */
+  raw: string;
+  raw_is_json: Flag;
+}
+
+export interface IngestCheckpointTable {
+  consumer: string;
+  position: ColumnType<number, number, number>;
+  updated_at: Timestamp;
+}
+
+/** An alert webhook integration; only the SHA-256 of its token is kept. */
+export interface IntegrationTable {
+  id: string;
+  org_id: string;
+  type: string;
+  name: string;
+  /** The generic integration's mapping, JSON; null for the others. */
+  mapping: string | null;
+  token_hash: string;
+  token_prefix: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_used_at: Timestamp | null;
+  disabled_at: Timestamp | null;
+}
+
 /** A detection rule of an organisation (one YAML document), at its current version. */
 export interface RuleTable {
   org_id: string;
@@ -243,22 +283,6 @@ export interface DetectionStateTable {
   updated_at: Timestamp;
 }
 
-/** An alert webhook integration; only the SHA-256 of its token is kept. */
-export interface IntegrationTable {
-  id: string;
-  org_id: string;
-  type: string;
-  name: string;
-  /** The generic integration's mapping, JSON; null for the others. */
-  mapping: string | null;
-  token_hash: string;
-  token_prefix: string;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-  last_used_at: Timestamp | null;
-  disabled_at: Timestamp | null;
-}
-
 export interface Schema {
   organizations: OrganizationTable;
   users: UserTable;
@@ -272,10 +296,12 @@ export interface Schema {
   notes: NoteTable;
   audit_log: AuditLogTable;
   audit_heads: AuditHeadTable;
-  integrations: IntegrationTable;
   rules: RuleTable;
   rule_versions: RuleVersionTable;
   suppressions: SuppressionTable;
   detection_policies: DetectionPolicyTable;
   detection_state: DetectionStateTable;
+  integrations: IntegrationTable;
+  events: EventTable;
+  ingest_checkpoints: IngestCheckpointTable;
 }

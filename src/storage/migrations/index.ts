@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { DialectName } from '../database.js';
 import * as initial from './2026112601-initial.js';
 import * as incidentSearch from './2026112602-incident-search.js';
+import * as events from './2026112703-events.js';
 import * as integrations from './2026112704-integrations.js';
 import * as detection from './2026112705-detection.js';
 
@@ -17,6 +18,7 @@ interface VersionedMigration {
 const MIGRATIONS: Record<string, VersionedMigration> = {
   '2026112601-initial': initial,
   '2026112602-incident-search': incidentSearch,
+  '2026112703-events': events,
   '2026112704-integrations': integrations,
   '2026112705-detection': detection,
 };
