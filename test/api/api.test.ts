@@ -47,11 +47,11 @@ describe.each(ENGINES)('HTTP API on $name', (engine) => {
         ).n,
       );
 
-    it('serves a landing page at / and a JSON 404 naming unknown routes', async () => {
+    it('serves the console (or how to build it) at / and a JSON 404 naming unknown API routes', async () => {
       const root = await env.call(null, 'GET', '/');
       expect(root.statusCode).toBe(200);
       expect(root.headers['content-type']).toContain('text/html');
-      expect(root.body).toContain('/api/v1/openapi.json');
+      expect(root.body).toMatch(/Firebreak/);
       const missing = await env.call(null, 'GET', '/api/v1/nothing-here?x=1');
       expect(missing.statusCode).toBe(404);
       expect(missing.json().error).toMatchObject({

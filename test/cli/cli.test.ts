@@ -49,7 +49,13 @@ describe.each(ENGINES)('CLI on $name', (engine) => {
       const first = await firebreak(db, ['migrate', '--json']);
       expect(first.code).toBe(0);
       expect(JSON.parse(first.out)).toMatchObject({
-        applied: ['2026112601-initial', '2026112602-incident-search'],
+        applied: [
+          '2026112601-initial',
+          '2026112602-incident-search',
+          '2026112703-events',
+          '2026112704-integrations',
+          '2026112705-detection',
+        ],
       });
       const second = await firebreak(db, ['migrate']);
       expect(second.out).toBe('database is up to date\n');
