@@ -24,6 +24,7 @@ import { incidentRoutes } from './incidents/routes.js';
 import { detectionRoutes } from './rules/routes.js';
 import { integrationRoutes } from './integrations/routes.js';
 import { observableRoutes } from './observables/routes.js';
+import { statsRoutes } from './stats/routes.js';
 import { systemRoutes } from './system/routes.js';
 import { userRoutes } from './users/routes.js';
 
@@ -166,6 +167,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       await api.register(observableRoutes(options.context));
       await api.register(userRoutes(options.context));
       await api.register(eventRoutes(options.context));
+      await api.register(statsRoutes(options.context));
     },
     { prefix: API_PREFIX },
   );
