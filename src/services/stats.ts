@@ -64,6 +64,14 @@ export interface Overview {
     readonly bySource: readonly KeyCount<string>[];
   };
   readonly weekly: readonly WeekStats[];
+  /** The whole window (all `weekly` buckets together). */
+  readonly period: {
+    readonly from: string;
+    readonly opened: number;
+    readonly closed: number;
+    readonly toAcknowledge: Percentiles;
+    readonly toClose: Percentiles;
+  };
 }
 
 const DAY_MS = 86_400_000;
@@ -125,11 +133,17 @@ async function weeklyPercentiles(
         from incidents
        where org_id = ${orgId} and closed_at >= ${from}
     ),
+    -- The whole window once more, as the week 'all'.
+    every_week as (
+      select week, metric, v from durations
+      union all
+      select 'all' as week, metric, v from durations
+    ),
     ranked as (
       select week, metric, v,
              row_number() over (partition by week, metric order by v) - 1 as i,
              count(*) over (partition by week, metric) as n
-        from durations
+        from every_week
     ),
     picked as (
       select week, metric, n,
@@ -273,5 +287,12 @@ export async function getOverview(
       bySource: bySource.map((r) => ({ key: r.source, count: num(r.n) })),
     },
     weekly,
+    period: {
+      from,
+      opened: weekly.reduce((sum, w) => sum + w.opened, 0),
+      closed: weekly.reduce((sum, w) => sum + w.closed, 0),
+      toAcknowledge: figures('all', 'ack'),
+      toClose: figures('all', 'close'),
+    },
   };
 }

@@ -152,6 +152,14 @@ describe.each(ENGINES)('stats API on $name', (engine) => {
           to_close: { count: 2, median_s: 606_600, p90_s: 1_089_000 },
         },
       ]);
+      // The window as a whole: acknowledged 60, 120, 180, 600, 3600 s; closed 3600, 604 800, 1 209 600 s.
+      expect(stats.period).toEqual({
+        from: '2026-02-16T00:00:00.000Z',
+        opened: 6,
+        closed: 3,
+        to_acknowledge: { count: 5, median_s: 180, p90_s: 2400 },
+        to_close: { count: 3, median_s: 604_800, p90_s: 1_088_640 },
+      });
       const longer = await overview('?weeks=6');
       expect(longer.weekly.map((w) => w.week_start)).toEqual([
         '2026-01-26',

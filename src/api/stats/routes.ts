@@ -32,6 +32,13 @@ export function presentOverview(overview: Overview): z.infer<typeof OverviewWire
       to_acknowledge: presentPercentiles(w.toAcknowledge),
       to_close: presentPercentiles(w.toClose),
     })),
+    period: {
+      from: overview.period.from,
+      opened: overview.period.opened,
+      closed: overview.period.closed,
+      to_acknowledge: presentPercentiles(overview.period.toAcknowledge),
+      to_close: presentPercentiles(overview.period.toClose),
+    },
   };
 }
 

@@ -58,6 +58,16 @@ export const OverviewWire = z
           .strict(),
       )
       .describe('oldest first, ending with the current week'),
+    period: z
+      .object({
+        from: z.string().describe('start of the first week, ISO-8601 UTC'),
+        opened: z.number().int(),
+        closed: z.number().int(),
+        to_acknowledge: Percentiles,
+        to_close: Percentiles,
+      })
+      .strict()
+      .describe('all the weeks together'),
   })
   .strict()
   .meta({ id: 'StatsOverview' });
