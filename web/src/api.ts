@@ -42,7 +42,7 @@ export function setUnauthenticatedHandler(handler: (error: ApiError) => void): v
 }
 
 export interface RequestOptions {
-  readonly method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly body?: unknown;
   readonly query?: Record<string, string | number | boolean | readonly string[] | undefined | null>;
   /** Leave a 401 to the caller (the sign-in form and the first session probe). */
@@ -277,5 +277,162 @@ export interface ApiToken {
   readonly last_used_at: string | null;
   readonly revoked_at: string | null;
   /** Only in the answer that issues it. */
+  readonly token?: string;
+}
+
+export interface Percentiles {
+  readonly count: number;
+  readonly median_s: number | null;
+  readonly p90_s: number | null;
+}
+
+/** GET /stats/overview */
+export interface StatsOverview {
+  readonly generated_at: string;
+  readonly open_incidents: {
+    readonly total: number;
+    readonly by_severity_phase: { severity: Severity; phase: Phase; count: number }[];
+  };
+  readonly alerts_waiting: {
+    readonly total: number;
+    readonly by_severity: { severity: Severity; count: number }[];
+    readonly by_rule: { rule: string | null; count: number }[];
+    readonly by_source: { source: string; count: number }[];
+  };
+  readonly weekly: {
+    readonly week_start: string;
+    readonly opened: number;
+    readonly closed: number;
+    readonly to_acknowledge: Percentiles;
+    readonly to_close: Percentiles;
+  }[];
+  readonly period: {
+    readonly from: string;
+    readonly opened: number;
+    readonly closed: number;
+    readonly to_acknowledge: Percentiles;
+    readonly to_close: Percentiles;
+  };
+}
+
+/** A received event (GET /events). */
+export interface EventRecord {
+  readonly id: string;
+  readonly received_at: string;
+  readonly timestamp: string;
+  readonly source: { readonly kind: string; readonly name: string | null; readonly peer: string | null };
+  readonly format: string;
+  readonly parser: string;
+  readonly fields: Record<string, unknown>;
+  readonly raw: string | Record<string, unknown>;
+}
+
+export type RuleLevel = 'informational' | 'low' | 'medium' | 'high' | 'critical';
+export type RuleKind = 'sigma' | 'correlation' | 'filter' | 'anomaly';
+
+export interface Rule {
+  readonly id: string;
+  readonly kind: RuleKind;
+  readonly name: string | null;
+  readonly title: string;
+  readonly level: RuleLevel;
+  readonly level_override: RuleLevel | null;
+  readonly effective_level: RuleLevel;
+  readonly severity: Severity;
+  readonly enabled: boolean;
+  readonly version: number;
+  readonly content_hash: string;
+  readonly updated_by: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly stats: {
+    readonly alerts: number;
+    readonly occurrences: number;
+    readonly false_positives: number;
+    readonly closed: number;
+    readonly false_positive_share: number;
+    readonly last_match_at: string | null;
+  };
+}
+
+export interface RuleDetail extends Rule {
+  readonly yaml: string;
+  readonly versions: {
+    readonly version: number;
+    readonly title: string;
+    readonly level: RuleLevel;
+    readonly yaml: string;
+    readonly content_hash: string;
+    readonly updated_by: string;
+    readonly created_at: string;
+  }[];
+}
+
+export interface RuleSubmission {
+  readonly created: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  readonly failed: number;
+  readonly results: {
+    readonly file: string | null;
+    readonly document: number;
+    readonly status: 'created' | 'updated' | 'unchanged' | 'failed';
+    readonly id: string | null;
+    readonly title: string | null;
+    readonly version: number | null;
+    readonly error: { readonly code: string; readonly message: string; readonly field: string | null } | null;
+  }[];
+}
+
+export interface RuleTest {
+  readonly matched: boolean;
+  readonly selected_rules: string[];
+  readonly detections: {
+    readonly kind: string;
+    readonly rule_id: string;
+    readonly title: string;
+    readonly level: RuleLevel;
+    readonly severity: Severity;
+    readonly entity: string | null;
+    readonly observables: { type: ObservableType; value: string }[];
+    readonly timestamp: string | null;
+    readonly summary: Record<string, unknown> | null;
+  }[];
+  readonly explanation: string | null;
+}
+
+export interface DetectionPolicy {
+  readonly incident_min_severity: Severity | null;
+  readonly group_window_seconds: number;
+  readonly dedup_window_seconds: number;
+}
+
+export interface Suppression {
+  readonly id: string;
+  readonly rule_id: string | null;
+  readonly field: string;
+  readonly value: string;
+  readonly reason: string;
+  readonly expires_at: string | null;
+  readonly owner: { readonly kind: string; readonly id: string; readonly name: string };
+  readonly created_at: string;
+  readonly hit_count: number;
+  readonly last_hit_at: string | null;
+}
+
+export type IntegrationType = 'alertmanager' | 'suricata' | 'wazuh' | 'generic';
+
+export interface Integration {
+  readonly id: string;
+  readonly type: IntegrationType;
+  readonly name: string;
+  readonly url: string;
+  readonly token_prefix: string;
+  readonly mapping: unknown;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly last_used_at: string | null;
+  readonly disabled_at: string | null;
+  /** Only in the answers that create or rotate it. */
   readonly token?: string;
 }

@@ -1,6 +1,6 @@
 /**
- * The shell: navigation, theme, live indicator, and the pages. A new page (rules, events, integrations,
- * playbook runs, ...) is one entry in PAGES plus its component.
+ * The shell: navigation, theme, live indicator, and the pages. A new page (playbook runs, on-call, ...)
+ * is one entry in PAGES plus its component.
  */
 import { lazy, Suspense, useEffect, type ComponentType } from 'react';
 import { Link, Route, Switch, useLocation } from 'wouter';
@@ -18,6 +18,9 @@ const IncidentList = lazy(() => import('./pages/incidents.js').then((m) => ({ de
 const IncidentPage = lazy(() => import('./pages/incident.js').then((m) => ({ default: m.IncidentPage })));
 const Users = lazy(() => import('./pages/users.js').then((m) => ({ default: m.Users })));
 const Tokens = lazy(() => import('./pages/tokens.js').then((m) => ({ default: m.Tokens })));
+const EventSearch = lazy(() => import('./pages/events.js').then((m) => ({ default: m.EventSearch })));
+const Rules = lazy(() => import('./pages/rules.js').then((m) => ({ default: m.Rules })));
+const Integrations = lazy(() => import('./pages/integrations.js').then((m) => ({ default: m.Integrations })));
 
 interface PageEntry {
   readonly path: string;
@@ -31,7 +34,9 @@ export const PAGES: readonly PageEntry[] = [
   { path: '/', label: 'Dashboard', component: Dashboard },
   { path: '/alerts', label: 'Alerts', component: AlertQueue },
   { path: '/incidents', label: 'Incidents', component: IncidentList },
-  // Next, as their APIs land: { path: '/events', ... }, { path: '/rules', ... }, { path: '/integrations', ... }
+  { path: '/events', label: 'Events', component: EventSearch },
+  { path: '/rules', label: 'Rules', component: Rules },
+  { path: '/integrations', label: 'Integrations', component: Integrations, role: 'admin' },
   { path: '/users', label: 'Users', component: Users, role: 'admin' },
   { path: '/tokens', label: 'API tokens', component: Tokens },
 ];

@@ -1,86 +1,24 @@
 /**
- * The dashboard, computed from the public list endpoints: open incidents by severity and phase, alerts
- * waiting for triage with the busiest rules and sources, and weekly incident counts with median times to
- * acknowledge and close. The lists are read up to a cap (shown as "N+"); counting exactly at 10^5
- * records needs an aggregate endpoint (see docs/console.md).
+ * The dashboard, from one aggregate call (GET /stats/overview): open incidents by severity and phase,
+ * alerts waiting for triage with the busiest rules and sources, and per week the incidents opened and
+ * closed with the median and 90th percentile time to acknowledge and close. The server counts, so the
+ * figures are exact at any size.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { SEVERITIES } from '../../../src/core/vocabulary.js';
-import { api, type AlertSummary, type Incident, type Page, type Phase, type Severity } from '../api.js';
+import { api, type Phase, type Severity, type StatsOverview } from '../api.js';
 import { ErrorNotice, formatDuration, label, SeverityBadge } from '../components/ui.js';
 import { useLive } from '../live.js';
 
 const OPEN_PHASES: Phase[] = ['analysis', 'containment', 'remediation', 'follow_up'];
-const PAGE = 500;
-
-async function readUpTo<T>(
-  path: string,
-  query: Record<string, string | number | string[]>,
-  cap: number,
-): Promise<{ items: T[]; more: boolean }> {
-  const items: T[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: Page<T> = await api<Page<T>>(path, {
-      query: { ...query, limit: PAGE, ...(cursor ? { cursor } : {}) },
-    });
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor && items.length < cap);
-  return { items, more: cursor !== null };
-}
-
-interface DashboardData {
-  open: Incident[];
-  openMore: boolean;
-  waiting: AlertSummary[];
-  waitingMore: boolean;
-  recent: Incident[];
-}
-
-async function loadDashboard(): Promise<DashboardData> {
-  const [open, waiting, recent] = await Promise.all([
-    readUpTo<Incident>('/incidents', { phase: OPEN_PHASES }, 2_000),
-    readUpTo<AlertSummary>('/alerts', { status: ['new'] }, 1_000),
-    readUpTo<Incident>('/incidents', { sort: 'created_at', order: 'desc' }, 500),
-  ]);
-  return {
-    open: open.items,
-    openMore: open.more,
-    waiting: waiting.items,
-    waitingMore: waiting.more,
-    recent: recent.items,
-  };
-}
-
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function top(values: string[], n: number): [string, number][] {
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
-}
-
-/** Monday 00:00 UTC of the week of `iso`. */
-function weekOf(iso: string): string {
-  const d = new Date(iso);
-  const day = (d.getUTCDay() + 6) % 7;
-  d.setUTCHours(0, 0, 0, 0);
-  d.setUTCDate(d.getUTCDate() - day);
-  return d.toISOString().slice(0, 10);
-}
+const WEEKS = 8;
 
 export function Dashboard() {
-  const [data, setData] = useState<DashboardData | null>(null);
+  const [data, setData] = useState<StatsOverview | null>(null);
   const [error, setError] = useState<unknown>(null);
   const load = useCallback(() => {
-    loadDashboard()
+    api<StatsOverview>('/stats/overview', { query: { weeks: WEEKS, top: 6 } })
       .then((d) => {
         setData(d);
         setError(null);
@@ -89,89 +27,74 @@ export function Dashboard() {
   }, []);
   useEffect(load, [load]);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  useLive(() => {
+  useLive((event) => {
+    if (event.target.type !== 'incident' && event.target.type !== 'alert') return;
     if (timer.current) return;
     timer.current = setTimeout(() => {
       timer.current = null;
       load();
-    }, 1500);
+    }, 1000);
   });
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
 
-  const count = (n: number, more: boolean) => `${n}${more ? '+' : ''}`;
+  const severe = data
+    ? data.open_incidents.by_severity_phase
+        .filter((c) => c.severity === 'critical' || c.severity === 'high')
+        .reduce((sum, c) => sum + c.count, 0)
+    : null;
+  const period = data?.period;
 
   return (
-    <section className="page dashboard" aria-labelledby="dash-title">
+    <section className="page dashboard" aria-labelledby="dash-title" data-ready={data ? 'true' : undefined}>
       <h1 id="dash-title">Dashboard</h1>
       <ErrorNotice error={error} />
       <div className="tiles">
         <Tile
           title="Open incidents"
-          value={data ? count(data.open.length, data.openMore) : null}
+          value={data ? String(data.open_incidents.total) : null}
           href="/incidents"
         />
         <Tile
           title="Critical or high, open"
-          value={
-            data
-              ? String(data.open.filter((i) => i.severity === 'critical' || i.severity === 'high').length)
-              : null
-          }
+          value={severe === null ? null : String(severe)}
           href="/incidents?severity=critical"
         />
         <Tile
           title="Alerts waiting for triage"
-          value={data ? count(data.waiting.length, data.waitingMore) : null}
+          value={data ? String(data.alerts_waiting.total) : null}
           href="/alerts?status=new"
         />
         <Tile
           title="Median time to acknowledge"
-          value={
-            data
-              ? formatDuration(
-                  median(
-                    data.recent.flatMap((i) =>
-                      i.durations.to_acknowledge_s === null ? [] : [i.durations.to_acknowledge_s],
-                    ),
-                  ),
-                )
-              : null
+          value={period ? formatDuration(period.to_acknowledge.median_s) : null}
+          note={
+            period ? `p90 ${formatDuration(period.to_acknowledge.p90_s)} · last ${WEEKS} weeks` : undefined
           }
-          note="last 500 incidents"
         />
         <Tile
           title="Median time to close"
-          value={
-            data
-              ? formatDuration(
-                  median(
-                    data.recent.flatMap((i) =>
-                      i.durations.to_close_s === null ? [] : [i.durations.to_close_s],
-                    ),
-                  ),
-                )
-              : null
-          }
-          note="last 500 incidents"
+          value={period ? formatDuration(period.to_close.median_s) : null}
+          note={period ? `p90 ${formatDuration(period.to_close.p90_s)} · last ${WEEKS} weeks` : undefined}
         />
       </div>
       <div className="dash-grid">
         <section className="card" aria-labelledby="matrix-title">
           <h2 id="matrix-title">Open incidents by severity and phase</h2>
-          {data ? <Matrix incidents={data.open} /> : <div className="skeleton-block" aria-hidden="true" />}
+          {data ? <Matrix data={data} /> : <div className="skeleton-block" aria-hidden="true" />}
         </section>
         <section className="card" aria-labelledby="weekly-title">
-          <h2 id="weekly-title">Incidents per week, median time to acknowledge and close</h2>
-          {data ? <Weekly incidents={data.recent} /> : <div className="skeleton-block" aria-hidden="true" />}
+          <h2 id="weekly-title">Incidents per week, time to acknowledge and close</h2>
+          {data ? <Weekly data={data} /> : <div className="skeleton-block" aria-hidden="true" />}
         </section>
         <section className="card" aria-labelledby="rules-title">
           <h2 id="rules-title">Busiest rules (alerts waiting)</h2>
           {data ? (
-            <TopList
-              rows={top(
-                data.waiting.map((a) => a.rule ?? '(no rule)'),
-                6,
-              )}
-            />
+            <TopList rows={data.alerts_waiting.by_rule.map((r) => [r.rule ?? '(no rule)', r.count])} />
           ) : (
             <div className="skeleton-block" aria-hidden="true" />
           )}
@@ -179,12 +102,7 @@ export function Dashboard() {
         <section className="card" aria-labelledby="sources-title">
           <h2 id="sources-title">Busiest sources (alerts waiting)</h2>
           {data ? (
-            <TopList
-              rows={top(
-                data.waiting.map((a) => a.source),
-                6,
-              )}
-            />
+            <TopList rows={data.alerts_waiting.by_source.map((r) => [r.source, r.count])} />
           ) : (
             <div className="skeleton-block" aria-hidden="true" />
           )}
@@ -203,7 +121,7 @@ function Tile({
   title: string;
   value: string | null;
   href?: string;
-  note?: string;
+  note?: string | undefined;
 }) {
   const body = (
     <>
@@ -225,9 +143,12 @@ function Tile({
   );
 }
 
-function Matrix({ incidents }: { incidents: Incident[] }) {
+function Matrix({ data }: { data: StatsOverview }) {
   const severities = [...SEVERITIES].reverse() as Severity[];
-  const cell = (s: Severity, p: Phase) => incidents.filter((i) => i.severity === s && i.phase === p).length;
+  const cells = new Map(
+    data.open_incidents.by_severity_phase.map((c) => [`${c.severity}|${c.phase}`, c.count]),
+  );
+  const cell = (s: Severity, p: Phase) => cells.get(`${s}|${p}`) ?? 0;
   return (
     <table className="matrix">
       <caption className="visually-hidden">Open incidents: rows are severities, columns are phases</caption>
@@ -256,7 +177,7 @@ function Matrix({ incidents }: { incidents: Incident[] }) {
                 </td>
               );
             })}
-            <td className="total">{incidents.filter((i) => i.severity === s).length}</td>
+            <td className="total">{OPEN_PHASES.reduce((sum, p) => sum + cell(s, p), 0)}</td>
           </tr>
         ))}
       </tbody>
@@ -264,55 +185,51 @@ function Matrix({ incidents }: { incidents: Incident[] }) {
   );
 }
 
-function Weekly({ incidents }: { incidents: Incident[] }) {
-  const weeks = new Map<string, Incident[]>();
-  for (const incident of incidents) {
-    const key = weekOf(incident.created_at);
-    weeks.set(key, [...(weeks.get(key) ?? []), incident]);
+function Weekly({ data }: { data: StatsOverview }) {
+  const rows = data.weekly;
+  if (rows.every((w) => w.opened === 0 && w.closed === 0)) {
+    return <p className="muted">No incidents in the last {rows.length} weeks.</p>;
   }
-  const rows = [...weeks.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).slice(-8);
-  if (rows.length === 0) return <p className="muted">No incidents yet.</p>;
-  const max = Math.max(...rows.map(([, list]) => list.length));
+  const max = Math.max(1, ...rows.map((w) => Math.max(w.opened, w.closed)));
   return (
     <table className="weekly">
       <caption className="visually-hidden">
-        Per week: incidents opened, median time to acknowledge, median time to close
+        Per week: incidents opened and closed, median and 90th percentile time to acknowledge and to close
       </caption>
       <thead>
         <tr>
           <th scope="col">Week of</th>
           <th scope="col">Opened</th>
-          <th scope="col">Acknowledge (median)</th>
-          <th scope="col">Close (median)</th>
+          <th scope="col">Closed</th>
+          <th scope="col">Acknowledge (median / p90)</th>
+          <th scope="col">Close (median / p90)</th>
         </tr>
       </thead>
       <tbody>
-        {rows.map(([week, list]) => (
-          <tr key={week}>
-            <th scope="row">{week}</th>
+        {rows.map((w) => (
+          <tr key={w.week_start}>
+            <th scope="row">{w.week_start}</th>
             <td>
               <span
                 className="bar"
-                style={{ width: `${Math.max(4, (list.length / max) * 100)}%` }}
+                style={{ width: `${Math.max(4, (w.opened / max) * 100)}%` }}
                 aria-hidden="true"
               />
-              <span className="bar-value">{list.length}</span>
+              <span className="bar-value">{w.opened}</span>
             </td>
             <td>
-              {formatDuration(
-                median(
-                  list.flatMap((i) =>
-                    i.durations.to_acknowledge_s === null ? [] : [i.durations.to_acknowledge_s],
-                  ),
-                ),
-              )}
+              <span
+                className="bar closed"
+                style={{ width: `${Math.max(4, (w.closed / max) * 100)}%` }}
+                aria-hidden="true"
+              />
+              <span className="bar-value">{w.closed}</span>
             </td>
             <td>
-              {formatDuration(
-                median(
-                  list.flatMap((i) => (i.durations.to_close_s === null ? [] : [i.durations.to_close_s])),
-                ),
-              )}
+              {formatDuration(w.to_acknowledge.median_s)} / {formatDuration(w.to_acknowledge.p90_s)}
+            </td>
+            <td>
+              {formatDuration(w.to_close.median_s)} / {formatDuration(w.to_close.p90_s)}
             </td>
           </tr>
         ))}
