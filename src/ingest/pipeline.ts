@@ -70,15 +70,21 @@ function fallback(event: ReceivedEvent): NormalisedEvent {
   };
 }
 
-/** Event times are compared as text in storage: always the same ISO form. */
+/** Event times are compared as text in storage: always the same ISO form (`2026-11-27T04:00:00.000Z`). */
 function isoOrReceived(timestamp: string, receivedAt: string): string {
+  if (
+    timestamp.length === 24 &&
+    timestamp.charCodeAt(23) === 90 /* Z */ &&
+    timestamp.charCodeAt(10) === 84 /* T */
+  ) {
+    return timestamp;
+  }
   const ms = Date.parse(timestamp);
   return Number.isFinite(ms) ? new Date(ms).toISOString() : receivedAt;
 }
 
 export function eventRow(item: PipelineItem): EventTable {
   const { event, normalised } = item;
-  const message = normalised.fields['message'];
   return {
     id: event.id,
     org_id: event.orgId,
@@ -89,7 +95,8 @@ export function eventRow(item: PipelineItem): EventTable {
     source_peer: event.source.peer ?? null,
     format: event.format,
     parser: normalised.parser,
-    message: typeof message === 'string' ? message : null,
+    // The message is searched through the raw text; the column stays for a future full-text index.
+    message: null,
     fields: JSON.stringify(normalised.fields),
     raw: typeof event.raw === 'string' ? event.raw : JSON.stringify(event.raw),
     raw_is_json: typeof event.raw === 'string' ? 0 : 1,
@@ -223,7 +230,7 @@ export class IngestPipeline {
       const saveState = detection !== undefined && Date.now() - lastState >= this.stateEveryMs;
       const found = detection ? await detection.detect(items) : undefined;
       await inTransaction(this.context, async (unit) => {
-        await insertEvents(unit.tx, items.map(eventRow));
+        await insertEvents(unit.tx, items.map(eventRow), this.context.database.prepareNative);
         if (detection) {
           await detection.record(unit, found);
           if (saveState) await detection.checkpoint(unit, last);

@@ -1,6 +1,6 @@
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import type { EventQueryTerm } from '../core/event-query.js';
-import type { DialectName } from './database.js';
+import type { Database, DialectName } from './database.js';
 import { decodeCursor, encodeCursor, likeContains } from './pagination.js';
 import type { EventTable, Schema } from './schema.js';
 
@@ -34,8 +34,41 @@ const SORT = 'timestamp';
  */
 const ROWS_PER_STATEMENT = 500;
 
-/** Stores events; an id already stored is skipped, so replaying a spool segment never doubles anything. */
-export async function insertEvents(db: Kysely<Schema>, rows: readonly EventTable[]): Promise<void> {
+const INSERT_EVENT_SQL =
+  'insert into events (id, org_id, received_at, timestamp, source_kind, source_name, source_peer, format, parser, message, fields, raw, raw_is_json) ' +
+  'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing';
+
+/**
+ * Stores events; an id already stored is skipped, so replaying a spool segment never doubles anything.
+ * On SQLite, pass `native` (Database.prepareNative) inside the write: one prepared statement run per
+ * row is several times cheaper than compiling multi-row inserts through Kysely at 50,000 rows/s.
+ */
+export async function insertEvents(
+  db: Kysely<Schema>,
+  rows: readonly EventTable[],
+  native?: Database['prepareNative'],
+): Promise<void> {
+  if (native) {
+    const statement = native(INSERT_EVENT_SQL);
+    for (const r of rows) {
+      statement.run(
+        r.id,
+        r.org_id,
+        r.received_at,
+        r.timestamp,
+        r.source_kind,
+        r.source_name,
+        r.source_peer,
+        r.format,
+        r.parser,
+        r.message,
+        r.fields,
+        r.raw,
+        r.raw_is_json,
+      );
+    }
+    return;
+  }
   for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
     await db
       .insertInto('events')

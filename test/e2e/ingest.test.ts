@@ -200,7 +200,7 @@ describe.each(ENGINES)('events into a real server process on $name', (engine) =>
         return { total, distinct: ids.size };
       };
       // Events the server had spooled but not yet acknowledged may also appear; none may be missing or doubled.
-      const stored = await eventually(count, (c) => c.total >= acknowledged);
+      const stored = await eventually(count, (c) => c.total >= acknowledged, 60_000);
       expect(stored.total).toBeGreaterThanOrEqual(acknowledged);
       expect(stored.distinct).toBe(stored.total);
       const messages = new Set<string>();
