@@ -5,11 +5,20 @@
 import { runDetectionBench } from './detection.js';
 import { runEvtxBench } from './evtx.js';
 import { runFoundationBench } from './foundation.js';
+import { runIngestBench } from './ingest.js';
+import { runNormaliseBench } from './normalise.js';
+import { runSpoolBench } from './spool.js';
+import { runSyslogBench } from './syslog.js';
 
-const BENCHES: Record<string, () => Promise<void>> = {
+/** A benchmark prints as it goes, or returns its report. */
+const BENCHES: Record<string, () => Promise<void | string>> = {
   foundation: runFoundationBench,
   detection: runDetectionBench,
   evtx: runEvtxBench,
+  normalise: runNormaliseBench,
+  spool: runSpoolBench,
+  syslog: runSyslogBench,
+  ingest: runIngestBench,
 };
 
 const wanted = process.argv.slice(2);
@@ -22,5 +31,6 @@ if (unknown.length) {
 }
 for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
   process.stdout.write(`\n=== ${name} ===\n`);
-  await BENCHES[name]!();
+  const report = await BENCHES[name]!();
+  if (typeof report === 'string') process.stdout.write(report.endsWith('\n') ? report : `${report}\n`);
 }
