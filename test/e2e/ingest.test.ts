@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { announceSkips, ENGINES, type TestDatabase } from '../support/engines.js';
@@ -63,6 +65,31 @@ async function eventually<T>(
     value = await probe();
   }
   return value;
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const EVTX_DIR = path.resolve(ROOT, '../shared/data/sigma/regression_data');
+
+/** One EVTX file from SigmaHQ's regression data, or null when the data is absent. */
+function someEvtx(): string | null {
+  if (!existsSync(EVTX_DIR)) return null;
+  const stack = [EVTX_DIR];
+  while (stack.length) {
+    const dir = stack.pop()!;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) stack.push(full);
+      else if (entry.name.endsWith('.evtx')) return full;
+    }
+  }
+  return null;
+}
+
+function firebreakCli(args: string[], env: Record<string, string>) {
+  return run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  });
 }
 
 describe.each(ENGINES)('events into a real server process on $name', (engine) => {
@@ -151,6 +178,74 @@ describe.each(ENGINES)('events into a real server process on $name', (engine) =>
       },
       60_000,
     );
+
+    it('takes files through `firebreak ingest` and an Alertmanager webhook, as the README shows', async () => {
+      db = await engine.create();
+      server = await startServerProcess(args(0), { ...env, FIREBREAK_SYSLOG_PORT: '0' });
+      const token = await adminToken(server.url);
+      const cliEnv = { FIREBREAK_URL: server.url, FIREBREAK_TOKEN: token };
+      const files = [path.join(ROOT, 'test/ingest/files/fixtures/auth.log')];
+      const evtx = someEvtx();
+      if (evtx) files.push(evtx);
+      const ingested = await firebreakCli(['ingest', ...files, '--json'], cliEnv);
+      const summary = JSON.parse(ingested.stdout) as { accepted: number; rejected: number };
+      expect(summary.rejected).toBe(0);
+      expect(summary.accepted).toBeGreaterThan(0);
+      const searched = await eventually(
+        async () =>
+          (await firebreakCli(['events', 'search', '--q', 'event.dataset:openssh', '--json'], cliEnv)).stdout,
+        (out) => out.trim().length > 0,
+      );
+      const first = JSON.parse(searched.trim().split('\n')[0]!) as { parser: string; raw: string };
+      expect(first.parser).toBe('openssh');
+      expect(typeof first.raw).toBe('string');
+      if (evtx) {
+        const windows = await eventually(
+          () => getJson(server!.url, token, '/api/v1/events?q=event.module:windows'),
+          (page) => page.items.length > 0,
+        );
+        expect(windows.items[0]).toMatchObject({ parser: 'windows', source: { kind: 'http' } });
+        expect((windows.items[0]!.raw as { Event?: unknown }).Event).toBeDefined();
+      }
+
+      const created = await fetch(`${server.url}/api/v1/integrations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'alertmanager', name: 'prod' }),
+      });
+      expect(created.status).toBe(201);
+      const integration = (await created.json()) as { url: string; token: string };
+      const hook = await fetch(integration.url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${integration.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          version: '4',
+          groupKey: '{}:{alertname="DiskFull"}',
+          status: 'firing',
+          receiver: 'firebreak',
+          groupLabels: { alertname: 'DiskFull' },
+          commonLabels: { alertname: 'DiskFull', severity: 'critical' },
+          commonAnnotations: {},
+          externalURL: 'http://alertmanager:9093',
+          alerts: [
+            {
+              status: 'firing',
+              labels: { alertname: 'DiskFull', severity: 'critical', instance: 'db1:9100' },
+              annotations: { summary: 'Disk almost full on db1' },
+              startsAt: '2026-11-27T04:00:00Z',
+              endsAt: '0001-01-01T00:00:00Z',
+              generatorURL: 'http://prometheus:9090/graph',
+              fingerprint: 'c0ffee0123456789',
+            },
+          ],
+        }),
+      });
+      expect(hook.status).toBe(202);
+      const alerts = await getJson(server.url, token, '/api/v1/alerts?limit=50');
+      expect(
+        alerts.items.some((a) => a.title === 'Disk almost full on db1' && a.severity === 'critical'),
+      ).toBe(true);
+    }, 90_000);
 
     it('after kill -9, every acknowledged event is stored exactly once (count in = count out)', async () => {
       db = await engine.create();
