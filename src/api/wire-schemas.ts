@@ -186,6 +186,13 @@ export const LookupWire = z
     observable: ObservableWire.nullable(),
     incidents: z.array(LookupHitWire),
     alerts: z.array(LookupHitWire),
+    events: z
+      .object({ count: z.number().int(), first_seen: Time, last_seen: Time, last_event_id: z.string() })
+      .strict()
+      .nullable()
+      .describe(
+        'received events that carried the value: how many and when, counted since ingestion began (the events themselves expire with retention)',
+      ),
   })
   .strict()
   .meta({ id: 'ObservableLookup' });

@@ -1,5 +1,12 @@
 import type { EventTable } from '../storage/schema.js';
-import { insertEvents, readCheckpoint, writeCheckpoint } from '../storage/event-repository.js';
+import { normaliseObservable } from '../core/observable.js';
+import {
+  insertEvents,
+  readCheckpoint,
+  recordEventSightings,
+  writeCheckpoint,
+  type EventSightingBatch,
+} from '../storage/event-repository.js';
 import { inTransaction, type ServiceContext, type UnitOfWork } from '../services/context.js';
 import type { NormalisedEvent, ReceivedEvent } from './event-record.js';
 
@@ -101,6 +108,46 @@ export function eventRow(item: PipelineItem): EventTable {
     raw: typeof event.raw === 'string' ? event.raw : JSON.stringify(event.raw),
     raw_is_json: typeof event.raw === 'string' ? 0 : 1,
   };
+}
+
+/**
+ * The observables of a batch, one entry per organisation, type and normalised value: the store is
+ * written once per value per batch, not once per event. Values that do not normalise are skipped.
+ */
+export function sightingsOf(items: readonly PipelineItem[]): EventSightingBatch[] {
+  const byKey = new Map<string, { -readonly [K in keyof EventSightingBatch]: EventSightingBatch[K] }>();
+  for (const { event, normalised } of items) {
+    const at = isoOrReceived(normalised.timestamp, event.receivedAt);
+    for (const observable of normalised.observables) {
+      let value: string;
+      try {
+        value = normaliseObservable(observable.type, observable.value);
+      } catch {
+        continue;
+      }
+      const key = `${event.orgId}\u0000${observable.type}\u0000${value}`;
+      const seen = byKey.get(key);
+      if (seen === undefined) {
+        byKey.set(key, {
+          orgId: event.orgId,
+          type: observable.type,
+          value,
+          firstSeen: at,
+          lastSeen: at,
+          count: 1,
+          lastEventId: event.id,
+        });
+      } else {
+        seen.count += 1;
+        if (at < seen.firstSeen) seen.firstSeen = at;
+        if (at >= seen.lastSeen) {
+          seen.lastSeen = at;
+          seen.lastEventId = event.id;
+        }
+      }
+    }
+  }
+  return [...byKey.values()];
 }
 
 /**
@@ -231,6 +278,7 @@ export class IngestPipeline {
       const found = detection ? await detection.detect(items) : undefined;
       await inTransaction(this.context, async (unit) => {
         await insertEvents(unit.tx, items.map(eventRow), this.context.database.prepareNative);
+        await recordEventSightings(unit.tx, sightingsOf(items), this.context.database.prepareNative);
         if (detection) {
           await detection.record(unit, found);
           if (saveState) await detection.checkpoint(unit, last);

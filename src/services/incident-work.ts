@@ -13,6 +13,7 @@ import {
   updateObservable as updateObservableRow,
   type LookupHit,
 } from '../storage/observable-repository.js';
+import { findEventSighting, type EventSighting } from '../storage/event-repository.js';
 import {
   findNote,
   findTask,
@@ -138,9 +139,14 @@ export async function lookup(
   type: ObservableType,
   value: string,
   limit: number,
-): Promise<{ observable: Observable | null; hits: LookupHit[] }> {
+): Promise<{ observable: Observable | null; hits: LookupHit[]; events: EventSighting | null }> {
   assertCan(actor, 'read');
-  return lookupObservable(context.database.db, actor.orgId, type, normaliseObservable(type, value), limit);
+  const normalised = normaliseObservable(type, value);
+  const [found, events] = await Promise.all([
+    lookupObservable(context.database.db, actor.orgId, type, normalised, limit),
+    findEventSighting(context.database.db, actor.orgId, type, normalised),
+  ]);
+  return { ...found, events };
 }
 
 export async function listTasks(context: ServiceContext, actor: Actor, incidentId: string): Promise<Task[]> {

@@ -212,3 +212,92 @@ export async function writeCheckpoint(
     .onConflict((c) => c.column('consumer').doUpdateSet({ position, updated_at: at }))
     .execute();
 }
+
+/** Values seen in a batch of events, counted per organisation, type and value. */
+export interface EventSightingBatch {
+  readonly orgId: string;
+  readonly type: string;
+  /** Normalised (core/observable). */
+  readonly value: string;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly count: number;
+  readonly lastEventId: string;
+}
+
+const UPSERT_SIGHTING_SQL =
+  'insert into event_sightings (org_id, type, value, first_seen, last_seen, count, last_event_id) values (?, ?, ?, ?, ?, ?, ?) ' +
+  'on conflict (org_id, type, value) do update set ' +
+  'first_seen = min(event_sightings.first_seen, excluded.first_seen), ' +
+  'last_seen = max(event_sightings.last_seen, excluded.last_seen), ' +
+  'count = event_sightings.count + excluded.count, ' +
+  'last_event_id = case when excluded.last_seen >= event_sightings.last_seen then excluded.last_event_id else event_sightings.last_event_id end';
+
+/** Adds a batch's sightings: first/last seen widen, counts add up. */
+export async function recordEventSightings(
+  db: Kysely<Schema>,
+  sightings: readonly EventSightingBatch[],
+  native?: Database['prepareNative'],
+): Promise<void> {
+  if (native) {
+    const statement = native(UPSERT_SIGHTING_SQL);
+    for (const s of sightings) {
+      statement.run(s.orgId, s.type, s.value, s.firstSeen, s.lastSeen, s.count, s.lastEventId);
+    }
+    return;
+  }
+  for (let start = 0; start < sightings.length; start += ROWS_PER_STATEMENT) {
+    await db
+      .insertInto('event_sightings')
+      .values(
+        sightings.slice(start, start + ROWS_PER_STATEMENT).map((s) => ({
+          org_id: s.orgId,
+          type: s.type,
+          value: s.value,
+          first_seen: s.firstSeen,
+          last_seen: s.lastSeen,
+          count: s.count,
+          last_event_id: s.lastEventId,
+        })),
+      )
+      .onConflict((c) =>
+        c.columns(['org_id', 'type', 'value']).doUpdateSet((eb) => ({
+          first_seen: sql<string>`least(${eb.ref('event_sightings.first_seen')}, ${eb.ref('excluded.first_seen')})`,
+          last_seen: sql<string>`greatest(${eb.ref('event_sightings.last_seen')}, ${eb.ref('excluded.last_seen')})`,
+          count: sql<number>`${eb.ref('event_sightings.count')} + ${eb.ref('excluded.count')}`,
+          last_event_id: sql<string>`case when ${eb.ref('excluded.last_seen')} >= ${eb.ref('event_sightings.last_seen')} then ${eb.ref('excluded.last_event_id')} else ${eb.ref('event_sightings.last_event_id')} end`,
+        })),
+      )
+      .execute();
+  }
+}
+
+export interface EventSighting {
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly count: number;
+  readonly lastEventId: string;
+}
+
+export async function findEventSighting(
+  db: Kysely<Schema>,
+  orgId: string,
+  type: string,
+  value: string,
+): Promise<EventSighting | null> {
+  const row = await db
+    .selectFrom('event_sightings')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('type', '=', type)
+    .where('value', '=', value)
+    .executeTakeFirst();
+  return row
+    ? {
+        firstSeen: row.first_seen,
+        lastSeen: row.last_seen,
+        count: Number(row.count),
+        lastEventId: row.last_event_id,
+      }
+    : null;
+}

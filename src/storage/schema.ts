@@ -194,6 +194,16 @@ export interface EventTable {
   raw_is_json: Flag;
 }
 
+export interface EventSightingTable {
+  org_id: string;
+  type: string;
+  value: string;
+  first_seen: Timestamp;
+  last_seen: Timestamp;
+  count: ColumnType<number, number, number>;
+  last_event_id: string;
+}
+
 export interface IngestCheckpointTable {
   consumer: string;
   position: ColumnType<number, number, number>;
@@ -304,4 +314,5 @@ export interface Schema {
   integrations: IntegrationTable;
   events: EventTable;
   ingest_checkpoints: IngestCheckpointTable;
+  event_sightings: EventSightingTable;
 }

@@ -57,6 +57,18 @@ for (const engine of ENGINES) {
         raw: SSH_FAILURE,
         fields: { 'user.name': 'root', 'event.outcome': 'failure' },
       });
+      // "Where else did we see this address?" answers from events too.
+      const lookup = await env.call('viewer', 'GET', '/api/v1/observables/lookup?type=ip&value=203.0.113.9');
+      expect(lookup.statusCode).toBe(200);
+      expect(lookup.json().events).toMatchObject({ count: 1, last_event_id: items[0]!.id });
+      expect((await post(`${SSH_FAILURE}\n${SSH_FAILURE}`, 'text/plain', '?format=syslog')).statusCode).toBe(
+        202,
+      );
+      await ingestion.drain();
+      const again = await env.call('viewer', 'GET', '/api/v1/observables/lookup?type=ip&value=203.0.113.9');
+      expect(again.json().events.count).toBe(3);
+      const none = await env.call('viewer', 'GET', '/api/v1/observables/lookup?type=ip&value=192.0.2.77');
+      expect(none.json().events).toBeNull();
     });
 
     it('keeps the valid NDJSON lines and lists the bad ones by line number', async () => {

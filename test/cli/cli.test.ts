@@ -55,6 +55,7 @@ describe.each(ENGINES)('CLI on $name', (engine) => {
           '2026112703-events',
           '2026112704-integrations',
           '2026112705-detection',
+          '2026112706-event-sightings',
         ],
       });
       const second = await firebreak(db, ['migrate']);

@@ -32,6 +32,14 @@ export function observableRoutes(context: ServiceContext): FastifyPluginAsyncZod
           observable: result.observable ? presentObservable(result.observable) : null,
           incidents: result.hits.filter((h) => h.kind === 'incident').map(presentLookupHit),
           alerts: result.hits.filter((h) => h.kind === 'alert').map(presentLookupHit),
+          events: result.events
+            ? {
+                count: result.events.count,
+                first_seen: result.events.firstSeen,
+                last_seen: result.events.lastSeen,
+                last_event_id: result.events.lastEventId,
+              }
+            : null,
         };
       },
     );

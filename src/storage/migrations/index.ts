@@ -5,6 +5,7 @@ import * as incidentSearch from './2026112602-incident-search.js';
 import * as events from './2026112703-events.js';
 import * as integrations from './2026112704-integrations.js';
 import * as detection from './2026112705-detection.js';
+import * as eventSightings from './2026112706-event-sightings.js';
 
 export interface MigrationContext {
   readonly dialect: DialectName;
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '2026112703-events': events,
   '2026112704-integrations': integrations,
   '2026112705-detection': detection,
+  '2026112706-event-sightings': eventSightings,
 };
 
 /** Migrations are compiled into the package (no directory scan), so a bundled install finds them. */
