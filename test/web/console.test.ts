@@ -88,6 +88,15 @@ class Client {
     if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
     return res.status === 204 ? null : res.json();
   }
+  /** Posts text lines (syslog and the like) to the events endpoint. */
+  async postLines(lines: string[], source: string): Promise<void> {
+    const res = await fetch(`${this.base}/api/v1/events?source=${source}`, {
+      method: 'POST',
+      headers: { cookie: this.cookie, 'x-csrf-token': this.csrf, 'content-type': 'text/plain' },
+      body: lines.join('\n'),
+    });
+    expect(res.status).toBe(202);
+  }
 }
 
 const AXE_SOURCE = () => readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
@@ -317,6 +326,158 @@ describe.skipIf(SKIP !== null)('web console in Chromium', () => {
     expect(cspViolations).toEqual([]);
   }, 45_000);
 
+  it('searches events, shows the raw form beside the normalised fields, and refines by a field value', async () => {
+    // Syslog stamps (no year, no zone) of a minute ago, so the "1 h" range holds them.
+    const stamp = new Date(Date.now() - 60_000)
+      .toUTCString()
+      .replace(
+        /^\w+, (\d+) (\w+) \d+ ([\d:]+) GMT$/,
+        (_m, day: string, month: string, time: string) => `${month} ${day.padStart(2, ' ')} ${time}`,
+      );
+    const ssh = `<38>${stamp} web1 sshd[4242]: Failed password for root from 203.0.113.9 port 50022 ssh2`;
+    const sudo = `<86>${stamp} db2 sudo:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls`;
+    await admin.postLines([ssh, sudo], 'console-test');
+    await expect
+      .poll(
+        async () =>
+          (await admin.send('GET', '/events?limit=50')).items.filter(
+            (e: { source: { name: string } }) => e.source.name === 'console-test',
+          ).length,
+        { timeout: 15_000 },
+      )
+      .toBe(2);
+    await page.getByRole('link', { name: 'Events', exact: true }).click();
+    await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
+    await page.getByLabel('1 h', { exact: true }).check();
+    await page.locator('#event-q').fill('user.name:root');
+    await page.locator('#event-q').press('Enter');
+    const rows = page.locator('tr[data-event-id]');
+    await expect.poll(() => rows.count()).toBe(1);
+    await rows.first().click();
+    await expect.poll(() => page.getByTestId('raw-event').textContent()).toBe(ssh);
+    const fields = page.getByRole('table', { name: 'Normalised fields' });
+    await fields.getByRole('button', { name: 'Add source.ip:203.0.113.9 to the query' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot(page, 'events');
+    // A field value refines the query: the sudo line (host db2) drops out, the ssh line stays.
+    await page.locator('#event-q').fill('');
+    await page.locator('#event-q').press('Enter');
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(2);
+    await page.locator('tr[data-event-id]', { hasText: 'web1' }).first().click();
+    await fields.getByRole('button', { name: 'Add host.name:web1 to the query' }).click();
+    await expect.poll(() => page.locator('#event-q').inputValue()).toBe('host.name:web1');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(new URL(page.url()).searchParams.get('q')).toBe('host.name:web1');
+  }, 45_000);
+
+  it('imports a rule, turns it off and on, and tests it against a pasted event', async () => {
+    const ruleId = '0c0a5013-0000-4000-8000-00000000c0de';
+    await page.getByRole('link', { name: 'Rules', exact: true }).click();
+    await page.getByRole('heading', { name: 'Detection rules' }).waitFor();
+    await page.getByRole('button', { name: 'Import YAML…' }).click();
+    await page
+      .locator('#import-yaml')
+      .fill(
+        [
+          'title: Console root shell',
+          `id: ${ruleId}`,
+          'level: high',
+          'logsource:',
+          '  category: firebreak_console',
+          'detection:',
+          '  selection:',
+          '    process.name: bash',
+          '    user.name: root',
+          '  condition: selection',
+        ].join('\n'),
+      );
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByLabel('Search').fill('Console root shell');
+    const row = page.locator(`tr[data-rule-id="${ruleId}"]`);
+    await row.waitFor();
+    const toggle = page.getByRole('switch', { name: 'Enabled: Console root shell' });
+    expect(await toggle.isChecked()).toBe(true);
+    await toggle.click();
+    await expect.poll(async () => (await admin.send('GET', `/rules/${ruleId}`)).enabled).toBe(false);
+    await expect.poll(() => toggle.isChecked()).toBe(false);
+    await toggle.click();
+    await expect.poll(async () => (await admin.send('GET', `/rules/${ruleId}`)).enabled).toBe(true);
+
+    await row.getByRole('button', { name: 'Console root shell' }).click();
+    await page.getByRole('heading', { name: 'Test against a pasted event' }).waitFor();
+    await page.getByLabel('Rule YAML').getByText('firebreak_console').waitFor();
+    const event = page.getByLabel('Event (JSON: ECS fields or EVTX-JSON)');
+    await event.fill('{"process.name": "bash", "user.name": "root", "host.name": "ws-7"}');
+    await page.getByRole('button', { name: 'Test rule' }).click();
+    const result = page.getByTestId('rule-test-result');
+    await expect.poll(() => result.textContent()).toContain('Matches.');
+    expect(await result.textContent()).toContain('Console root shell');
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot(page, 'rules');
+    await event.fill('{"process.name": "sh", "user.name": "root"}');
+    await page.getByRole('button', { name: 'Test rule' }).click();
+    await expect.poll(() => result.textContent()).toContain('No match.');
+    await event.fill('{"process.name": ');
+    await page.getByRole('button', { name: 'Test rule' }).click();
+    await page.getByText('The event is not valid JSON').waitFor();
+  }, 45_000);
+
+  it('creates an integration, shows its URL and token once with an Alertmanager receiver, and the token works', async () => {
+    await page.getByRole('link', { name: 'Integrations', exact: true }).click();
+    await page.getByRole('heading', { name: 'Integrations', level: 1 }).waitFor();
+    await page.getByLabel('Type').selectOption('alertmanager');
+    await page.getByLabel('Name').fill('prometheus-prod');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    const token = (await page.locator('#integration-token').textContent())!;
+    const url = (await page.locator('#integration-url').textContent())!;
+    expect(token).toMatch(/^fbi_/);
+    expect(url).toMatch(/\/api\/v1\/integrations\/[0-9a-f-]{36}\/webhook$/);
+    const snippet = (await page.locator('#integration-snippet').textContent())!;
+    expect(snippet).toContain(`url: ${url}`);
+    expect(snippet).toContain(`credentials: ${token}`);
+    await page.getByRole('button', { name: 'Copy the token' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await shot(page, 'integrations');
+
+    const alertmanager = (bearer: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          version: '4',
+          status: 'firing',
+          receiver: 'firebreak',
+          groupKey: '{}:{alertname="DiskFull"}',
+          commonLabels: {},
+          commonAnnotations: {},
+          groupLabels: {},
+          externalURL: 'http://alertmanager.local',
+          alerts: [
+            {
+              status: 'firing',
+              labels: { alertname: 'DiskFull', instance: 'db1', severity: 'warning' },
+              annotations: { summary: 'Disk almost full on db1' },
+              startsAt: new Date().toISOString(),
+              endsAt: '0001-01-01T00:00:00Z',
+              fingerprint: 'c0ffee',
+            },
+          ],
+        }),
+      });
+    expect((await alertmanager(token)).status).toBe(202);
+
+    // Rotating: the new token is shown, the old one stops working. The page then forgets it.
+    await page.getByRole('button', { name: 'Rotate token: prometheus-prod' }).click();
+    await page.getByRole('button', { name: 'Rotate token', exact: true }).click();
+    await expect.poll(() => page.locator('#integration-token').textContent()).not.toBe(token);
+    const rotated = (await page.locator('#integration-token').textContent())!;
+    expect((await alertmanager(token)).status).toBe(401);
+    expect((await alertmanager(rotated)).status).toBe(202);
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await page.locator('#integration-token').count()).toBe(0);
+    expect(await page.getByText(rotated).count()).toBe(0);
+  }, 45_000);
+
   it('gives a viewer no write buttons, refuses a forced write with 403, and returns to sign-in after the session ends', async () => {
     await admin.send('POST', '/users', {
       email: 'vera@example.test',
@@ -343,6 +504,19 @@ describe.skipIf(SKIP !== null)('web console in Chromium', () => {
       await viewer.getByRole('link', { name: 'Incidents', exact: true }).click();
       await viewer.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
       expect(await viewer.getByRole('button', { name: 'New incident' }).count()).toBe(0);
+      expect(await viewer.getByRole('link', { name: 'Integrations' }).count()).toBe(0);
+
+      await viewer.getByRole('link', { name: 'Rules', exact: true }).click();
+      await viewer.locator('tr[data-rule-id]').first().waitFor();
+      expect(await viewer.getByRole('switch').count()).toBe(0);
+      expect(
+        await viewer.getByRole('button', { name: /Import|Lift|Add suppression|Save policy/ }).count(),
+      ).toBe(0);
+      expect(await viewer.getByLabel('Level override').count()).toBe(0);
+      await viewer.locator('tr[data-rule-id]').first().getByRole('button').click();
+      await viewer.getByRole('button', { name: 'Test rule' }).waitFor();
+      await viewer.getByRole('link', { name: 'Incidents', exact: true }).click();
+      await viewer.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
 
       const seeded = (await admin.send('GET', '/alerts?status=new&limit=1')).items[0].id as string;
       const status = await viewer.evaluate(async (id) => {

@@ -138,7 +138,7 @@ export function Integrations() {
                         type="button"
                         className="small"
                         onClick={() => setConfirm({ kind: 'rotate', integration })}
-                        aria-label={`Rotate the token of ${integration.name}`}
+                        aria-label={`Rotate token: ${integration.name}`}
                       >
                         Rotate token
                       </button>{' '}
