@@ -18,6 +18,7 @@ import { recordDenial, type LoginThrottle, type SessionPolicy } from '../service
 import { alertRoutes } from './alerts/routes.js';
 import { authHook } from './auth-hook.js';
 import { authRoutes } from './auth/routes.js';
+import { detectionListRoutes } from './rules/lists.js';
 import { eventRoutes } from './events/routes.js';
 import { handleError } from './errors.js';
 import { incidentRoutes } from './incidents/routes.js';
@@ -163,6 +164,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       await api.register(incidentRoutes(options.context));
       await api.register(alertRoutes(options.context));
       await api.register(detectionRoutes(options.context));
+      await api.register(detectionListRoutes(options.context));
       await api.register(integrationRoutes(options.context, options));
       await api.register(observableRoutes(options.context));
       await api.register(userRoutes(options.context));

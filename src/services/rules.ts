@@ -41,6 +41,7 @@ import {
   type StoredRule,
 } from '../storage/rule-repository.js';
 import { inTransaction, type DomainEvent, type ServiceContext } from './context.js';
+import { listPlaceholders } from './detection-lists.js';
 import { describeDetection, type DescribedDetection } from './detections.js';
 import {
   DEFAULT_ARCHIVE_LIMITS,
@@ -518,7 +519,9 @@ function cacheOf(context: ServiceContext): Map<string, Promise<ActiveRuleSet>> {
     // Changes from this process, and on PostgreSQL from the others (the change feed), drop the
     // organisation's compiled set; the next call compiles it again.
     context.listeners.add((event: DomainEvent) => {
-      if (event.action.startsWith('rule.')) created.delete(event.orgId);
+      if (event.action.startsWith('rule.') || event.action.startsWith('detection_list.')) {
+        created.delete(event.orgId);
+      }
     });
   }
   return cache;
@@ -534,10 +537,21 @@ export function loadActiveRuleSet(context: ServiceContext, orgId: string): Promi
   const hit = cache.get(orgId);
   if (hit) return hit;
   const loading = (async (): Promise<ActiveRuleSet> => {
-    const [mapping, rules] = await Promise.all([ruleMapping(), listEnabledRules(context.database.db, orgId)]);
+    const [shipped, rules, lists] = await Promise.all([
+      ruleMapping(),
+      listEnabledRules(context.database.db, orgId),
+      listPlaceholders(context.database.db, orgId),
+    ]);
+    // The organisation's imported lists fill (and override) the shipped placeholders.
+    const mapping = { ...shipped, placeholders: { ...shipped.placeholders, ...lists } };
     const { set, failures } = compileStoredRules(rules, mapping);
     const key = context.sha256(
-      rules.map((r) => `${r.id}@${r.version}:${r.contentHash}:${r.levelOverride ?? ''}`).join('\n'),
+      [
+        ...rules.map((r) => `${r.id}@${r.version}:${r.contentHash}:${r.levelOverride ?? ''}`),
+        ...Object.entries(lists).map(
+          ([name, entries]) => `%${name}%:${context.sha256(JSON.stringify(entries))}`,
+        ),
+      ].join('\n'),
     );
     return { orgId, set, key, failures };
   })();

@@ -204,6 +204,16 @@ export interface EventSightingTable {
   last_event_id: string;
 }
 
+export interface DetectionListTable {
+  org_id: string;
+  name: string;
+  description: string;
+  /** JSON array of strings. */
+  entries: string;
+  updated_by: string;
+  updated_at: Timestamp;
+}
+
 export interface IngestCheckpointTable {
   consumer: string;
   position: ColumnType<number, number, number>;
@@ -315,4 +325,5 @@ export interface Schema {
   events: EventTable;
   ingest_checkpoints: IngestCheckpointTable;
   event_sightings: EventSightingTable;
+  detection_lists: DetectionListTable;
 }

@@ -56,6 +56,7 @@ describe.each(ENGINES)('CLI on $name', (engine) => {
           '2026112704-integrations',
           '2026112705-detection',
           '2026112706-event-sightings',
+          '2026112707-detection-lists',
         ],
       });
       const second = await firebreak(db, ['migrate']);

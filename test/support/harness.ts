@@ -21,6 +21,7 @@ import { migrateToLatest, openDatabase } from '../../src/storage/database.js';
 import { withChangeFeed } from '../../src/server/context.js';
 import { normalise } from '../../src/ingest/normalise/index.js';
 import { IngestPipeline, type DetectionStage } from '../../src/ingest/pipeline.js';
+import { RuleDetectionStage } from '../../src/ingest/rule-detection-stage.js';
 import { openFileSpool, spoolIntake, type FileSpool } from '../../src/ingest/spool/index.js';
 import type { Engine, TestDatabase } from './engines.js';
 
@@ -104,7 +105,7 @@ export interface ApiEnv extends TestEnv {
   /** Calls the API with a role's bearer token (or none). */
   call(
     role: 'admin' | 'responder' | 'viewer' | null,
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     url: string,
     body?: unknown,
     headers?: Record<string, string>,
@@ -136,7 +137,7 @@ export async function createApiEnv(
     const context = { ...base.context, intake: spoolIntake(spool) };
     const pipeline = new IngestPipeline(context, spool, {
       normalise,
-      detection: options.ingestion.detection,
+      detection: options.ingestion.detection ?? new RuleDetectionStage(context),
       batchSize: 500,
     });
     pipeline.start();
