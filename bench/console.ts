@@ -57,7 +57,7 @@ const any = <T>(items: readonly T[]): T => items[Math.floor(random() * items.len
 const WORDS = ['ransomware', 'phishing', 'beacon', 'exfiltration', 'brute force', 'malware', 'dns tunnel'];
 
 /** The big incident through the services (so its timeline is the real audit chain); returns its id. */
-async function seedTimeline(dataDir: string): Promise<string> {
+export async function seedTimeline(dataDir: string): Promise<string> {
   const context = await openContext({ dataDir, databaseUrl: undefined });
   try {
     const org = await ensureDefaultOrganization(context);
@@ -96,7 +96,7 @@ async function seedTimeline(dataDir: string): Promise<string> {
 }
 
 /** 10^5 incidents and alerts with prepared statements in one transaction each: a fixture, not a test of writes. */
-function seedBulk(dataDir: string): void {
+export function seedBulk(dataDir: string): void {
   const db = new SqliteDatabase(path.join(dataDir, 'firebreak.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');

@@ -124,7 +124,7 @@ async function weeklyPercentiles(
   from: string,
 ): Promise<PercentileRow[]> {
   const { rows } = await sql<PercentileRow>`
-    with durations as (
+    with durations as materialized (
       select ${d.week('created_at')} as week, 'ack' as metric, ${d.seconds('created_at', 'acknowledged_at')} as v
         from incidents
        where org_id = ${orgId} and created_at >= ${from} and acknowledged_at is not null
@@ -133,7 +133,7 @@ async function weeklyPercentiles(
         from incidents
        where org_id = ${orgId} and closed_at >= ${from}
     ),
-    -- The whole window once more, as the week 'all'.
+    -- The whole window once more, as the week 'all' (durations is materialized: one pass over incidents).
     every_week as (
       select week, metric, v from durations
       union all
@@ -187,42 +187,23 @@ export async function getOverview(
   const from = firstWeek.toISOString();
   const d = dateSql(dialect);
 
-  const [open, waitingBySeverity, byRule, bySource, opened, closed, percentiles] = await Promise.all([
+  const [open, waiting, opened, closed, percentiles] = await Promise.all([
+    // Grouped on the rank so the (org, phase, severity_rank, ...) index answers without the table.
     db
       .selectFrom('incidents')
-      .select(['severity', 'phase', (eb) => eb.fn.countAll<number>().as('n')])
+      .select(['severity_rank', 'phase', (eb) => eb.fn.countAll<number>().as('n')])
       .where('org_id', '=', orgId)
       .where('phase', 'in', [...OPEN_PHASES])
-      .groupBy(['severity', 'phase'])
+      .groupBy(['phase', 'severity_rank'])
       .execute(),
+    // One pass over the waiting alerts for all three breakdowns (each needs the rows anyway); the
+    // groups are at most (severities × rules × sources) and in practice a few thousand.
     db
       .selectFrom('alerts')
-      .select(['severity', (eb) => eb.fn.countAll<number>().as('n')])
+      .select(['severity_rank', 'rule', 'source', (eb) => eb.fn.countAll<number>().as('n')])
       .where('org_id', '=', orgId)
       .where('status', '=', 'new')
-      .groupBy('severity')
-      .execute(),
-    db
-      .selectFrom('alerts')
-      .select(['rule', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('org_id', '=', orgId)
-      .where('status', '=', 'new')
-      .groupBy('rule')
-      .orderBy('n', 'desc')
-      // Named rules before "no rule" on a tie, alike on both engines (they sort NULL differently).
-      .orderBy(sql`case when rule is null then 1 else 0 end`)
-      .orderBy('rule')
-      .limit(query.top)
-      .execute(),
-    db
-      .selectFrom('alerts')
-      .select(['source', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('org_id', '=', orgId)
-      .where('status', '=', 'new')
-      .groupBy('source')
-      .orderBy('n', 'desc')
-      .orderBy('source')
-      .limit(query.top)
+      .groupBy(['severity_rank', 'rule', 'source'])
       .execute(),
     db
       .selectFrom('incidents')
@@ -241,17 +222,36 @@ export async function getOverview(
     weeklyPercentiles(db, d, orgId, from),
   ]);
 
-  const severityOrder = (s: string) => -SEVERITIES.indexOf(s as Severity);
+  const severityOf = (rank: number | string) => SEVERITIES[Number(rank)]!;
+  const severityOrder = (s: Severity) => -SEVERITIES.indexOf(s);
   const openCells = open
-    .map((r) => ({ severity: r.severity as Severity, phase: r.phase as Phase, count: num(r.n) }))
+    .map((r) => ({ severity: severityOf(r.severity_rank), phase: r.phase as Phase, count: num(r.n) }))
     .sort(
       (a, b) =>
         severityOrder(a.severity) - severityOrder(b.severity) ||
         OPEN_PHASES.indexOf(a.phase) - OPEN_PHASES.indexOf(b.phase),
     );
-  const bySeverity = waitingBySeverity
-    .map((r) => ({ key: r.severity as Severity, count: num(r.n) }))
+  const sum = <K>(key: (row: (typeof waiting)[number]) => K): Map<K, number> => {
+    const totals = new Map<K, number>();
+    for (const row of waiting) totals.set(key(row), (totals.get(key(row)) ?? 0) + num(row.n));
+    return totals;
+  };
+  const bySeverity = [...sum((r) => severityOf(r.severity_rank))]
+    .map(([key, count]) => ({ key, count }))
     .sort((a, b) => severityOrder(a.key) - severityOrder(b.key));
+  // Busiest first; ties in name order, "no rule" after named ones.
+  const busiest = <K extends string | null>(totals: Map<K, number>) =>
+    [...totals]
+      .map(([key, count]) => ({ key, count }))
+      .sort(
+        (a, b) =>
+          b.count - a.count ||
+          (a.key === null ? 1 : 0) - (b.key === null ? 1 : 0) ||
+          (a.key ?? '').localeCompare(b.key ?? ''),
+      )
+      .slice(0, query.top);
+  const byRule = busiest(sum((r) => r.rule));
+  const bySource = busiest(sum((r) => r.source));
 
   const openedByWeek = new Map(opened.map((r) => [r.week, num(r.n)]));
   const closedByWeek = new Map(closed.map((r) => [r.week, num(r.n)]));
@@ -283,8 +283,8 @@ export async function getOverview(
     alertsWaiting: {
       total: bySeverity.reduce((sum, c) => sum + c.count, 0),
       bySeverity,
-      byRule: byRule.map((r) => ({ key: r.rule, count: num(r.n) })),
-      bySource: bySource.map((r) => ({ key: r.source, count: num(r.n) })),
+      byRule,
+      bySource,
     },
     weekly,
     period: {
