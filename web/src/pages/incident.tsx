@@ -54,23 +54,28 @@ const MAX_ALERT_EVENTS = 50;
 async function loadIncident(id: string, signal: AbortSignal): Promise<IncidentData> {
   const get = <T,>(path: string, query?: Record<string, string | number>) =>
     api<T>(path, { signal, ...(query ? { query } : {}) });
-  const [incident, observables, tasks, notes, linked] = await Promise.all([
+  // The timeline (usually the largest answer) is read beside the rest, not after it.
+  const readTimeline = async (): Promise<TimelineEntry[]> => {
+    const entries: TimelineEntry[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page<TimelineEntry> = await get<Page<TimelineEntry>>(`/incidents/${id}/timeline`, {
+        limit: 1000,
+        ...(cursor ? { cursor } : {}),
+      });
+      entries.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor && entries.length < 10_000);
+    return entries;
+  };
+  const [incident, observables, tasks, notes, linked, timeline] = await Promise.all([
     get<Incident>(`/incidents/${id}`),
     get<{ items: Observable[] }>(`/incidents/${id}/observables`),
     get<{ items: Task[] }>(`/incidents/${id}/tasks`),
     get<{ items: Note[] }>(`/incidents/${id}/notes`),
     get<Page<AlertSummary>>(`/incidents/${id}/alerts`, { limit: 500 }),
+    readTimeline(),
   ]);
-  const timeline: TimelineEntry[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: Page<TimelineEntry> = await get<Page<TimelineEntry>>(`/incidents/${id}/timeline`, {
-      limit: 1000,
-      ...(cursor ? { cursor } : {}),
-    });
-    timeline.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor && timeline.length < 10_000);
   const alerts = await Promise.all(
     linked.items.slice(0, MAX_ALERT_EVENTS).map((a) => get<Alert>(`/alerts/${a.id}`)),
   );
