@@ -6,6 +6,7 @@
  *
  *   npm run bench -- ingest          (FIREBREAK_BENCH_INGEST_EVENTS overrides the event count)
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -156,7 +157,18 @@ export async function runIngestBench(): Promise<void> {
     loadConfig({ dataDir, port: 0, syslogPort, logLevel: 'silent', adminPassword: 'bench-password-123' }),
   );
   let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
+  let peakHeap = process.memoryUsage().heapUsed;
+  let peakExternal = process.memoryUsage().external;
+  let peakAnon = 0;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    // RSS counts the SQLite file's memory-mapped pages too (reclaimable); RssAnon is the process's own.
+    const anon = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (anon) peakAnon = Math.max(peakAnon, Number(anon[1]) * 1024);
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+    peakExternal = Math.max(peakExternal, m.external + m.arrayBuffers);
+  }, 25);
   try {
     const admin = (await findUserByEmail(server.context.database.db, 'admin@firebreak.local'))!.user;
     const token = (
@@ -204,7 +216,8 @@ export async function runIngestBench(): Promise<void> {
     out(
       `overload (${(4 * EVENTS).toLocaleString('en')} events offered at once on 4 connections): ` +
         `${rate(4 * EVENTS, overloadMs)}; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB ` +
-        `(${(rssBefore / 2 ** 20).toFixed(0)} MiB before the runs)`,
+        `(${(rssBefore / 2 ** 20).toFixed(0)} MiB before the runs; anonymous ${(peakAnon / 2 ** 20).toFixed(0)} MiB; peak JS heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB, ` +
+        `buffers ${(peakExternal / 2 ** 20).toFixed(0)} MiB)`,
     );
     const spool = server.ingestion.spool.stats();
     out(`spool: ${spool.writes} writes, ${spool.fsyncs} fsyncs for ${spool.appendedRecords} records`);

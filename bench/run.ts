@@ -2,6 +2,7 @@
  * `npm run bench [-- NAME...]` runs the named benchmarks, or all of them. Each prints its figures beside
  * a baseline measured in the same run, since this machine is shared and noisy.
  */
+import { runConsoleBench } from './console.js';
 import { runDetectionBench } from './detection.js';
 import { runEvtxBench } from './evtx.js';
 import { runFoundationBench } from './foundation.js';
@@ -19,6 +20,7 @@ const BENCHES: Record<string, () => Promise<void | string>> = {
   spool: runSpoolBench,
   syslog: runSyslogBench,
   ingest: runIngestBench,
+  console: runConsoleBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -57,6 +57,7 @@ describe.each(ENGINES)('CLI on $name', (engine) => {
           '2026112705-detection',
           '2026112706-event-sightings',
           '2026112707-detection-lists',
+          '2026112708-incident-closed-index',
         ],
       });
       const second = await firebreak(db, ['migrate']);
