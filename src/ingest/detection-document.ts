@@ -29,6 +29,8 @@ export function detectionDocument(
         : undefined;
   const fields = normalised.fields as Record<string, unknown>;
   if (product === undefined) return fields;
+  // An event that carries its own `product` field keeps it stored as is; detection sees ours on a copy.
+  if (Object.hasOwn(fields, 'product')) return { ...fields, product };
   // The hot path (tens of thousands of events a second) reads the fields in place instead of
   // copying them. `product` is added as a non-enumerable property: rules read it by name, while
   // keyword searches (which walk the values) and the stored JSON never see it.
