@@ -164,6 +164,8 @@ export class IngestPipeline {
   private running: Promise<void> | null = null;
   private position = 0;
   private savedState = 0;
+  /** True between detecting a batch and committing it: in-memory state is then ahead of the position. */
+  private stateAhead = false;
   private processed = 0;
   private batches = 0;
   private failures = 0;
@@ -192,7 +194,7 @@ export class IngestPipeline {
     await this.running;
     this.running = null;
     const detection = this.options.detection;
-    if (detection && this.position > this.savedState) {
+    if (detection && !this.stateAhead && this.position > this.savedState) {
       const position = this.position;
       await inTransaction(this.context, (unit) => detection.checkpoint(unit, position));
       this.savedState = position;
@@ -254,6 +256,7 @@ export class IngestPipeline {
     await this.spool.release(statePosition);
 
     // Rebuild detection state from the events it had not yet saved.
+    this.stateAhead = false;
     let replay = statePosition;
     while (detection && replay < committed && !signal.aborted) {
       const records = await this.spool.read(replay, this.batchSize);
@@ -275,6 +278,7 @@ export class IngestPipeline {
       const items: PipelineItem[] = records.map((r) => ({ ...r, normalised: this.normalise(r.event) }));
       const last = items.at(-1)!.position;
       const saveState = detection !== undefined && Date.now() - lastState >= this.stateEveryMs;
+      this.stateAhead = detection !== undefined;
       const found = detection ? await detection.detect(items) : undefined;
       await inTransaction(this.context, async (unit) => {
         await insertEvents(unit.tx, items.map(eventRow), this.context.database.prepareNative);
@@ -286,6 +290,7 @@ export class IngestPipeline {
         await writeCheckpoint(unit.tx, this.consumer, last, unit.now);
       });
       this.position = last;
+      this.stateAhead = false;
       this.processed += items.length;
       this.batches += 1;
       if (saveState) {
