@@ -1,5 +1,5 @@
 /** Small shared pieces: dialogs, badges, skeleton rows, notices, times. */
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useSyncExternalStore, type ReactNode } from 'react';
 import { describeError } from '../api.js';
 
 /** A modal on the native <dialog>: focus moves inside, Escape closes, the page behind is inert. */
@@ -80,13 +80,29 @@ export function ErrorNotice({ error }: { error: unknown }) {
 
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
+// One minute clock for every <Time> on the page (a page can show a thousand), not a timer each.
+const minuteListeners = new Set<() => void>();
+let minuteTimer: ReturnType<typeof setInterval> | null = null;
+let minute = 0;
+function subscribeMinute(listener: () => void): () => void {
+  minuteListeners.add(listener);
+  minuteTimer ??= setInterval(() => {
+    minute += 1;
+    for (const notify of minuteListeners) notify();
+  }, 60_000);
+  return () => {
+    minuteListeners.delete(listener);
+    if (minuteListeners.size === 0 && minuteTimer !== null) {
+      clearInterval(minuteTimer);
+      minuteTimer = null;
+    }
+  };
+}
+const currentMinute = () => minute;
+
 /** "3 minutes ago", with the exact UTC time on hover and for screen readers as the datetime. */
 export function Time({ at }: { at: string | null }) {
-  const [, tick] = useState(0);
-  useEffect(() => {
-    const timer = setInterval(() => tick((n) => n + 1), 60_000);
-    return () => clearInterval(timer);
-  }, []);
+  useSyncExternalStore(subscribeMinute, currentMinute);
   if (!at) return <span>—</span>;
   const seconds = Math.round((new Date(at).getTime() - Date.now()) / 1000);
   const abs = Math.abs(seconds);

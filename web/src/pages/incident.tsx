@@ -24,7 +24,6 @@ import {
   type Task,
   type TimelineEntry,
 } from '../api.js';
-import { JsonView } from '../components/json-view.js';
 import { useToast } from '../components/toast.js';
 import {
   Dialog,
@@ -38,6 +37,7 @@ import {
 import { useLive } from '../live.js';
 import { Markdown } from '../markdown.js';
 import { canWrite, useUser } from '../session.js';
+import { Timeline } from './incident-timeline.js';
 
 interface IncidentData {
   incident: Incident;
@@ -239,7 +239,8 @@ export function IncidentPage({ id }: { id: string }) {
             </section>
           )}
           <Timeline
-            data={data}
+            timeline={data.timeline}
+            alerts={data.alerts}
             onAdd={writer && incident.phase !== 'closed' ? addObservable : undefined}
             known={known}
           />
@@ -426,120 +427,6 @@ function TransitionForm({
       </div>
     </form>
   );
-}
-
-const ACTION_WORDS: Record<string, string> = {
-  'incident.created': 'opened the incident',
-  'incident.updated': 'edited the incident',
-  'incident.transitioned': 'changed the phase',
-  'incident.acknowledged': 'acknowledged',
-  'incident.alerts_merged': 'linked alerts',
-  'incident.observable_added': 'added an observable',
-  'observable.updated': 'updated an observable',
-  'task.created': 'added a task',
-  'task.updated': 'updated a task',
-  'note.added': 'added a note',
-  'note.edited': 'edited a note',
-  'alert.repeated': 'alert seen again',
-};
-
-type TimelineItem =
-  | { kind: 'audit'; at: string; key: string; entry: TimelineEntry }
-  | { kind: 'alert'; at: string; key: string; alert: Alert };
-
-function Timeline({
-  data,
-  onAdd,
-  known,
-}: {
-  data: IncidentData;
-  onAdd: ((type: ObservableType, value: string) => void) | undefined;
-  known: ReadonlySet<string>;
-}) {
-  const items = useMemo<TimelineItem[]>(() => {
-    const list: TimelineItem[] = [
-      ...data.timeline.map((entry) => ({
-        kind: 'audit' as const,
-        at: entry.at,
-        key: `a${entry.seq}`,
-        entry,
-      })),
-      ...data.alerts.map((alert) => ({
-        kind: 'alert' as const,
-        at: alert.first_seen,
-        key: `e${alert.id}`,
-        alert,
-      })),
-    ];
-    return list.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.kind === 'alert' ? -1 : 1));
-  }, [data.timeline, data.alerts]);
-  return (
-    <section className="card timeline-card" aria-labelledby="timeline-title">
-      <h2 id="timeline-title">Timeline</h2>
-      {onAdd && (
-        <p className="muted small">
-          Values that look like an IP, user, host, hash or domain carry a button that adds them as an
-          observable.
-        </p>
-      )}
-      <ol className="timeline">
-        {items.map((item) =>
-          item.kind === 'alert' ? (
-            <li key={item.key} className="timeline-item event">
-              <div className="timeline-head">
-                <Time at={item.at} /> <strong>Alert</strong> <SeverityBadge severity={item.alert.severity} />{' '}
-                {item.alert.title}{' '}
-                <span className="muted">
-                  from {item.alert.source}
-                  {item.alert.rule ? ` · rule ${item.alert.rule}` : ''}
-                  {item.alert.occurrence_count > 1 ? ` · seen ${item.alert.occurrence_count} times` : ''}
-                </span>
-              </div>
-              {item.alert.payload !== null && (
-                <JsonView value={item.alert.payload} onAdd={onAdd} known={known} />
-              )}
-            </li>
-          ) : (
-            <li key={item.key} className="timeline-item">
-              <div className="timeline-head">
-                <Time at={item.at} /> <strong>{item.entry.actor.name}</strong>{' '}
-                {ACTION_WORDS[item.entry.action] ?? item.entry.action}
-              </div>
-              <TimelineChanges entry={item.entry} onAdd={onAdd} known={known} />
-            </li>
-          ),
-        )}
-      </ol>
-    </section>
-  );
-}
-
-function TimelineChanges({
-  entry,
-  onAdd,
-  known,
-}: {
-  entry: TimelineEntry;
-  onAdd: ((type: ObservableType, value: string) => void) | undefined;
-  known: ReadonlySet<string>;
-}) {
-  const changes = entry.changes as Record<string, unknown> | null;
-  if (!changes || typeof changes !== 'object' || Object.keys(changes).length === 0) return null;
-  if (
-    entry.action === 'incident.transitioned' &&
-    typeof changes.from === 'string' &&
-    typeof changes.to === 'string'
-  ) {
-    return (
-      <p className="timeline-body">
-        {label(changes.from)} → <strong>{label(changes.to)}</strong>
-        {typeof changes.reason === 'string' && changes.reason ? ` — ${changes.reason}` : ''}
-        {typeof changes.resolution === 'string' ? ` — resolution: ${label(changes.resolution)}` : ''}
-      </p>
-    );
-  }
-  if (entry.action === 'note.added' && typeof changes.body === 'string') return null;
-  return <JsonView value={changes} onAdd={onAdd} known={known} />;
 }
 
 function Milestones({ incident }: { incident: Incident }) {
