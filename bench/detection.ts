@@ -18,7 +18,7 @@ import { runHunt } from '../src/hunt/hunt.js';
 import { readJsonDocuments } from '../src/hunt/json-reader.js';
 import { loadMapping, loadRules } from '../src/hunt/rule-loader.js';
 
-const SIGMA = resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'sigma');
+export const SIGMA = resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'sigma');
 
 async function findJson(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -30,7 +30,8 @@ async function findJson(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-async function sampleEvents(): Promise<unknown[]> {
+/** The SigmaHQ regression events (EVTX-JSON), in file order. */
+export async function sampleEvents(): Promise<unknown[]> {
   const events: unknown[] = [];
   for (const file of await findJson(join(SIGMA, 'regression_data'))) {
     for await (const r of readJsonDocuments(file)) events.push(r.value);
@@ -39,7 +40,7 @@ async function sampleEvents(): Promise<unknown[]> {
 }
 
 /** Writes `count` NDJSON events cycling through the samples, with fresh record ids and times. */
-async function writeEvents(path: string, samples: unknown[], count: number): Promise<number> {
+export async function writeEvents(path: string, samples: unknown[], count: number): Promise<number> {
   const out = createWriteStream(path);
   const base = Date.parse('2025-01-01T00:00:00Z');
   let bytes = 0;

@@ -1,5 +1,5 @@
-import type { PreparedEvent } from './event.js';
-import { LiteralAutomaton } from './prefilter.js';
+import { scalarText, type PreparedEvent } from './event.js';
+import { LiteralAutomaton, hitBuffer } from './prefilter.js';
 import { KEYWORDS_FIELD } from './sigma-compiler.js';
 import type { CompiledRule, RuleInfo, RuleSet, RuleVariant } from './rule-set.js';
 
@@ -88,7 +88,10 @@ export class SigmaMatcher {
   private stamp = 0;
   private marks: Uint32Array = new Uint32Array(0);
   private seen: Int32Array = new Int32Array(0);
-  private readonly found: number[] = [];
+  /** Literal ids found in the current field (reused for every field of every event). */
+  private readonly hits = hitBuffer();
+  /** Guarded variants whose requirements all hold, for the current event. */
+  private candidates: Int32Array = new Int32Array(0);
 
   constructor(
     readonly rules: readonly CompiledRule[],
@@ -145,6 +148,8 @@ export class SigmaMatcher {
     if (this.marks.length < bucket.guarded.length) {
       this.marks = new Uint32Array(bucket.guarded.length * 2);
       this.seen = new Int32Array(bucket.guarded.length * 2);
+      this.candidates = new Int32Array(bucket.guarded.length * 2);
+      this.stamp = 0;
     }
     if (this.buckets.size > 10_000) this.buckets.clear();
     this.buckets.set(key, bucket);
@@ -171,22 +176,30 @@ export class SigmaMatcher {
     const marks = this.marks;
     const seen = this.seen;
     const full = bucket.full;
-    const candidates: number[] = [];
+    const candidates = this.candidates;
+    const hits = this.hits;
+    let candidateCount = 0;
     for (const f of bucket.fields) {
-      const found = this.found;
-      found.length = 0;
-      const text = f.field === KEYWORDS_FIELD ? event.keywordText() : event.lower(f.field);
-      if (text !== null) {
-        f.automaton.search(text, found);
+      hits.count = 0;
+      const automaton = f.automaton;
+      if (f.field === KEYWORDS_FIELD) {
+        // each value on its own: a keyword matches within one value
+        for (const leaf of event.keywords()) automaton.scan(leaf, hits);
       } else {
         const value = event.get(f.field);
-        if (!Array.isArray(value)) continue;
-        for (const item of value)
-          if (typeof item === 'string' || typeof item === 'number')
-            f.automaton.search(String(item).toLowerCase(), found);
+        if (typeof value === 'string') automaton.scan(value, hits);
+        else if (Array.isArray(value)) {
+          for (const item of value)
+            if (typeof item === 'string' || typeof item === 'number') automaton.scan(String(item), hits);
+        } else {
+          const text = scalarText(value);
+          if (text === null) continue;
+          automaton.scan(text, hits);
+        }
       }
+      const found = hits.ids;
       const ids = f.ids;
-      for (let h = 0; h < found.length; h++) {
+      for (let h = 0, n = hits.count; h < n; h++) {
         const list = ids[found[h]!]!;
         for (let k = 0; k < list.length; k++) {
           const payload = list[k]!;
@@ -199,13 +212,13 @@ export class SigmaMatcher {
           seen[index] = mask;
           if (mask === full[index]) {
             seen[index] = mask | 0x100; // reported: no longer equal to full
-            candidates.push(index);
+            candidates[candidateCount++] = index;
           }
         }
       }
     }
-    for (const index of candidates) {
-      const v = bucket.guarded[index]!;
+    for (let c = 0; c < candidateCount; c++) {
+      const v = bucket.guarded[candidates[c]!]!;
       if (!out.includes(v.rule) && v.test(event)) out.push(v.rule);
     }
     return out;

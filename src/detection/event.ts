@@ -19,26 +19,97 @@ function unwrap(value: unknown): unknown {
   return value;
 }
 
-/** The Windows fields of an event, read in place (nothing is copied per event). */
+const NO_OBJECTS: readonly JsonObject[] = [];
+const NO_FIELDS: ReadonlyMap<string, unknown> = new Map();
+
+/** Where a Windows view finds the System fields: an EVTX `System` element or a Winlogbeat `winlog`. */
+type SystemKind = 'evtx' | 'winlogbeat';
+
+const EVTX_SYSTEM = [
+  'EventID',
+  'Channel',
+  'Computer',
+  'Level',
+  'Task',
+  'Opcode',
+  'Keywords',
+  'EventRecordID',
+  'Version',
+  'Provider_Name',
+];
+
+const WINLOGBEAT_SYSTEM: Readonly<Record<string, string>> = {
+  EventID: 'event_id',
+  Channel: 'channel',
+  Computer: 'computer_name',
+  Provider_Name: 'provider_name',
+  Provider_Guid: 'provider_guid',
+  EventRecordID: 'record_id',
+  Task: 'task',
+  Opcode: 'opcode',
+  Keywords: 'keywords',
+  Version: 'version',
+};
+const WINLOGBEAT_SYSTEM_NAMES = Object.keys(WINLOGBEAT_SYSTEM);
+
+function evtxSystem(system: JsonObject, field: string): unknown {
+  switch (field) {
+    case 'EventID':
+    case 'Channel':
+    case 'Computer':
+    case 'Level':
+    case 'Task':
+    case 'Opcode':
+    case 'Keywords':
+    case 'EventRecordID':
+    case 'Version':
+      return unwrap(system[field]);
+    case 'Provider_Name':
+    case 'Provider_Guid': {
+      const provider = system['Provider'];
+      if (!isObject(provider) || !isObject(provider['#attributes'])) return undefined;
+      return provider['#attributes'][field === 'Provider_Name' ? 'Name' : 'Guid'];
+    }
+    case 'SecurityUserID': {
+      const security = system['Security'];
+      return isObject(security) && isObject(security['#attributes'])
+        ? security['#attributes']['UserID']
+        : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The Windows fields of an event, read in place (nothing is copied per event): EVTX-JSON
+ * (`Event.System`, `Event.EventData`, `Event.UserData.<element>`) or Winlogbeat (`winlog.*`).
+ */
 class WindowsView {
   private readonly data: JsonObject | undefined;
-  private readonly userData: JsonObject[];
+  private readonly userData: readonly JsonObject[];
   /** Sigma names of fields stored with spaces ("Threat Name" -> "ThreatName"), built on first need. */
-  private spaceless: Map<string, unknown> | undefined;
+  private spaceless: ReadonlyMap<string, unknown> | undefined;
 
   constructor(
+    private readonly kind: SystemKind,
+    /** The EVTX `System` element, or the Winlogbeat `winlog` object. */
+    private readonly systemSource: JsonObject,
     data: unknown,
     userData: unknown,
-    private readonly system: (field: string) => unknown,
-    private readonly systemNames: readonly string[],
-    nestedUserData: boolean,
   ) {
     this.data = isObject(data) ? data : undefined;
     this.userData = !isObject(userData)
-      ? []
-      : nestedUserData
+      ? NO_OBJECTS
+      : kind === 'evtx'
         ? Object.values(userData).filter(isObject)
         : [userData];
+  }
+
+  system(field: string): unknown {
+    if (this.kind === 'evtx') return evtxSystem(this.systemSource, field);
+    const key = WINLOGBEAT_SYSTEM[field];
+    return key === undefined ? undefined : this.systemSource[key];
   }
 
   get(field: string): unknown {
@@ -53,8 +124,9 @@ class WindowsView {
       const v = data[field];
       if (v !== undefined) return unwrap(v);
     }
-    for (const u of this.userData) {
-      const v = u[field];
+    const userData = this.userData;
+    for (let i = 0; i < userData.length; i++) {
+      const v = userData[i]![field];
       if (v !== undefined) return unwrap(v);
     }
     const s = this.system(field);
@@ -63,11 +135,12 @@ class WindowsView {
     // write them without, so the view answers to both.
     let spaceless = this.spaceless;
     if (spaceless === undefined) {
-      spaceless = new Map();
+      let found: Map<string, unknown> | undefined;
       for (const source of data === undefined ? this.userData : [data, ...this.userData]) {
         for (const key in source)
-          if (key.includes(' ')) spaceless.set(key.replace(/ /g, ''), unwrap(source[key]));
+          if (key.includes(' ')) (found ??= new Map()).set(key.replace(/ /g, ''), unwrap(source[key]));
       }
+      spaceless = found ?? NO_FIELDS;
       this.spaceless = spaceless;
     }
     return spaceless.size === 0 ? undefined : spaceless.get(field);
@@ -77,85 +150,9 @@ class WindowsView {
   leaves(out: string[]): void {
     if (this.data !== undefined) collectLeaves(this.data, out, 0);
     for (const u of this.userData) collectLeaves(u, out, 0);
-    for (const name of this.systemNames) collectLeaves(this.system(name), out, 0);
+    for (const name of this.kind === 'evtx' ? EVTX_SYSTEM : WINLOGBEAT_SYSTEM_NAMES)
+      collectLeaves(this.system(name), out, 0);
   }
-}
-
-const EVTX_SYSTEM = [
-  'EventID',
-  'Channel',
-  'Computer',
-  'Level',
-  'Task',
-  'Opcode',
-  'Keywords',
-  'EventRecordID',
-  'Version',
-];
-
-function evtxView(system: JsonObject, event: JsonObject): WindowsView {
-  const read = (field: string): unknown => {
-    switch (field) {
-      case 'EventID':
-      case 'Channel':
-      case 'Computer':
-      case 'Level':
-      case 'Task':
-      case 'Opcode':
-      case 'Keywords':
-      case 'EventRecordID':
-      case 'Version':
-        return unwrap(system[field]);
-      case 'Provider_Name':
-      case 'Provider_Guid': {
-        const provider = system['Provider'];
-        if (!isObject(provider) || !isObject(provider['#attributes'])) return undefined;
-        return provider['#attributes'][field === 'Provider_Name' ? 'Name' : 'Guid'];
-      }
-      case 'SecurityUserID': {
-        const security = system['Security'];
-        return isObject(security) && isObject(security['#attributes'])
-          ? security['#attributes']['UserID']
-          : undefined;
-      }
-      default:
-        return undefined;
-    }
-  };
-  return new WindowsView(
-    event['EventData'],
-    event['UserData'],
-    read,
-    [...EVTX_SYSTEM, 'Provider_Name'],
-    true,
-  );
-}
-
-const WINLOGBEAT_SYSTEM: Readonly<Record<string, string>> = {
-  EventID: 'event_id',
-  Channel: 'channel',
-  Computer: 'computer_name',
-  Provider_Name: 'provider_name',
-  Provider_Guid: 'provider_guid',
-  EventRecordID: 'record_id',
-  Task: 'task',
-  Opcode: 'opcode',
-  Keywords: 'keywords',
-  Version: 'version',
-};
-
-function winlogbeatView(winlog: JsonObject): WindowsView {
-  const read = (field: string): unknown => {
-    const key = WINLOGBEAT_SYSTEM[field];
-    return key === undefined ? undefined : winlog[key];
-  };
-  return new WindowsView(
-    winlog['event_data'],
-    winlog['user_data'],
-    read,
-    Object.keys(WINLOGBEAT_SYSTEM),
-    false,
-  );
 }
 
 const TIME_FIELDS = [
@@ -214,10 +211,11 @@ export class PreparedEvent {
       const event = raw['Event'];
       if (isObject(event) && isObject(event['System'])) {
         shape = 'evtx';
-        view = evtxView(event['System'], event);
+        view = new WindowsView('evtx', event['System'], event['EventData'], event['UserData']);
       } else if (isObject(raw['winlog'])) {
         shape = 'winlogbeat';
-        view = winlogbeatView(raw['winlog']);
+        const winlog = raw['winlog'];
+        view = new WindowsView('winlogbeat', winlog, winlog['event_data'], winlog['user_data']);
       }
     }
     this.shape = shape;

@@ -5,11 +5,39 @@
  * (every other ASCII character is class 0) plus 16 shared classes for non-ASCII characters, and literals
  * are cut to their last MAX_LITERAL characters: both only widen what matches (a prefilter may let
  * through too much, never too little) and keep the table small.
+ *
+ * Upper-case ASCII letters share the class of their lower-case letter, so a value is scanned as it is,
+ * without lower-casing it first: for ASCII text this finds exactly what a scan of the lower-cased text
+ * finds. The first non-ASCII character (whose lower case may differ in length or fall into ASCII, like
+ * the Kelvin sign) makes the scan start over on `text.toLowerCase()`.
  */
 const MAX_LITERAL = 12;
 const OTHER_CLASSES = 16;
-/** Trie depth below which states get full DFA rows (small enough to stay in cache). */
-const DENSE_DEPTH = 2;
+/**
+ * Table entries (states × classes) an automaton may spend on full DFA rows: the shallowest states get
+ * them (breadth-first numbering), deeper ones keep sparse edges and a failure link. 4M entries of 16 bits
+ * (8 MB) hold the largest SigmaHQ automaton (CommandLine of process creation, ~35,000 states × 85
+ * classes) whole.
+ */
+const DENSE_BUDGET = 1 << 22;
+
+/** Where `scan` appends payload ids: `ids[0 .. count)`, grown as needed. */
+export interface HitBuffer {
+  ids: Int32Array;
+  count: number;
+}
+
+/** An empty hit buffer to pass to `LiteralAutomaton.scan`. */
+export function hitBuffer(): HitBuffer {
+  return { ids: new Int32Array(256), count: 0 };
+}
+
+function grow(hits: HitBuffer): Int32Array {
+  const bigger = new Int32Array(hits.ids.length * 2);
+  bigger.set(hits.ids);
+  hits.ids = bigger;
+  return bigger;
+}
 
 export class LiteralAutomaton {
   private trie: Array<Map<number, number>> | null = [new Map()];
@@ -28,7 +56,8 @@ export class LiteralAutomaton {
   private edgeTarget = new Int32Array(0);
 
   /** Adds a literal with a payload id. Must be called before the first search. */
-  add(full: string, id: number): void {
+  add(text: string, id: number): void {
+    const full = text.toLowerCase();
     const literal = full.length > MAX_LITERAL ? full.slice(full.length - MAX_LITERAL) : full;
     const trie = this.trie;
     if (trie === null) throw new Error('LiteralAutomaton: add after build');
@@ -51,7 +80,11 @@ export class LiteralAutomaton {
   }
 
   private classify(c: number): void {
-    if (c < 128 && this.classOfAscii[c] === 0) this.classOfAscii[c] = this.classes++;
+    if (c < 128 && this.classOfAscii[c] === 0) {
+      this.classOfAscii[c] = this.classes++;
+      // upper-case letters scan as their lower case (see the class comment)
+      if (c >= 97 && c <= 122) this.classOfAscii[c - 32] = this.classOfAscii[c]!;
+    }
   }
 
   private classOf(c: number): number {
@@ -64,18 +97,15 @@ export class LiteralAutomaton {
     const k = this.classes;
     // Number states breadth-first, so that the shallow states (where scanning spends its time) come first.
     const order: number[] = [0];
-    const depth: number[] = new Array<number>(n).fill(0);
     for (let head = 0; head < order.length; head++) {
       const node = order[head]!;
       for (const child of trie[node]!.values()) {
-        depth[child] = depth[node]! + 1;
         order.push(child);
       }
     }
     const id = new Int32Array(n);
     order.forEach((node, i) => (id[node] = i));
-    let dense = 0;
-    while (dense < n && depth[order[dense]!]! < DENSE_DEPTH) dense++;
+    const dense = Math.max(1, Math.min(n, Math.floor(DENSE_BUDGET / k)));
     // Failure links and outputs (in the new numbering).
     const fail = new Int32Array(n);
     const outs: number[][] = new Array<number[]>(n);
@@ -105,9 +135,19 @@ export class LiteralAutomaton {
       const f = outs[fail[i]!]!;
       if (f.length > 0) outs[i] = [...outs[i]!, ...f];
     }
-    // Full DFA rows for the shallow states; deeper states keep sparse edges and their failure link.
-    const table = dense * k < 1 << 30 && n < 65536 ? new Uint16Array(dense * k) : new Int32Array(dense * k);
-    for (let i = 0; i < dense; i++) for (let c = 0; c < k; c++) table[i * k + c] = goto(i, c);
+    // Transitions hold the target state × 2, plus 1 when the target has outputs (saves the scan a
+    // lookup per character). Full DFA rows for the shallow states; deeper states keep sparse edges and
+    // their failure link.
+    const encode = (state: number): number => state * 2 + (outs[state]!.length > 0 ? 1 : 0);
+    const table = n <= 32768 ? new Uint16Array(dense * k) : new Int32Array(dense * k);
+    for (let i = 0; i < dense; i++) {
+      // a state's row is its failure state's row (numbered before it) with its own edges on top
+      if (i > 0) {
+        const f = fail[i]!;
+        table.copyWithin(i * k, f * k, f * k + k); // f < i: breadth-first, shallower
+      }
+      for (const [c, target] of edges[i]!) table[i * k + c] = encode(target);
+    }
     const edgeStart = new Int32Array(n + 1);
     let totalEdges = 0;
     for (let i = 0; i < n; i++) {
@@ -120,7 +160,7 @@ export class LiteralAutomaton {
     for (let i = 0; i < n; i++) {
       edges[i]!.forEach(([c, t], j) => {
         edgeClass[edgeStart[i]! + j] = c;
-        edgeTarget[edgeStart[i]! + j] = t;
+        edgeTarget[edgeStart[i]! + j] = encode(t);
       });
     }
     const outStart = new Int32Array(n + 1);
@@ -151,39 +191,74 @@ export class LiteralAutomaton {
 
   /** Appends to `found` the payload id of every literal present in `text` (ids may repeat). */
   search(text: string, found: number[]): void {
+    const hits: HitBuffer = { ids: new Int32Array(16), count: 0 };
+    this.scan(text, hits);
+    for (let i = 0; i < hits.count; i++) found.push(hits.ids[i]!);
+  }
+
+  /**
+   * Appends to `hits` the payload id of every literal present in `text` lower-cased (ids may repeat),
+   * scanning `text` as it is while it is ASCII.
+   */
+  scan(text: string, hits: HitBuffer): void {
     if (this.trie !== null) this.build();
+    const start = hits.count;
+    if (!this.run(text, hits, true)) {
+      hits.count = start;
+      this.run(text.toLowerCase(), hits, false);
+    }
+  }
+
+  /** One pass; with `asciiOnly`, gives up (returns false) at the first non-ASCII character. */
+  private run(text: string, hits: HitBuffer, asciiOnly: boolean): boolean {
     const delta = this.delta;
     const k = this.classes;
     const dense = this.dense;
     const ascii = this.classOfAscii;
     const outStart = this.outStart;
     const outIds = this.outIds;
-    const fail = this.fail;
-    const edgeStart = this.edgeStart;
-    const edgeClass = this.edgeClass;
-    const edgeTarget = this.edgeTarget;
+    let ids = hits.ids;
+    let count = hits.count;
     let node = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      const cls = c < 128 ? ascii[c]! : 1 + (c % OTHER_CLASSES);
-      let next = -1;
-      while (next < 0) {
-        if (node < dense) {
-          next = delta[node * k + cls]!;
-          break;
+      let cls: number;
+      if (c < 128) cls = ascii[c]!;
+      else if (asciiOnly) {
+        hits.count = count;
+        return false;
+      } else cls = 1 + (c % OTHER_CLASSES);
+      const next = node < dense ? delta[node * k + cls]! : this.sparseStep(node, cls);
+      node = next >> 1;
+      if ((next & 1) !== 0) {
+        const from = outStart[node]!;
+        const to = outStart[node + 1]!;
+        if (count + (to - from) > ids.length) {
+          hits.count = count;
+          ids = grow(hits);
         }
-        for (let e = edgeStart[node]!, end = edgeStart[node + 1]!; e < end; e++) {
-          if (edgeClass[e] === cls) {
-            next = edgeTarget[e]!;
-            break;
-          }
-        }
-        if (next < 0) node = fail[node]!;
+        for (let j = from; j < to; j++) ids[count++] = outIds[j]!;
       }
-      node = next;
-      const from = outStart[node]!;
-      const to = outStart[node + 1]!;
-      for (let j = from; j < to; j++) found.push(outIds[j]!);
     }
+    hits.count = count;
+    return true;
+  }
+
+  /**
+   * The transition (encoded as in the table) of a state without a full table row: its sparse edges,
+   * else its failure link's.
+   */
+  private sparseStep(state: number, cls: number): number {
+    const dense = this.dense;
+    const edgeStart = this.edgeStart;
+    const edgeClass = this.edgeClass;
+    const edgeTarget = this.edgeTarget;
+    let node = state;
+    while (node >= dense) {
+      for (let e = edgeStart[node]!, end = edgeStart[node + 1]!; e < end; e++)
+        if (edgeClass[e] === cls) return edgeTarget[e]!;
+      node = this.fail[node]!;
+    }
+    return this.delta[node * this.classes + cls]!;
   }
 }

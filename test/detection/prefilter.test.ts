@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LiteralAutomaton } from '../../src/detection/prefilter.js';
+import { LiteralAutomaton, hitBuffer } from '../../src/detection/prefilter.js';
 import { regexRequiredLiteral } from '../../src/detection/regex.js';
 
 /** A small deterministic generator, so failures reproduce. */
@@ -65,5 +65,33 @@ describe('regexRequiredLiteral', () => {
     expect(regexRequiredLiteral('a|b')).toBe('');
     expect(regexRequiredLiteral('\\x41bc')).toBe('bc');
     expect(regexRequiredLiteral('[a-z]+\\.Evil\\.com')).toBe('.evil.com');
+  });
+});
+
+describe('LiteralAutomaton.scan on text as written', () => {
+  it('finds what a scan of the lower-cased text finds, ASCII or not', () => {
+    const automaton = new LiteralAutomaton();
+    ['\\powershell.exe', 'kelvin', 'straße', 'i\u0307x'].forEach((l, i) => automaton.add(l, i));
+    const found = (text: string): number[] => {
+      const hits = hitBuffer();
+      automaton.scan(text, hits);
+      return [...new Set(hits.ids.subarray(0, hits.count))].sort();
+    };
+    expect(found('C:\\Windows\\PowerShell.EXE -nop')).toEqual([0]);
+    // U+212A KELVIN SIGN lower-cases to an ASCII "k": the scan starts over on the lower-cased text
+    expect(found('\u212Aelvin')).toEqual([1]);
+    expect(found('STRASSE Straße')).toEqual([2]);
+    // U+0130 lower-cases to two characters ("i" and a combining dot)
+    expect(found('\u0130X')).toEqual([3]);
+    expect(found('nothing here')).toEqual([]);
+  });
+
+  it('grows the hit buffer past its first size', () => {
+    const automaton = new LiteralAutomaton();
+    automaton.add('a', 7);
+    const hits = hitBuffer();
+    automaton.scan('A'.repeat(1000), hits);
+    expect(hits.count).toBe(1000);
+    expect(hits.ids[999]).toBe(7);
   });
 });

@@ -1,0 +1,171 @@
+/**
+ * Tools for working on the hunt's speed (not part of `npm run bench`):
+ *
+ *   node --import tsx bench/detection-profile.ts hunt N       time the hunt alone over N events (CPU time)
+ *   node --import tsx bench/detection-profile.ts baseline N   read + JSON.parse alone
+ *   node --import tsx bench/detection-profile.ts empty N      the hunt with no rules (its own overhead)
+ *   node --import tsx bench/detection-profile.ts oracle OUT   every (event, rule) match over varied events
+ *
+ * The event file is written once to $TMPDIR/firebreak-prof and reused. `hunt` under `node --cpu-prof` or
+ * `FIREBREAK_CALLGRIND=1 valgrind --tool=callgrind --instr-atstart=no` profiles the hot path; `oracle` output compared before and after a change
+ * shows the change kept behaviour (the regression events, their Winlogbeat and flat JSON forms, and
+ * deterministic recombinations of their field values).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Detector } from '../src/detection/detector.js';
+import { prepareEvent } from '../src/detection/event.js';
+import type { RuleSet, RuleVariant } from '../src/detection/rule-set.js';
+import { runHunt } from '../src/hunt/hunt.js';
+import { readJsonDocuments } from '../src/hunt/json-reader.js';
+import { loadMapping, loadRules } from '../src/hunt/rule-loader.js';
+import { SIGMA, sampleEvents, writeEvents } from './detection.js';
+
+type Obj = Record<string, unknown>;
+
+async function load() {
+  const mapping = await loadMapping();
+  return loadRules(
+    ['rules', 'rules-emerging-threats', 'rules-threat-hunting'].map((f) => join(SIGMA, f)),
+    mapping,
+  );
+}
+
+async function eventFile(count: number): Promise<string> {
+  const dir = join(tmpdir(), 'firebreak-prof');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `events-${count}.ndjson`);
+  if (!existsSync(file)) await writeEvents(file, await sampleEvents(), count);
+  return file;
+}
+
+const WARM = 5_000;
+const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
+
+/** Deterministic pseudo-random numbers (xorshift). */
+function random(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 0x100000000;
+  };
+}
+
+function variants(samples: unknown[]): unknown[] {
+  const out: unknown[] = [...samples];
+  const evtx = samples.filter((s) => (s as { Event?: Obj }).Event?.['System'] !== undefined) as Array<{
+    Event: Obj;
+  }>;
+  for (const s of evtx) {
+    const system = s.Event['System'] as Obj;
+    const unwrap = (v: unknown): unknown =>
+      typeof v === 'object' && v !== null && '#text' in v ? (v as Obj)['#text'] : v;
+    const data = (s.Event['EventData'] ?? {}) as Obj;
+    // Winlogbeat form.
+    out.push({
+      winlog: {
+        channel: unwrap(system['Channel']),
+        event_id: unwrap(system['EventID']),
+        computer_name: unwrap(system['Computer']),
+        event_data: data,
+      },
+    });
+    // Flat JSON form (unknown product).
+    out.push({ ...data, EventID: unwrap(system['EventID']), Channel: unwrap(system['Channel']) });
+  }
+  // Recombinations: an event of one (channel, id) with field values borrowed from events of the same key.
+  const next = random(42);
+  for (let round = 0; round < 20; round++) {
+    for (const s of evtx) {
+      const key = JSON.stringify((s.Event['System'] as Obj)['Channel']);
+      const peers = evtx.filter(
+        (p) => JSON.stringify((p.Event['System'] as Obj)['Channel']) === key && p !== s,
+      );
+      const copy = structuredClone(s);
+      const data = copy.Event['EventData'] as Obj | undefined;
+      if (data === undefined || peers.length === 0) continue;
+      for (const field of Object.keys(data)) {
+        if (next() < 0.5) continue;
+        const peer = peers[Math.floor(next() * peers.length)]!.Event['EventData'] as Obj | undefined;
+        if (peer?.[field] !== undefined) data[field] = peer[field];
+        else if (typeof data[field] === 'string' && next() < 0.3)
+          data[field] = (data[field] as string).toUpperCase();
+      }
+      out.push(copy);
+    }
+  }
+  return out;
+}
+
+/** With FIREBREAK_PROF_NO_TESTS=1, every rule test answers false: the cost of dispatch and prefilter alone. */
+function withoutTests(set: RuleSet): RuleSet {
+  if (process.env['FIREBREAK_PROF_NO_TESTS'] !== '1') return set;
+  for (const rule of set.rules)
+    (rule as unknown as { variants: RuleVariant[] }).variants = rule.variants.map((v) => ({
+      ...v,
+      test: () => false,
+    }));
+  return set;
+}
+
+const [mode, arg] = process.argv.slice(2);
+if (mode === 'baseline' || mode === 'hunt' || mode === 'empty') {
+  const count = Number(arg ?? 100_000);
+  const file = await eventFile(count);
+  // A first file warms the JIT and builds the dispatch buckets, so the figures are the steady state.
+  const warm = await eventFile(WARM);
+  const set =
+    mode === 'hunt'
+      ? withoutTests((await load()).set)
+      : mode === 'empty'
+        ? { rules: [], correlations: [], filters: [] }
+        : undefined;
+  // Under `valgrind --tool=callgrind --instr-atstart=no`, count instructions of the second file only.
+  const callgrind = process.env['FIREBREAK_CALLGRIND'] === '1';
+  let t = 0;
+  let cpu = process.cpuUsage();
+  const begin = (): void => {
+    if (callgrind) execFileSync('callgrind_control', ['-i', 'on', String(process.pid)]);
+    t = performance.now();
+    cpu = process.cpuUsage();
+  };
+  let n = 0;
+  if (set === undefined) {
+    for await (const r of readJsonDocuments(warm)) if (r.value !== null) n++;
+    begin();
+    for await (const r of readJsonDocuments(file)) if (r.value !== null) n++;
+  } else {
+    // The warm file's 5,000 events come first; the main file's first event starts the count.
+    const process = Detector.prototype.process;
+    let seen = 0;
+    Detector.prototype.process = function (this: Detector, event) {
+      if (seen++ === WARM) begin();
+      return process.call(this, event);
+    };
+    const summary = await runHunt([warm, file], set, { onMatch: () => {} });
+    n = summary.matches;
+  }
+  const used = process.cpuUsage(cpu);
+  if (callgrind) execFileSync('callgrind_control', ['-i', 'off', String(process.pid)]);
+  console.log(
+    `${mode} ${count}: ${((performance.now() - t) / 1000).toFixed(2)} s wall, ${(cpuMs(used) / 1000).toFixed(2)} s CPU, ${n}`,
+  );
+} else if (mode === 'oracle') {
+  const loaded = await load();
+  const detector = new Detector(loaded.set);
+  const lines: string[] = [];
+  const events = variants(await sampleEvents());
+  events.forEach((raw, i) => {
+    for (const d of detector.process(prepareEvent(raw))) lines.push(`${i}\t${d.kind}\t${d.rule.id}`);
+  });
+  for (const d of detector.flush()) lines.push(`end\t${d.kind}\t${d.rule.id}`);
+  writeFileSync(arg ?? 'oracle.txt', `${lines.join('\n')}\n`);
+  console.log(`oracle: ${events.length} events, ${lines.length} detections`);
+} else {
+  console.error('usage: detection-profile.ts hunt|baseline N | oracle OUT');
+  process.exit(2);
+}
