@@ -478,6 +478,92 @@ describe.skipIf(SKIP !== null)('web console in Chromium', () => {
     expect(await page.getByText(rotated).count()).toBe(0);
   }, 45_000);
 
+  it('windows a long timeline: a list with positions, keyboard moves, one-click observables, live entries, no shift', async () => {
+    const incident = await admin.send('POST', '/incidents', {
+      title: 'Long timeline',
+      severity: 'medium',
+      category: 'malware',
+    });
+    const base = `/incidents/${incident.id as string}`;
+    for (let start = 0; start < 120; start += 20) {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          admin.send('POST', `${base}/tasks`, { title: `Step ${start + i}` }),
+        ),
+      );
+    }
+    // An alert merged last: its payload (with an unknown IP) is the timeline's newest entry.
+    const alert = await admin.send('POST', '/alerts', {
+      title: 'Beacon to a rare address',
+      severity: 'high',
+      source: 'suricata',
+      payload: { destination: { ip: '198.51.100.77' } },
+    });
+    await admin.send('POST', `${base}/alerts`, { alert_ids: [alert.id] });
+
+    await page.goto(`${server.url}${base}`);
+    const items = page.locator('.timeline .timeline-item');
+    await items.first().waitFor();
+    const total = Number(await items.first().getAttribute('aria-setsize'));
+    expect(total).toBeGreaterThanOrEqual(122);
+    expect(await items.first().getAttribute('aria-posinset')).toBe('1');
+    // Only the entries in view (and a few either side) are in the DOM, and they are list items.
+    expect(await items.count()).toBeLessThan(40);
+    const region = page.getByRole('region', { name: 'Timeline entries' });
+    expect(await region.getByRole('list').first().getAttribute('class')).toContain('timeline');
+    expect(await region.getByRole('listitem').first().getAttribute('aria-posinset')).toBe('1');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // Where the Notes card starts in the document (not the viewport: clicks may scroll the page).
+    const notesTop = () =>
+      page
+        .getByRole('heading', { name: 'Notes', exact: true })
+        .evaluate((el) => el.getBoundingClientRect().top + el.ownerDocument.defaultView!.scrollY);
+    const before = await notesTop();
+
+    // Keyboard: End goes to the last entry (rendered on demand), Page Up to the one before it.
+    await items.first().focus();
+    await page.keyboard.press('End');
+    const focused = page.locator('.timeline .timeline-item:focus');
+    await expect.poll(() => focused.getAttribute('aria-posinset')).toBe(String(total));
+    await page.keyboard.press('PageUp');
+    await expect.poll(() => focused.getAttribute('aria-posinset')).toBe(String(total - 1));
+    await page.keyboard.press('PageDown');
+    await expect.poll(() => focused.getAttribute('aria-posinset')).toBe(String(total));
+
+    // The one-click button in the newest entry works; focus stays on its entry when the button goes.
+    const add = page.getByRole('button', { name: 'Add 198.51.100.77 as ip observable' });
+    await add.click();
+    await page.getByRole('list', { name: 'Observables' }).getByText('198.51.100.77').waitFor();
+    await expect.poll(() => add.count()).toBe(0);
+    await expect
+      .poll(() =>
+        page.evaluate(
+          "document.activeElement?.closest('.timeline-item')?.getAttribute('aria-posinset') ?? null",
+        ),
+      )
+      .not.toBeNull();
+
+    // At the end, a new entry from someone else scrolls into view; the rest of the page does not move.
+    await admin.send('POST', `${base}/tasks`, { title: 'Arrived live at the end' });
+    const live = page.locator('.timeline .timeline-item', { hasText: 'Arrived live at the end' });
+    await live.waitFor();
+    await expect.poll(() => live.getAttribute('aria-posinset')).toBe(String(total + 2));
+    const box = (await page.locator('.timeline-scroll').boundingBox())!;
+    const liveBox = (await live.boundingBox())!;
+    expect(liveBox.y).toBeGreaterThanOrEqual(box.y - 1);
+    expect(liveBox.y + liveBox.height).toBeLessThanOrEqual(box.y + box.height + 1);
+    expect(await notesTop()).toBe(before);
+
+    // Reading from the top, a live entry does not move what is shown.
+    await page.locator('.timeline-scroll').evaluate((el) => el.scrollTo({ top: 0 }));
+    await expect.poll(() => items.first().getAttribute('aria-posinset')).toBe('1');
+    await admin.send('POST', `${base}/tasks`, { title: 'Arrived live while reading the top' });
+    await expect.poll(() => items.first().getAttribute('aria-setsize')).toBe(String(total + 3));
+    expect(await page.locator('.timeline-scroll').evaluate((el) => el.scrollTop)).toBe(0);
+    expect(await notesTop()).toBe(before);
+  }, 45_000);
+
   it('gives a viewer no write buttons, refuses a forced write with 403, and returns to sign-in after the session ends', async () => {
     await admin.send('POST', '/users', {
       email: 'vera@example.test',
