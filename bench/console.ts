@@ -322,7 +322,8 @@ export async function runConsoleBench(): Promise<void> {
       {
         name: `incident with ${TIMELINE} timeline entries`,
         url: `${server.url}/incidents/${incidentId}`,
-        ready: { selector: '.timeline .timeline-item', count: TIMELINE },
+        // The timeline is windowed: ready when its items know the full length (all entries loaded).
+        ready: { selector: `.timeline .timeline-item[aria-setsize="${TIMELINE}"]`, count: 1 },
         input: '#note-body',
       },
     ];
