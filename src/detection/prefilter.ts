@@ -15,9 +15,9 @@ const MAX_LITERAL = 12;
 const OTHER_CLASSES = 16;
 /**
  * Table entries (states × classes) an automaton may spend on full DFA rows: the shallowest states get
- * them (breadth-first numbering), deeper ones keep sparse edges and a failure link. 4M entries of 16 bits
- * (8 MB) hold the largest SigmaHQ automaton (CommandLine of process creation, ~35,000 states × 85
- * classes) whole.
+ * them (breadth-first numbering), deeper ones keep sparse edges and a failure link. 4M entries of 32 bits
+ * (16 MB) hold the largest SigmaHQ automaton (CommandLine of process creation, ~35,000 states × 85
+ * classes, 12 MB) whole.
  */
 const DENSE_BUDGET = 1 << 22;
 
@@ -40,11 +40,14 @@ function grow(hits: HitBuffer): Int32Array {
 }
 
 export class LiteralAutomaton {
+  /** @param denseBudget table entries for full rows (default DENSE_BUDGET; small values test the sparse path) */
+  constructor(private readonly denseBudget: number = DENSE_BUDGET) {}
+
   private trie: Array<Map<number, number>> | null = [new Map()];
   private trieOut: number[][] = [[]];
   private classOfAscii = new Uint8Array(128);
   private classes = 1 + OTHER_CLASSES;
-  private delta: Int32Array | Uint16Array = new Int32Array(0);
+  private delta = new Int32Array(0);
   /** Outputs of node n are outIds[outStart[n] .. outStart[n + 1]). */
   private outStart = new Int32Array(0);
   private outIds = new Int32Array(0);
@@ -105,7 +108,7 @@ export class LiteralAutomaton {
     }
     const id = new Int32Array(n);
     order.forEach((node, i) => (id[node] = i));
-    const dense = Math.max(1, Math.min(n, Math.floor(DENSE_BUDGET / k)));
+    const dense = Math.max(1, Math.min(n, Math.floor(this.denseBudget / k)));
     // Failure links and outputs (in the new numbering).
     const fail = new Int32Array(n);
     const outs: number[][] = new Array<number[]>(n);
@@ -135,11 +138,12 @@ export class LiteralAutomaton {
       const f = outs[fail[i]!]!;
       if (f.length > 0) outs[i] = [...outs[i]!, ...f];
     }
-    // Transitions hold the target state × 2, plus 1 when the target has outputs (saves the scan a
-    // lookup per character). Full DFA rows for the shallow states; deeper states keep sparse edges and
-    // their failure link.
-    const encode = (state: number): number => state * 2 + (outs[state]!.length > 0 ? 1 : 0);
-    const table = n <= 32768 ? new Uint16Array(dense * k) : new Int32Array(dense * k);
+    // A transition holds the offset of the target's row (state × classes) × 2, plus 1 when the target
+    // has outputs: the scan then spends no multiplication and no output lookup per character. Full DFA
+    // rows for the shallow states; deeper states keep sparse edges and their failure link.
+    if (n * k * 2 >= 2 ** 31) throw new Error('LiteralAutomaton: too many states');
+    const encode = (state: number): number => state * k * 2 + (outs[state]!.length > 0 ? 1 : 0);
+    const table = new Int32Array(dense * k);
     for (let i = 0; i < dense; i++) {
       // a state's row is its failure state's row (numbered before it) with its own edges on top
       if (i > 0) {
@@ -213,14 +217,14 @@ export class LiteralAutomaton {
   private run(text: string, hits: HitBuffer, asciiOnly: boolean): boolean {
     const delta = this.delta;
     const k = this.classes;
-    const dense = this.dense;
+    const denseEnd = this.dense * k;
     const ascii = this.classOfAscii;
     const outStart = this.outStart;
     const outIds = this.outIds;
     let ids = hits.ids;
     let count = hits.count;
-    let node = 0;
-    for (let i = 0; i < text.length; i++) {
+    let row = 0; // the current state's number × classes
+    for (let i = 0, length = text.length; i < length; i++) {
       const c = text.charCodeAt(i);
       let cls: number;
       if (c < 128) cls = ascii[c]!;
@@ -228,11 +232,12 @@ export class LiteralAutomaton {
         hits.count = count;
         return false;
       } else cls = 1 + (c % OTHER_CLASSES);
-      const next = node < dense ? delta[node * k + cls]! : this.sparseStep(node, cls);
-      node = next >> 1;
+      const next = row < denseEnd ? delta[row + cls]! : this.sparseStep(row / k, cls);
+      row = next >> 1;
       if ((next & 1) !== 0) {
-        const from = outStart[node]!;
-        const to = outStart[node + 1]!;
+        const state = row / k;
+        const from = outStart[state]!;
+        const to = outStart[state + 1]!;
         if (count + (to - from) > ids.length) {
           hits.count = count;
           ids = grow(hits);
