@@ -24,7 +24,18 @@ interface Bucket {
   readonly guarded: readonly RuleVariant[];
   /** Per guarded variant, the bit mask of its requirement groups (all must be seen). */
   readonly full: Int32Array;
+  /**
+   * Fields whose automaton also holds the keyword literals: their string values need no keyword scan of
+   * their own (see `PreparedEvent.keywordsExcept`). Null when keywords scan every value.
+   */
+  readonly keywordCovered: ReadonlySet<string> | null;
 }
+
+/**
+ * Keyword literals (field-less searches) are added to every field automaton of a bucket when there are at
+ * most this many, so that the values of those fields are scanned once; more would grow every automaton.
+ */
+const MAX_MERGED_KEYWORDS = 64;
 
 function buildBucket(variants: readonly RuleVariant[], usePrefilter: boolean): Bucket {
   const always: RuleVariant[] = [];
@@ -63,9 +74,31 @@ function buildBucket(variants: readonly RuleVariant[], usePrefilter: boolean): B
       }
     });
   }
+  // A keyword matches within one value; the values of the scanned fields are scanned for the keyword
+  // literals too, so the keyword scan skips them.
+  let keywordCovered: Set<string> | null = null;
+  const keywords = byField.get(KEYWORDS_FIELD);
+  if (keywords !== undefined && keywords.literals.size <= MAX_MERGED_KEYWORDS) {
+    keywordCovered = new Set();
+    for (const [field, f] of byField) {
+      if (field === KEYWORDS_FIELD || field === 'EventID' || field === 'Channel') continue;
+      for (const [literal, kwLit] of keywords.literals) {
+        let lit = f.literals.get(literal);
+        if (lit === undefined) {
+          lit = f.ids.length;
+          f.literals.set(literal, lit);
+          f.ids.push([]);
+          f.automaton.add(literal, lit);
+        }
+        f.ids[lit]!.push(...keywords.ids[kwLit]!);
+      }
+      keywordCovered.add(field);
+    }
+  }
   return {
     always,
     guarded,
+    keywordCovered,
     full: Int32Array.from(full),
     fields: [...byField.entries()].map(([field, f]) => ({ field, automaton: f.automaton, ids: f.ids })),
   };
@@ -90,6 +123,8 @@ export class SigmaMatcher {
   private seen: Int32Array = new Int32Array(0);
   /** Literal ids found in the current field (reused for every field of every event). */
   private readonly hits = hitBuffer();
+  /** Keyword values left to scan for the current event. */
+  private readonly leaves: string[] = [];
   /** Guarded variants whose requirements all hold, for the current event. */
   private candidates: Int32Array = new Int32Array(0);
 
@@ -184,7 +219,16 @@ export class SigmaMatcher {
       const automaton = f.automaton;
       if (f.field === KEYWORDS_FIELD) {
         // each value on its own: a keyword matches within one value
-        for (const leaf of event.keywords()) automaton.scan(leaf, hits);
+        const covered = bucket.keywordCovered;
+        let leaves: readonly string[];
+        if (covered === null) leaves = event.keywords();
+        else {
+          const rest = this.leaves;
+          rest.length = 0;
+          event.keywordsExcept(covered, rest);
+          leaves = rest;
+        }
+        for (let j = 0; j < leaves.length; j++) automaton.scan(leaves[j]!, hits);
       } else {
         const value = event.get(f.field);
         if (typeof value === 'string') automaton.scan(value, hits);

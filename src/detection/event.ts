@@ -146,9 +146,12 @@ class WindowsView {
     return spaceless.size === 0 ? undefined : spaceless.get(field);
   }
 
-  /** Every scalar of the event data and the named System fields. */
-  leaves(out: string[]): void {
-    if (this.data !== undefined) collectLeaves(this.data, out, 0);
+  /** Every scalar of the event data and the named System fields (see `PreparedEvent.keywordsExcept`). */
+  leaves(out: string[], skip?: ReadonlySet<string>): void {
+    if (this.data !== undefined) {
+      if (skip === undefined) collectLeaves(this.data, out, 0);
+      else collectLeavesExcept(this.data, skip, out);
+    }
     for (const u of this.userData) collectLeaves(u, out, 0);
     for (const name of this.kind === 'evtx' ? EVTX_SYSTEM : WINLOGBEAT_SYSTEM_NAMES)
       collectLeaves(this.system(name), out, 0);
@@ -284,6 +287,18 @@ export class PreparedEvent {
     return out;
   }
 
+  /**
+   * Appends to `out` the values `keywords` lists, less the string values of the top-level event-data
+   * fields (for Windows events; of the event, for others) named in `skip`: the values `get` returns for
+   * those names, which the prefilter scans on their own. `skip` must not hold EventID or Channel
+   * (whose `get` reads the System values first).
+   */
+  keywordsExcept(skip: ReadonlySet<string>, out: string[]): void {
+    if (this.view !== undefined) this.view.leaves(out, skip);
+    else if (isObject(this.raw)) collectLeavesExcept(this.raw, skip, out);
+    else collectLeaves(this.raw, out, 0);
+  }
+
   /** Every scalar value, lower-cased and joined by newlines (for the keyword prefilter). */
   keywordText(): string {
     if (this.keywordTextCache === undefined) this.keywordTextCache = this.keywords().join('\n').toLowerCase();
@@ -340,6 +355,15 @@ function collectLeaves(value: unknown, out: string[], depth: number): void {
     for (const item of value) collectLeaves(item, out, depth + 1);
   } else if (isObject(value)) {
     for (const key of Object.keys(value)) collectLeaves(value[key], out, depth + 1);
+  }
+}
+
+/** `collectLeaves` of an object's members, less the string members named in `skip`. */
+function collectLeavesExcept(object: JsonObject, skip: ReadonlySet<string>, out: string[]): void {
+  for (const key of Object.keys(object)) {
+    const value = object[key];
+    if (typeof value === 'string' && skip.has(key)) continue;
+    collectLeaves(value, out, 1);
   }
 }
 

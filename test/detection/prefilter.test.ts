@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { LiteralAutomaton, hitBuffer } from '../../src/detection/prefilter.js';
 import { regexRequiredLiteral } from '../../src/detection/regex.js';
+import { SigmaMatcher } from '../../src/detection/engine.js';
+import { prepareEvent } from '../../src/detection/event.js';
+import { EMPTY_MAPPING } from '../../src/detection/logsource.js';
+import { compileRule } from '../../src/detection/rule-set.js';
+import { matcherFor, parseRule, ruleYaml } from './helpers.js';
 
 /** A small deterministic generator, so failures reproduce. */
 function rng(seed: number): () => number {
@@ -12,13 +17,16 @@ function rng(seed: number): () => number {
 }
 
 describe('LiteralAutomaton', () => {
-  it('finds every literal a text contains (against a naive search), including non-ASCII', () => {
+  it.each([
+    ['full table rows', undefined],
+    ['mostly sparse rows', 64],
+  ])('finds every literal a text contains (against a naive search), including non-ASCII: %s', (_, budget) => {
     const random = rng(7);
     const alphabet = 'ab\\.-é😀';
     const word = (n: number) =>
       Array.from({ length: n }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
     const literals = Array.from({ length: 300 }, () => word(1 + Math.floor(random() * 16)));
-    const automaton = new LiteralAutomaton();
+    const automaton = new LiteralAutomaton(budget);
     literals.forEach((l, i) => automaton.add(l, i));
     for (let t = 0; t < 200; t++) {
       const text = word(Math.floor(random() * 60));
@@ -93,5 +101,46 @@ describe('LiteralAutomaton.scan on text as written', () => {
     automaton.scan('A'.repeat(1000), hits);
     expect(hits.count).toBe(1000);
     expect(hits.ids[999]).toBe(7);
+  });
+});
+
+describe('keyword literals merged into the field automata', () => {
+  // Keyword values that are also scanned as fields are found by the field scan alone.
+  it.each([
+    ['keywords or sel', { CommandLine: 'run MIMIKATZ now' }, true],
+    ['keywords or sel', { Other: 'sekurlsa::logonpasswords' }, true],
+    ['keywords or sel', { CommandLine: ['x', 'mimikatz'] }, true],
+    ['keywords or sel', { CommandLine: { nested: 'mimikatz' } }, true],
+    ['keywords or sel', { CommandLine: 'nothing' }, false],
+    ['keywords and sel', { CommandLine: 'foo mimikatz' }, true],
+    ['keywords and sel', { CommandLine: 'foo', Other: 'mimikatz' }, true],
+    ['keywords and sel', { CommandLine: 'foo', Other: 'nothing' }, false],
+    ['keywords and sel', { CommandLine: 'mimikatz' }, false],
+  ])('%s on %j: %s', (condition, event, expected) => {
+    const m = matcherFor(
+      `keywords:\n    - mimikatz\n    - sekurlsa\nsel:\n    CommandLine|contains: foo\ncondition: ${condition}`,
+    );
+    expect(m(event)).toBe(expected);
+  });
+
+  it('reads Windows event data the same way', () => {
+    const rule = compileRule(
+      parseRule(
+        ruleYaml(
+          `keywords:\n    - mimikatz\nsel:\n    CommandLine|contains: foo\ncondition: keywords and sel`,
+          'product: windows',
+        ),
+      ),
+      EMPTY_MAPPING,
+    );
+    const matchers = [new SigmaMatcher([rule]), new SigmaMatcher([rule], { prefilter: false })];
+    const m = (event: unknown): boolean[] =>
+      matchers.map((matcher) => matcher.match(prepareEvent(event)).length > 0);
+    const evtx = (data: Record<string, unknown>) => ({
+      Event: { System: { EventID: 1, Channel: 'Test' }, EventData: data },
+    });
+    expect(m(evtx({ CommandLine: 'foo Mimikatz' }))).toEqual([true, true]);
+    expect(m(evtx({ CommandLine: 'foo', Image: 'mimikatz.exe' }))).toEqual([true, true]);
+    expect(m(evtx({ CommandLine: 'foo', Image: 'other.exe' }))).toEqual([false, false]);
   });
 });
