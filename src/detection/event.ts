@@ -169,12 +169,58 @@ const TIME_FIELDS = [
   'date',
 ];
 
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** The digits of `text` from `from` to `to` as a number, or -1 when one is not a digit. */
+function digits(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * The fast path of `parseTimestamp` for the form EVTX and most JSON logs write,
+ * `YYYY-MM-DDTHH:MM:SS[.fraction]Z` with ordinary field values; undefined for anything else (the general
+ * path then decides). Gives what the general path gives: milliseconds from the first three fraction
+ * digits.
+ */
+function parseIsoUtc(text: string): number | undefined {
+  const n = text.length;
+  if (n < 20 || text.charCodeAt(n - 1) !== 90 /* Z */) return undefined;
+  if (text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':')
+    return undefined;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 7);
+  const day = digits(text, 8, 10);
+  const hour = digits(text, 11, 13);
+  const minute = digits(text, 14, 16);
+  const second = digits(text, 17, 19);
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]!) return undefined;
+  if (month === 2 && day === 29 && (year % 4 !== 0 || (year % 100 === 0 && year % 400 !== 0)))
+    return undefined;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  let ms = 0;
+  if (n > 20) {
+    if (text[19] !== '.' || n === 21) return undefined;
+    if (digits(text, 20, n - 1) < 0) return undefined;
+    ms = digits(text, 20, Math.min(23, n - 1));
+    for (let i = n - 1 - 20; i < 3; i++) ms *= 10; // ".1" is 100 ms
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
+
 /** Parses timestamps: ISO 8601, "YYYY-MM-DD HH:MM:SS[.fff]" (taken as UTC), epoch seconds or milliseconds. */
 export function parseTimestamp(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) {
     return value < 1e11 ? value * 1000 : value;
   }
   if (typeof value !== 'string' || value.length < 4) return undefined;
+  const utc = parseIsoUtc(value);
+  if (utc !== undefined) return utc;
   if (/^\d+(\.\d+)?$/.test(value)) return parseTimestamp(Number(value));
   let text = value.trim();
   const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(:\d{2}(\.\d+)?)?)(.*)$/.exec(text);

@@ -75,14 +75,26 @@ export async function runHunt(
   const progress: ReadProgress = { bytes: 0 };
   let nextReport = 0;
 
+  // The matches of one event share its time: format it once.
+  let lastTime = NaN;
+  let lastIso = '';
+  const iso = (ms: number): string => {
+    if (ms !== lastTime) {
+      lastIso = new Date(ms).toISOString();
+      lastTime = ms;
+    }
+    return lastIso;
+  };
   const emit = (d: Detection, file: string, record: number | null): void => {
     if (levelRank(d.rule.level) < min) return;
     matches++;
-    const entry = byRule.get(d.rule.id) ?? { title: d.rule.title, level: d.rule.level, count: 0 };
+    let entry = byRule.get(d.rule.id);
+    if (entry === undefined) {
+      entry = { title: d.rule.title, level: d.rule.level, count: 0 };
+      byRule.set(d.rule.id, entry);
+    }
     entry.count++;
-    byRule.set(d.rule.id, entry);
-    const timestamp =
-      d.timestamp === undefined || !Number.isFinite(d.timestamp) ? null : new Date(d.timestamp).toISOString();
+    const timestamp = d.timestamp === undefined || !Number.isFinite(d.timestamp) ? null : iso(d.timestamp);
     const event =
       d.kind === 'rule'
         ? d.event.raw

@@ -84,4 +84,14 @@ describe('prepareEvent', () => {
     expect(parseTimestamp(1_700_000_000_123)).toBe(1_700_000_000_123);
     expect(parseTimestamp('nonsense')).toBeUndefined();
   });
+
+  it('reads the EVTX time form (fast path) as Date.parse does', () => {
+    expect(parseTimestamp('2025-01-01T00:00:00Z')).toBe(Date.UTC(2025, 0, 1));
+    expect(parseTimestamp('2025-01-01T00:00:00.1Z')).toBe(Date.UTC(2025, 0, 1, 0, 0, 0, 100));
+    expect(parseTimestamp('2024-02-29T23:59:59.9876543Z')).toBe(Date.UTC(2024, 1, 29, 23, 59, 59, 987));
+    // out-of-range fields take the general path
+    for (const text of ['2023-02-29T00:00:00Z', '2025-04-31T00:00:00Z', '2025-01-01T24:00:00Z'])
+      expect(parseTimestamp(text)).toBe(Number.isNaN(Date.parse(text)) ? undefined : Date.parse(text));
+    expect(parseTimestamp('2025-01-01T00:00:00.Z')).toBeUndefined();
+  });
 });
