@@ -17,6 +17,7 @@ import { startServer, type RunningServer } from '../src/server/server.js';
 import { createApiToken } from '../src/services/identity.js';
 import { findUserByEmail } from '../src/storage/identity-repository.js';
 import { actorForUser } from '../src/services/identity.js';
+import { freePort } from '../test/e2e/server-process.js';
 
 const EVENTS = Number(process.env.FIREBREAK_BENCH_INGEST_EVENTS ?? 200_000);
 
@@ -46,17 +47,6 @@ function jsonLine(i: number): string {
     source: { ip: `198.51.100.${i & 255}` },
     user: { name: USERS[i % USERS.length] },
     http: { response: { status_code: 200, body: { bytes: 512 + (i % 4096) } } },
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
   });
 }
 

@@ -1,29 +1,17 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { announceSkips, ENGINES, type TestDatabase } from '../support/engines.js';
-import { startServerProcess, type ServerProcess } from './server-process.js';
+import { freePort, startServerProcess, type ServerProcess } from './server-process.js';
 
 announceSkips();
 
 const run = promisify(execFile);
 const PASSWORD = 'e2e-ingest-password-1';
 const LOGGER = '/usr/bin/logger';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 async function adminToken(base: string): Promise<string> {
   const login = await fetch(`${base}/api/v1/auth/login`, {
