@@ -4,7 +4,8 @@
  * beside a baseline measured in the same run: a plain server receiving the same bytes and only
  * counting them. Also: peak memory while far more is offered than the pipeline can take.
  *
- *   npm run bench -- ingest          (FIREBREAK_BENCH_INGEST_EVENTS overrides the event count)
+ *   npm run bench -- ingest          (FIREBREAK_BENCH_INGEST_EVENTS overrides the event count;
+ *                                     FIREBREAK_BENCH_INGEST_PHASES=syslog,http,overload picks phases)
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,9 +21,10 @@ import { actorForUser } from '../src/services/identity.js';
 import { freePort } from '../test/e2e/server-process.js';
 
 const EVENTS = Number(process.env.FIREBREAK_BENCH_INGEST_EVENTS ?? 200_000);
+const PHASES = new Set((process.env.FIREBREAK_BENCH_INGEST_PHASES ?? 'syslog,http,overload').split(','));
 
 const USERS = ['root', 'admin', 'alice', 'bob', 'deploy', 'postgres', 'ubuntu', 'git'];
-function syslogLine(i: number): string {
+export function syslogLine(i: number): string {
   const ip = `203.0.${(i >> 8) & 255}.${i & 255}`;
   const user = USERS[i % USERS.length];
   const time = `Nov 27 04:${String(((i / 600) % 60) | 0).padStart(2, '0')}:${String(((i / 10) % 60) | 0).padStart(2, '0')}`;
@@ -169,46 +171,55 @@ export async function runIngestBench(): Promise<void> {
 
     // --- TCP syslog
     const syslogData = Buffer.from(Array.from({ length: EVENTS }, (_, i) => syslogLine(i)).join('\n') + '\n');
-    const tcpBase = await tcpBaseline(syslogData);
     const rssBefore = process.memoryUsage().rss;
-    let start = performance.now();
-    await sendTcp(syslogPort, syslogData);
-    await until(server, EVENTS);
-    const tcpMs = performance.now() - start;
-    out(
-      `syslog TCP end to end: ${rate(EVENTS, tcpMs)} (${tcpMs.toFixed(0)} ms); baseline (same bytes, counted only): ` +
-        `${rate(EVENTS, tcpBase)}; ratio ${(tcpMs / tcpBase).toFixed(1)}x`,
-    );
+    if (PHASES.has('syslog')) {
+      const tcpBase = await tcpBaseline(syslogData);
+      const before = server.ingestion.pipeline.stats().processed;
+      const start = performance.now();
+      await sendTcp(syslogPort, syslogData);
+      await until(server, before + EVENTS);
+      const tcpMs = performance.now() - start;
+      out(
+        `syslog TCP end to end: ${rate(EVENTS, tcpMs)} (${tcpMs.toFixed(0)} ms); baseline (same bytes, counted only): ` +
+          `${rate(EVENTS, tcpBase)}; ratio ${(tcpMs / tcpBase).toFixed(1)}x`,
+      );
+    }
 
     // --- HTTP NDJSON
-    const batches: string[] = [];
-    for (let i = 0; i < EVENTS; i += 5000) {
-      batches.push(Array.from({ length: Math.min(5000, EVENTS - i) }, (_, k) => jsonLine(i + k)).join('\n'));
+    if (PHASES.has('http')) {
+      const batches: string[] = [];
+      for (let i = 0; i < EVENTS; i += 5000) {
+        batches.push(
+          Array.from({ length: Math.min(5000, EVENTS - i) }, (_, k) => jsonLine(i + k)).join('\n'),
+        );
+      }
+      const httpBase = await httpBaseline(batches);
+      const before = server.ingestion.pipeline.stats().processed;
+      const start = performance.now();
+      await postBatches(`${server.url}/api/v1/events?source=bench`, token, batches, 4);
+      await until(server, before + EVENTS);
+      const httpMs = performance.now() - start;
+      out(
+        `HTTP NDJSON end to end: ${rate(EVENTS, httpMs)} (${httpMs.toFixed(0)} ms); baseline (same batches, counted only): ` +
+          `${rate(EVENTS, httpBase)}; ratio ${(httpMs / httpBase).toFixed(1)}x`,
+      );
     }
-    const httpBase = await httpBaseline(batches);
-    const before = server.ingestion.pipeline.stats().processed;
-    start = performance.now();
-    await postBatches(`${server.url}/api/v1/events?source=bench`, token, batches, 4);
-    await until(server, before + EVENTS);
-    const httpMs = performance.now() - start;
-    out(
-      `HTTP NDJSON end to end: ${rate(EVENTS, httpMs)} (${httpMs.toFixed(0)} ms); baseline (same batches, counted only): ` +
-        `${rate(EVENTS, httpBase)}; ratio ${(httpMs / httpBase).toFixed(1)}x`,
-    );
 
     // --- Overload: offer ten times the run at once over several connections; memory must stay bounded.
-    const burst = Array.from({ length: 4 }, () => sendTcp(syslogPort, syslogData));
-    const overloadStart = performance.now();
-    const target = server.ingestion.pipeline.stats().processed + 4 * EVENTS;
-    await Promise.all(burst);
-    await until(server, target);
-    const overloadMs = performance.now() - overloadStart;
-    out(
-      `overload (${(4 * EVENTS).toLocaleString('en')} events offered at once on 4 connections): ` +
-        `${rate(4 * EVENTS, overloadMs)}; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB ` +
-        `(${(rssBefore / 2 ** 20).toFixed(0)} MiB before the runs; anonymous ${(peakAnon / 2 ** 20).toFixed(0)} MiB; peak JS heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB, ` +
-        `buffers ${(peakExternal / 2 ** 20).toFixed(0)} MiB)`,
-    );
+    if (PHASES.has('overload')) {
+      const burst = Array.from({ length: 4 }, () => sendTcp(syslogPort, syslogData));
+      const overloadStart = performance.now();
+      const target = server.ingestion.pipeline.stats().processed + 4 * EVENTS;
+      await Promise.all(burst);
+      await until(server, target);
+      const overloadMs = performance.now() - overloadStart;
+      out(
+        `overload (${(4 * EVENTS).toLocaleString('en')} events offered at once on 4 connections): ` +
+          `${rate(4 * EVENTS, overloadMs)}; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB ` +
+          `(${(rssBefore / 2 ** 20).toFixed(0)} MiB before the runs; anonymous ${(peakAnon / 2 ** 20).toFixed(0)} MiB; peak JS heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB, ` +
+          `buffers ${(peakExternal / 2 ** 20).toFixed(0)} MiB)`,
+      );
+    }
     const spool = server.ingestion.spool.stats();
     out(`spool: ${spool.writes} writes, ${spool.fsyncs} fsyncs for ${spool.appendedRecords} records`);
   } finally {

@@ -7,6 +7,7 @@ import { runDetectionBench } from './detection.js';
 import { runEvtxBench } from './evtx.js';
 import { runFoundationBench } from './foundation.js';
 import { runIngestBench } from './ingest.js';
+import { runIngestStagesBench } from './ingest-stages.js';
 import { runNormaliseBench } from './normalise.js';
 import { runSpoolBench } from './spool.js';
 import { runSyslogBench } from './syslog.js';
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<void | string>> = {
   spool: runSpoolBench,
   syslog: runSyslogBench,
   ingest: runIngestBench,
+  'ingest-stages': runIngestStagesBench,
   console: runConsoleBench,
 };
 

@@ -330,6 +330,15 @@ describe('built-in rules: the content itself', () => {
       'fb_win_success_after_brute_force',
     ]);
   });
+
+  it('every rule requires literals the prefilter can look for (none runs on every event of its source)', () => {
+    // A regex-only selection has no literal: the rule would run its regexes on every event (the live
+    // pipeline's detection cost doubled on ordinary sudo and cron lines before the guards).
+    const unguarded = rules.rules
+      .filter((r) => r.variants.some((v) => v.need === null))
+      .map((r) => r.info.name);
+    expect(unguarded).toEqual([]);
+  });
 });
 
 describe('SSH brute force, spraying and success after brute force', () => {
