@@ -287,7 +287,10 @@ export function describeDetection(detection: Detection): DescribedDetection {
 
 // Suppressions
 
-function suppressedBy(detection: Detection, suppressions: readonly Suppression[]): Suppression | undefined {
+function suppressedBy(
+  detection: Detection,
+  suppressions: readonly SuppressionMatch[],
+): SuppressionMatch | undefined {
   if (suppressions.length === 0) return undefined;
   const read = readerOf(detection);
   return suppressions.find((s) => {
@@ -301,6 +304,9 @@ function suppressedBy(detection: Detection, suppressions: readonly Suppression[]
   });
 }
 
+/** What a suppression needs to be matched (plain data: it crosses to the pipeline's worker thread). */
+export type SuppressionMatch = Pick<Suppression, 'id' | 'ruleId' | 'field' | 'value'>;
+
 // Recording
 
 export interface DetectionMeta {
@@ -311,15 +317,57 @@ export interface DetectionMeta {
    * observables the normaliser extracted (added to those read from the fields).
    */
   readonly describeEvent?:
-    | ((
-        event: PreparedEvent,
-      ) =>
+    | ((event: PreparedEvent) =>
         | {
             readonly id?: string | undefined;
             readonly observables?: readonly ExtractedObservable[] | undefined;
           }
         | undefined)
     | undefined;
+}
+
+/**
+ * A detection reduced to what recording it needs, as plain data: made where the detector runs (the
+ * pipeline's worker thread), recorded where the database is. Pure to build (`toDetectionRecord`).
+ */
+export interface DetectionRecord {
+  readonly rule: { readonly id: string; readonly title: string; readonly level: Detection['rule']['level'] };
+  /** Set when a suppression in force matched: the detection is only counted on it. */
+  readonly suppressionId: string | null;
+  readonly entity: string | null;
+  readonly observables: readonly ObservableInput[];
+  /** Event time (ISO 8601) when known. */
+  readonly timestamp: string | null;
+  readonly payload: unknown;
+}
+
+/** Pure: what `recordDetectionRecordsIn` stores for a detection, suppressions already applied. */
+export function toDetectionRecord(
+  detection: Detection,
+  suppressions: readonly SuppressionMatch[],
+  meta: DetectionMeta = {},
+): DetectionRecord {
+  const rule = { id: detection.rule.id, title: detection.rule.title, level: detection.rule.level };
+  const suppression = suppressedBy(detection, suppressions);
+  if (suppression) {
+    return {
+      rule,
+      suppressionId: suppression.id,
+      entity: null,
+      observables: [],
+      timestamp: null,
+      payload: null,
+    };
+  }
+  const described = detection.kind === 'correlation' ? undefined : meta.describeEvent?.(detection.event);
+  return {
+    rule,
+    suppressionId: null,
+    entity: entityOf(detection),
+    observables: observablesOf(detection, described?.observables ?? []),
+    timestamp: timeOf(detection),
+    payload: payloadOf(detection, described?.id),
+  };
 }
 
 export interface RecordedDetection {
@@ -369,32 +417,51 @@ export async function recordDetectionsIn(
   meta: DetectionMeta = {},
 ): Promise<RecordedDetection[]> {
   if (detections.length === 0) return [];
+  const suppressions = await activeSuppressions(unit.tx, orgId, unit.now);
+  return recordDetectionRecordsIn(
+    unit,
+    context,
+    orgId,
+    detections.map((d) => toDetectionRecord(d, suppressions, meta)),
+    meta.source,
+  );
+}
+
+/**
+ * Records detections already reduced to records (`toDetectionRecord`), in the caller's unit of work:
+ * suppressed ones count on their suppression, the others become or repeat alerts and go to incidents
+ * by the organisation's policy. Returns one outcome per record, in order.
+ */
+export async function recordDetectionRecordsIn(
+  unit: UnitOfWork,
+  context: ServiceContext,
+  orgId: string,
+  records: readonly DetectionRecord[],
+  source = 'sigma',
+): Promise<RecordedDetection[]> {
+  if (records.length === 0) return [];
   const actor = detectionActor(orgId);
   const policy = await readPolicy(unit.tx, orgId);
-  const suppressions = await activeSuppressions(unit.tx, orgId, unit.now);
   const hits = new Map<string, number>();
   const out: RecordedDetection[] = [];
-  for (const detection of detections) {
-    const ruleId = detection.rule.id;
-    const suppression = suppressedBy(detection, suppressions);
-    if (suppression) {
-      hits.set(suppression.id, (hits.get(suppression.id) ?? 0) + 1);
+  for (const record of records) {
+    const ruleId = record.rule.id;
+    if (record.suppressionId !== null) {
+      hits.set(record.suppressionId, (hits.get(record.suppressionId) ?? 0) + 1);
       out.push({
         ruleId,
         outcome: 'suppressed',
         alertId: null,
-        suppressionId: suppression.id,
+        suppressionId: record.suppressionId,
         incidentId: null,
         incidentOpened: false,
       });
       continue;
     }
-    const described = detection.kind === 'correlation' ? undefined : meta.describeEvent?.(detection.event);
-    const severity = severityOf(detection.rule.level);
-    const entity = entityOf(detection);
-    const observables = observablesOf(detection, described?.observables ?? []);
+    const severity = severityOf(record.rule.level);
+    const { entity, observables } = record;
     // Event time, never later than now (a sender's clock ahead of ours must not date alerts ahead).
-    const seenAt = earlier(timeOf(detection) ?? unit.now, unit.now);
+    const seenAt = earlier(record.timestamp ?? unit.now, unit.now);
     const since = new Date(Date.parse(seenAt) - policy.dedupWindowSeconds * 1000).toISOString();
     const dedupKey =
       (policy.dedupWindowSeconds > 0
@@ -403,15 +470,15 @@ export async function recordDetectionsIn(
     const { alert, created } = await upsertAlert(unit.tx, {
       id: context.newId(),
       orgId,
-      title: detection.rule.title,
-      source: meta.source ?? 'sigma',
+      title: record.rule.title,
+      source,
       rule: ruleId,
       ruleId,
       entity,
       severity,
       dedupKey,
       seenAt,
-      payload: payloadOf(detection, described?.id),
+      payload: record.payload,
       now: unit.now,
     });
     for (const observable of created ? observables : []) {
