@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LiteralAutomaton, hitBuffer } from '../../src/detection/prefilter.js';
-import { regexRequiredLiteral } from '../../src/detection/regex.js';
+import RE2 from 're2';
+import { compileRegex, regexMinLength, regexRequiredLiteral } from '../../src/detection/regex.js';
 import { SigmaMatcher } from '../../src/detection/engine.js';
 import { prepareEvent } from '../../src/detection/event.js';
 import { EMPTY_MAPPING } from '../../src/detection/logsource.js';
@@ -73,6 +74,53 @@ describe('regexRequiredLiteral', () => {
     expect(regexRequiredLiteral('a|b')).toBe('');
     expect(regexRequiredLiteral('\\x41bc')).toBe('bc');
     expect(regexRequiredLiteral('[a-z]+\\.Evil\\.com')).toBe('.evil.com');
+  });
+});
+
+describe('regexMinLength', () => {
+  it('counts the fewest code points a match spans', () => {
+    expect(regexMinLength('\\s[a-fA-F0-9]{64}\\s[a-fA-F0-9]{16}')).toBe(82);
+    expect(regexMinLength('(?i)\\s(-u|--user)\\s*:')).toBe(4);
+    expect(regexMinLength('^a+$|bc?')).toBe(1);
+    expect(regexMinLength('(?P<x>ab){2,}c*?\\b')).toBe(4);
+    expect(regexMinLength('[]a][[:alpha:]]\\p{Lu}\\x{41}\\u0041😀.')).toBe(7);
+    expect(regexMinLength('(?:)')).toBe(0);
+  });
+
+  it('gives 0 for syntax it does not model', () => {
+    for (const p of ['a\\Qxyz\\E', 'a{,3}', '\\0', '(?=x)', 'a)']) expect(regexMinLength(p)).toBe(0);
+  });
+
+  it('is a lower bound: RE2 finds no match in a shorter text (random patterns and texts)', () => {
+    const random = rng(11);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const atoms = ['a', 'b', '.', '[ab]', '\\d', '(?:a|bc)', '(b|)', '^', '$', '\\b', 'é', '😀', '\\pL'];
+    const quantifiers = ['', '', '*', '+', '?', '{2}', '{1,3}', '{0,2}', '+?'];
+    const alphabet = ['a', 'b', '1', 'é', '😀', ' ', 'c'];
+    for (let t = 0; t < 300; t++) {
+      const branches = Array.from({ length: 1 + Math.floor(random() * 2) }, () =>
+        Array.from({ length: 1 + Math.floor(random() * 4) }, () => pick(atoms) + pick(quantifiers)).join(''),
+      );
+      const pattern = branches.join('|');
+      const min = regexMinLength(pattern);
+      const re = new RE2(pattern, 'u');
+      const compiled = compileRegex(pattern, '', 'test');
+      for (let s = 0; s < 40; s++) {
+        const text = Array.from({ length: Math.floor(random() * 8) }, () => pick(alphabet)).join('');
+        const hit = re.test(text);
+        if (hit) expect(text.length, `${pattern} on ${text}`).toBeGreaterThanOrEqual(min);
+        expect(compiled.test(text), `${pattern} on ${text}`).toBe(hit);
+      }
+    }
+  });
+
+  it('tests the same as RE2 on strings, lone surrogates included', () => {
+    const compiled = compileRegex('a.b', '', 'test');
+    const re = new RE2('a.b', 'u');
+    for (const text of ['a\ud800b', 'a\udc00b', 'xa😀b', 'ab', 'a\u00e9b'])
+      expect(compiled.test(text)).toBe(re.test(text));
+    const replacement = compileRegex('\\x{FFFD}', '', 'test');
+    expect(replacement.test('\ud800')).toBe(new RE2('\\x{FFFD}', 'u').test('\ud800'));
   });
 });
 
