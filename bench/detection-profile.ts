@@ -15,8 +15,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Detector } from '../src/detection/detector.js';
 import { prepareEvent } from '../src/detection/event.js';
 import type { RuleSet, RuleVariant } from '../src/detection/rule-set.js';
@@ -44,10 +42,6 @@ async function eventFile(count: number): Promise<string> {
 }
 
 const WARM = 5_000;
-setFlagsFromString('--expose-gc');
-/** A full collection before the measured window, so that whether a major GC falls inside it does not
- * depend on what the warm-up left behind (it moved counts by 10% between identical runs). */
-const fullGc = runInNewContext('gc') as () => void;
 const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
 
 /** Deterministic pseudo-random numbers (xorshift). */
@@ -135,7 +129,6 @@ if (mode === 'baseline' || mode === 'hunt' || mode === 'empty') {
   let t = 0;
   let cpu = process.cpuUsage();
   const begin = (): void => {
-    fullGc();
     if (callgrind) execFileSync('callgrind_control', ['-i', 'on', String(process.pid)]);
     t = performance.now();
     cpu = process.cpuUsage();
