@@ -10,16 +10,22 @@
  * without lower-casing it first: for ASCII text this finds exactly what a scan of the lower-cased text
  * finds. The first non-ASCII character (whose lower case may differ in length or fall into ASCII, like
  * the Kelvin sign) makes the scan start over on `text.toLowerCase()`.
+ *
+ * Classes shape the trie and the sparse rows; the full table rows are indexed by character instead (one
+ * column per ASCII code, then one per non-ASCII class), so the scan loop reads one table per character,
+ * not a class table and then the transition table.
  */
 const MAX_LITERAL = 12;
 const OTHER_CLASSES = 16;
+/** Columns of a full table row: the 128 ASCII codes, then the non-ASCII classes 1..OTHER_CLASSES. */
+const COLUMNS = 128 + OTHER_CLASSES;
 /**
- * Table entries (states × classes) an automaton may spend on full DFA rows: the shallowest states get
- * them (breadth-first numbering), deeper ones keep sparse edges and a failure link. 4M entries of 32 bits
- * (16 MB) hold the largest SigmaHQ automaton (CommandLine of process creation, ~35,000 states × 85
- * classes, 12 MB) whole.
+ * Table entries (states × columns) an automaton may spend on full DFA rows: the shallowest states get
+ * them (breadth-first numbering), deeper ones keep sparse edges and a failure link. 6M entries of 32 bits
+ * (24 MB) hold the largest SigmaHQ automaton (CommandLine of process creation, ~35,000 states × 144
+ * columns, 20 MB) whole.
  */
-const DENSE_BUDGET = 1 << 22;
+const DENSE_BUDGET = 6 << 20;
 
 /** Where `scan` appends payload ids: `ids[0 .. count)`, grown as needed. */
 export interface HitBuffer {
@@ -108,7 +114,7 @@ export class LiteralAutomaton {
     }
     const id = new Int32Array(n);
     order.forEach((node, i) => (id[node] = i));
-    const dense = Math.max(1, Math.min(n, Math.floor(this.denseBudget / k)));
+    const dense = Math.max(1, Math.min(n, Math.floor(this.denseBudget / COLUMNS)));
     // Failure links and outputs (in the new numbering).
     const fail = new Int32Array(n);
     const outs: number[][] = new Array<number[]>(n);
@@ -138,19 +144,27 @@ export class LiteralAutomaton {
       const f = outs[fail[i]!]!;
       if (f.length > 0) outs[i] = [...outs[i]!, ...f];
     }
-    // A transition holds the offset of the target's row (state × classes) × 2, plus 1 when the target
+    // A transition holds the offset of the target's row (state × columns) × 2, plus 1 when the target
     // has outputs: the scan then spends no multiplication and no output lookup per character. Full DFA
     // rows for the shallow states; deeper states keep sparse edges and their failure link.
-    if (n * k * 2 >= 2 ** 31) throw new Error('LiteralAutomaton: too many states');
-    const encode = (state: number): number => state * k * 2 + (outs[state]!.length > 0 ? 1 : 0);
-    const table = new Int32Array(dense * k);
+    if (n * COLUMNS * 2 >= 2 ** 31) throw new Error('LiteralAutomaton: too many states');
+    const encode = (state: number): number => state * COLUMNS * 2 + (outs[state]!.length > 0 ? 1 : 0);
+    // The columns of each class: its ASCII codes, or the one column of a non-ASCII class.
+    const columnsOf: number[][] = Array.from({ length: k }, () => []);
+    for (let c = 0; c < 128; c++) columnsOf[this.classOfAscii[c]!]!.push(c);
+    for (let j = 1; j <= OTHER_CLASSES; j++) columnsOf[j]!.push(127 + j);
+    const table = new Int32Array(dense * COLUMNS);
     for (let i = 0; i < dense; i++) {
       // a state's row is its failure state's row (numbered before it) with its own edges on top
+      const base = i * COLUMNS;
       if (i > 0) {
         const f = fail[i]!;
-        table.copyWithin(i * k, f * k, f * k + k); // f < i: breadth-first, shallower
+        table.copyWithin(base, f * COLUMNS, f * COLUMNS + COLUMNS); // f < i: breadth-first, shallower
       }
-      for (const [c, target] of edges[i]!) table[i * k + c] = encode(target);
+      for (const [c, target] of edges[i]!) {
+        const to = encode(target);
+        for (const column of columnsOf[c]!) table[base + column] = to;
+      }
     }
     const edgeStart = new Int32Array(n + 1);
     let totalEdges = 0;
@@ -216,26 +230,25 @@ export class LiteralAutomaton {
   /** One pass; with `asciiOnly`, gives up (returns false) at the first non-ASCII character. */
   private run(text: string, hits: HitBuffer, asciiOnly: boolean): boolean {
     const delta = this.delta;
-    const k = this.classes;
-    const denseEnd = this.dense * k;
-    const ascii = this.classOfAscii;
+    const denseEnd = this.dense * COLUMNS;
     const outStart = this.outStart;
     const outIds = this.outIds;
     let ids = hits.ids;
     let count = hits.count;
-    let row = 0; // the current state's number × classes
+    let row = 0; // the current state's number × columns
     for (let i = 0, length = text.length; i < length; i++) {
-      const c = text.charCodeAt(i);
-      let cls: number;
-      if (c < 128) cls = ascii[c]!;
-      else if (asciiOnly) {
-        hits.count = count;
-        return false;
-      } else cls = 1 + (c % OTHER_CLASSES);
-      const next = row < denseEnd ? delta[row + cls]! : this.sparseStep(row / k, cls);
+      let column = text.charCodeAt(i);
+      if (column >= 128) {
+        if (asciiOnly) {
+          hits.count = count;
+          return false;
+        }
+        column = 128 + (column % OTHER_CLASSES);
+      }
+      const next = row < denseEnd ? delta[row + column]! : this.sparseStep(row / COLUMNS, column);
       row = next >> 1;
       if ((next & 1) !== 0) {
-        const state = row / k;
+        const state = row / COLUMNS;
         const from = outStart[state]!;
         const to = outStart[state + 1]!;
         if (count + (to - from) > ids.length) {
@@ -253,7 +266,8 @@ export class LiteralAutomaton {
    * The transition (encoded as in the table) of a state without a full table row: its sparse edges,
    * else its failure link's.
    */
-  private sparseStep(state: number, cls: number): number {
+  private sparseStep(state: number, column: number): number {
+    const cls = column < 128 ? this.classOfAscii[column]! : column - 127;
     const dense = this.dense;
     const edgeStart = this.edgeStart;
     const edgeClass = this.edgeClass;
@@ -264,6 +278,6 @@ export class LiteralAutomaton {
         if (edgeClass[e] === cls) return edgeTarget[e]!;
       node = this.fail[node]!;
     }
-    return this.delta[node * this.classes + cls]!;
+    return this.delta[node * COLUMNS + column]!;
   }
 }
