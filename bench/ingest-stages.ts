@@ -17,7 +17,7 @@ import { loadMapping, loadRules } from '../src/hunt/rule-loader.js';
 import { detectionDocument } from '../src/ingest/detection-document.js';
 import type { ReceivedEvent } from '../src/ingest/event-record.js';
 import { normalise } from '../src/ingest/normalise/index.js';
-import { eventRow, sightingsOf, type PipelineItem } from '../src/ingest/pipeline.js';
+import { eventRow, sightingsOf, type PipelineItem } from '../src/ingest/batch-core.js';
 import { openFileSpool } from '../src/ingest/spool/index.js';
 import { migrateToLatest, openDatabase } from '../src/storage/database.js';
 import { insertEvents, recordEventSightings } from '../src/storage/event-repository.js';

@@ -7,7 +7,7 @@
  *   npm run bench -- ingest          (FIREBREAK_BENCH_INGEST_EVENTS overrides the event count;
  *                                     FIREBREAK_BENCH_INGEST_PHASES=syslog,http,overload picks phases)
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -132,6 +132,48 @@ async function httpBaseline(batches: string[]): Promise<number> {
   return ms;
 }
 
+/** CPU seconds used so far by each thread of this process (Linux /proc), by thread id. */
+function threadCpu(): Map<number, { name: string; seconds: number }> {
+  const out = new Map<number, { name: string; seconds: number }>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const name = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      // utime and stime, fields 14 and 15 of stat (11 and 12 after the name), in clock ticks (100/s).
+      out.set(Number(tid), { name, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
+    }
+  } catch {
+    // Not Linux: no per-thread figures.
+  }
+  return out;
+}
+
+/**
+ * Where a phase's CPU went, per thread: on an otherwise idle machine with a core per busy thread, the
+ * busiest thread bounds the rate, so events / its CPU time is the rate this machine can reach when
+ * nothing else runs (the measured rate is lower whenever other work shares the cores).
+ */
+function cpuReport(before: Map<number, { name: string; seconds: number }>, events: number): string {
+  const after = threadCpu();
+  const used = [...after]
+    .map(([tid, t]) => ({ tid, name: t.name, seconds: t.seconds - (before.get(tid)?.seconds ?? 0) }))
+    .filter((t) => t.seconds >= 0.05)
+    .sort((a, b) => b.seconds - a.seconds);
+  if (used.length === 0) return '';
+  const busiest = used[0]!.seconds;
+  const main = used.find((t) => t.tid === process.pid);
+  return (
+    `  CPU by thread: ${used
+      .slice(0, 4)
+      .map((t) => `${t.tid === process.pid ? 'main' : t.name} ${t.seconds.toFixed(2)} s`)
+      .join(', ')}; ` +
+    `main ${main ? ((main.seconds * 1e6) / events).toFixed(1) : '?'} µs/event; ` +
+    `busiest thread bounds the rate at ${rate(events, busiest * 1000)}`
+  );
+}
+
 async function until(server: RunningServer, processed: number): Promise<void> {
   while (server.ingestion.pipeline.stats().processed < processed) {
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -175,6 +217,7 @@ export async function runIngestBench(): Promise<void> {
     if (PHASES.has('syslog')) {
       const tcpBase = await tcpBaseline(syslogData);
       const before = server.ingestion.pipeline.stats().processed;
+      const cpuBefore = threadCpu();
       const start = performance.now();
       await sendTcp(syslogPort, syslogData);
       await until(server, before + EVENTS);
@@ -183,6 +226,7 @@ export async function runIngestBench(): Promise<void> {
         `syslog TCP end to end: ${rate(EVENTS, tcpMs)} (${tcpMs.toFixed(0)} ms); baseline (same bytes, counted only): ` +
           `${rate(EVENTS, tcpBase)}; ratio ${(tcpMs / tcpBase).toFixed(1)}x`,
       );
+      out(cpuReport(cpuBefore, EVENTS));
     }
 
     // --- HTTP NDJSON
@@ -195,6 +239,7 @@ export async function runIngestBench(): Promise<void> {
       }
       const httpBase = await httpBaseline(batches);
       const before = server.ingestion.pipeline.stats().processed;
+      const cpuBefore = threadCpu();
       const start = performance.now();
       await postBatches(`${server.url}/api/v1/events?source=bench`, token, batches, 4);
       await until(server, before + EVENTS);
@@ -203,6 +248,7 @@ export async function runIngestBench(): Promise<void> {
         `HTTP NDJSON end to end: ${rate(EVENTS, httpMs)} (${httpMs.toFixed(0)} ms); baseline (same batches, counted only): ` +
           `${rate(EVENTS, httpBase)}; ratio ${(httpMs / httpBase).toFixed(1)}x`,
       );
+      out(cpuReport(cpuBefore, EVENTS));
     }
 
     // --- Overload: offer ten times the run at once over several connections; memory must stay bounded.

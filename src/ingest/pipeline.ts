@@ -1,56 +1,56 @@
-import type { EventTable } from '../storage/schema.js';
-import { normaliseObservable } from '../core/observable.js';
 import {
   insertEvents,
   readCheckpoint,
   recordEventSightings,
   writeCheckpoint,
-  type EventSightingBatch,
 } from '../storage/event-repository.js';
 import { inTransaction, type ServiceContext, type UnitOfWork } from '../services/context.js';
-import type { NormalisedEvent, ReceivedEvent } from './event-record.js';
+import type {
+  BatchRequest,
+  BatchResult,
+  DetectionInputs,
+  OrgDetectionRecords,
+  SpooledText,
+} from './batch-core.js';
+import type { BatchProcessor } from './batch-processor.js';
+
+export { eventRow, sightingsOf, type PipelineItem } from './batch-core.js';
 
 /** What the pipeline needs from the spool: ordered reads after a position, and releasing the done. */
 export interface SpoolSource {
-  read(after: number, max: number): Promise<ReadonlyArray<{ position: number; event: ReceivedEvent }>>;
+  readTexts(after: number, max: number): Promise<readonly SpooledText[]>;
   /** Resolves when a record after `after` may be there (or the signal aborts). */
   waitForData(after: number, signal: AbortSignal): Promise<void>;
   /** Everything up to `upTo` is durably processed; the spool may delete it. */
   release(upTo: number): void | Promise<void>;
 }
 
-export interface PipelineItem {
-  readonly position: number;
-  readonly event: ReceivedEvent;
-  readonly normalised: NormalisedEvent;
-}
-
 /**
- * Detection as a pipeline stage. Its state (correlations, baselines) is checkpointed with a spool
- * position; after a restart the pipeline replays the events between that position and its own
- * checkpoint through `warm` (state only: their alerts are already stored), then carries on.
+ * The database side of detection. The detectors themselves run in the batch processor (a worker
+ * thread); this side tells it each organisation's rules, saved state and suppressions when they
+ * change, and stores what it found: alerts, and its state with a spool position. After a restart the
+ * pipeline replays the events between that position and its own checkpoint in `warm` mode (state
+ * only: their alerts are already stored), then carries on.
  */
 export interface DetectionStage {
-  /** Loads saved state; answers the spool position it reflects (0 when none). */
+  /** Forgets what the processor was told; answers the spool position the saved state reflects (0: none). */
   restore(): Promise<number>;
-  /** Feeds already-processed events to rebuild state, producing nothing. */
-  warm(items: readonly PipelineItem[]): Promise<void>;
-  /**
-   * Runs detection on new events, outside any transaction (it may read rules and saved state; on
-   * SQLite a read from inside the write transaction would wait for itself).
-   */
-  detect(items: readonly PipelineItem[]): Promise<DetectionBatch>;
-  /** Records what `detect` found (alerts) in the pipeline's unit of work. */
-  record(unit: UnitOfWork, batch: DetectionBatch): Promise<void>;
-  /** Saves the state as of `position` in the unit of work. */
-  checkpoint(unit: UnitOfWork, position: number): Promise<void>;
+  /** What the processor must hear with the next batch (rules, state, suppressions that changed). */
+  inputs(): Promise<DetectionInputs>;
+  /** Organisations the processor has no rules for: their setups go with the next `inputs`. */
+  addOrganisations(orgIds: readonly string[]): void;
+  /** Records what a batch found (alerts) in the pipeline's unit of work. */
+  record(unit: UnitOfWork, detections: readonly OrgDetectionRecords[]): Promise<void>;
+  /** Saves the exported states as of `position` in the unit of work. */
+  checkpoint(
+    unit: UnitOfWork,
+    position: number,
+    states: ReadonlyArray<{ readonly orgId: string; readonly json: string }>,
+  ): Promise<void>;
 }
 
-/** What a detection stage found in one batch, opaque to the pipeline. */
-export type DetectionBatch = unknown;
-
 export interface PipelineOptions {
-  readonly normalise: (event: ReceivedEvent) => NormalisedEvent;
+  readonly processor: BatchProcessor;
   readonly detection?: DetectionStage | undefined;
   /** Names the checkpoint row; one consumer per spool. */
   readonly consumer?: string;
@@ -67,94 +67,23 @@ export interface PipelineStats {
   readonly failures: number;
 }
 
-function fallback(event: ReceivedEvent): NormalisedEvent {
-  const message = typeof event.raw === 'string' ? event.raw : undefined;
-  return {
-    timestamp: event.receivedAt,
-    parser: 'raw',
-    fields: { '@timestamp': event.receivedAt, ...(message !== undefined ? { message } : {}) },
-    observables: [],
-  };
+interface InFlight {
+  readonly records: readonly SpooledText[];
+  readonly last: number;
+  readonly result: Promise<BatchResult>;
 }
 
-/** Event times are compared as text in storage: always the same ISO form (`2026-11-27T04:00:00.000Z`). */
-function isoOrReceived(timestamp: string, receivedAt: string): string {
-  if (
-    timestamp.length === 24 &&
-    timestamp.charCodeAt(23) === 90 /* Z */ &&
-    timestamp.charCodeAt(10) === 84 /* T */
-  ) {
-    return timestamp;
-  }
-  const ms = Date.parse(timestamp);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : receivedAt;
-}
-
-export function eventRow(item: PipelineItem): EventTable {
-  const { event, normalised } = item;
-  return {
-    id: event.id,
-    org_id: event.orgId,
-    received_at: event.receivedAt,
-    timestamp: isoOrReceived(normalised.timestamp, event.receivedAt),
-    source_kind: event.source.kind,
-    source_name: event.source.name ?? null,
-    source_peer: event.source.peer ?? null,
-    format: event.format,
-    parser: normalised.parser,
-    // The message is searched through the raw text; the column stays for a future full-text index.
-    message: null,
-    fields: JSON.stringify(normalised.fields),
-    raw: typeof event.raw === 'string' ? event.raw : JSON.stringify(event.raw),
-    raw_is_json: typeof event.raw === 'string' ? 0 : 1,
-  };
-}
+/** Batches at the processor at once: one being processed while the one before is stored. */
+const IN_FLIGHT = 2;
+/** A processor that refuses this many times in a row without progress is broken. */
+const MAX_REFUSALS = 3;
 
 /**
- * The observables of a batch, one entry per organisation, type and normalised value: the store is
- * written once per value per batch, not once per event. Values that do not normalise are skipped.
- */
-export function sightingsOf(items: readonly PipelineItem[]): EventSightingBatch[] {
-  const byKey = new Map<string, { -readonly [K in keyof EventSightingBatch]: EventSightingBatch[K] }>();
-  for (const { event, normalised } of items) {
-    const at = isoOrReceived(normalised.timestamp, event.receivedAt);
-    for (const observable of normalised.observables) {
-      let value: string;
-      try {
-        value = normaliseObservable(observable.type, observable.value);
-      } catch {
-        continue;
-      }
-      const key = `${event.orgId}\u0000${observable.type}\u0000${value}`;
-      const seen = byKey.get(key);
-      if (seen === undefined) {
-        byKey.set(key, {
-          orgId: event.orgId,
-          type: observable.type,
-          value,
-          firstSeen: at,
-          lastSeen: at,
-          count: 1,
-          lastEventId: event.id,
-        });
-      } else {
-        seen.count += 1;
-        if (at < seen.firstSeen) seen.firstSeen = at;
-        if (at >= seen.lastSeen) {
-          seen.lastSeen = at;
-          seen.lastEventId = event.id;
-        }
-      }
-    }
-  }
-  return [...byKey.values()];
-}
-
-/**
- * The consumer behind the spool: reads events in order, normalises them, stores them and runs
- * detection, and commits its spool position in the same transaction as those writes. A crash at any
- * point replays from the committed position, and the writes are idempotent (event ids, and the
- * position itself), so every spooled event is processed exactly once.
+ * The consumer behind the spool: reads events in order, has them normalised and run through detection
+ * by the batch processor (a worker thread), stores the rows, sightings and alerts, and commits its
+ * spool position in the same transaction as those writes. While one batch is stored the next is
+ * processed. A crash at any point replays from the committed position, and the writes are idempotent
+ * (event ids, and the position itself), so every spooled event is processed exactly once.
  */
 export class IngestPipeline {
   private readonly consumer: string;
@@ -164,8 +93,8 @@ export class IngestPipeline {
   private running: Promise<void> | null = null;
   private position = 0;
   private savedState = 0;
-  /** True between detecting a batch and committing it: in-memory state is then ahead of the position. */
-  private stateAhead = false;
+  /** The last position the processor's detection state has seen (ahead of `position` while batches are in flight). */
+  private submitted = 0;
   private processed = 0;
   private batches = 0;
   private failures = 0;
@@ -187,17 +116,29 @@ export class IngestPipeline {
     this.running = this.run(this.abort.signal);
   }
 
-  /** Stops after the batch in hand and saves detection state, so a restart replays nothing. */
+  /**
+   * Stops after storing the batches in hand and saves detection state, so a restart replays nothing.
+   * The processor stays open (its owner closes it).
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.abort.abort();
     await this.running;
     this.running = null;
     const detection = this.options.detection;
-    if (detection && !this.stateAhead && this.position > this.savedState) {
+    if (detection && this.submitted === this.position && this.position > this.savedState) {
       const position = this.position;
-      await inTransaction(this.context, (unit) => detection.checkpoint(unit, position));
-      this.savedState = position;
+      const result = await this.options.processor.process({
+        records: [],
+        mode: 'live',
+        detection: null,
+        exportState: true,
+      });
+      if (!result.refused && result.states) {
+        const states = result.states;
+        await inTransaction(this.context, (unit) => detection.checkpoint(unit, position, states));
+        this.savedState = position;
+      }
     }
   }
 
@@ -223,16 +164,6 @@ export class IngestPipeline {
     for (const resolve of waiters) resolve();
   }
 
-  private normalise(event: ReceivedEvent): NormalisedEvent {
-    try {
-      return this.options.normalise(event);
-    } catch (error) {
-      // The parsers promise never to throw; if one does, the event is still kept, raw.
-      this.options.onError?.(error);
-      return fallback(event);
-    }
-  }
-
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
@@ -248,57 +179,129 @@ export class IngestPipeline {
     this.notifyProgress();
   }
 
-  private async consume(signal: AbortSignal): Promise<void> {
+  /** Sends a batch; the result is awaited in order by the caller (a rejection is handled there). */
+  private async submit(
+    records: readonly SpooledText[],
+    mode: BatchRequest['mode'],
+    exportState: boolean,
+    resume: boolean,
+  ): Promise<InFlight> {
     const detection = this.options.detection;
+    const request: BatchRequest = {
+      records,
+      mode,
+      detection: detection ? await detection.inputs() : null,
+      exportState,
+      ...(resume ? { resume } : {}),
+    };
+    const result = this.options.processor.process(request);
+    result.catch(() => undefined); // awaited later; avoid an unhandled rejection meanwhile
+    const last = records.at(-1)!.position;
+    this.submitted = last;
+    return { records, last, result };
+  }
+
+  /**
+   * The processor refused the first batch in `queue` (it lacked some organisation's rules) and, to
+   * keep the order, every batch sent after it: tell detection which organisations to set up and send
+   * them all again.
+   */
+  private async resend(refused: BatchResult, queue: InFlight[]): Promise<InFlight[]> {
+    const missing = new Set(refused.missing);
+    for (const batch of queue.slice(1)) {
+      const later = await batch.result.catch(() => null);
+      for (const orgId of later?.missing ?? []) missing.add(orgId);
+    }
+    this.options.detection?.addOrganisations([...missing]);
+    const again: InFlight[] = [];
+    for (let i = 0; i < queue.length; i++) {
+      const batch = queue[i]!;
+      again.push(await this.submit(batch.records, 'live', false, i === 0));
+    }
+    return again;
+  }
+
+  private async consume(signal: AbortSignal): Promise<void> {
+    const { processor, detection } = this.options;
     const committed = (await readCheckpoint(this.context.database.db, this.consumer)) ?? 0;
+    await processor.reset();
     const statePosition = detection ? Math.min(await detection.restore(), committed) : committed;
     this.position = committed;
+    this.submitted = statePosition;
     await this.spool.release(statePosition);
 
     // Rebuild detection state from the events it had not yet saved.
-    this.stateAhead = false;
     let replay = statePosition;
     while (detection && replay < committed && !signal.aborted) {
-      const records = await this.spool.read(replay, this.batchSize);
-      const usable = records.filter((r) => r.position <= committed);
-      if (usable.length === 0) break;
-      await detection.warm(usable.map((r) => ({ ...r, normalised: this.normalise(r.event) })));
-      replay = usable.at(-1)!.position;
+      const records = (await this.spool.readTexts(replay, this.batchSize)).filter(
+        (r) => r.position <= committed,
+      );
+      if (records.length === 0) break;
+      let batch = await this.submit(records, 'warm', false, false);
+      for (let refusals = 0; (await batch.result).refused; refusals++) {
+        if (refusals >= MAX_REFUSALS) throw new Error('the batch processor keeps refusing a batch');
+        detection.addOrganisations((await batch.result).missing);
+        batch = await this.submit(records, 'warm', false, true);
+      }
+      replay = batch.last;
     }
+    this.submitted = committed;
 
     let lastState = Date.now();
     this.savedState = statePosition;
-    while (!signal.aborted) {
-      const records = await this.spool.read(this.position, this.batchSize);
-      if (records.length === 0) {
+    let readAfter = committed;
+    let queue: InFlight[] = [];
+    let refusals = 0;
+    for (;;) {
+      // Keep the processor busy: the next batch is parsed and detected while this one is stored.
+      while (!signal.aborted && queue.length < IN_FLIGHT) {
+        const records = await this.spool.readTexts(readAfter, this.batchSize);
+        if (records.length === 0) break;
+        const exportState = detection !== undefined && Date.now() - lastState >= this.stateEveryMs;
+        if (exportState) lastState = Date.now();
+        queue.push(await this.submit(records, 'live', exportState, false));
+        readAfter = records.at(-1)!.position;
+      }
+      if (queue.length === 0) {
+        if (signal.aborted) return;
         this.notifyProgress();
-        await this.spool.waitForData(this.position, signal);
+        await this.spool.waitForData(readAfter, signal);
         continue;
       }
-      const items: PipelineItem[] = records.map((r) => ({ ...r, normalised: this.normalise(r.event) }));
-      const last = items.at(-1)!.position;
-      const saveState = detection !== undefined && Date.now() - lastState >= this.stateEveryMs;
-      this.stateAhead = detection !== undefined;
-      const found = detection ? await detection.detect(items) : undefined;
-      await inTransaction(this.context, async (unit) => {
-        await insertEvents(unit.tx, items.map(eventRow), this.context.database.prepareNative);
-        await recordEventSightings(unit.tx, sightingsOf(items), this.context.database.prepareNative);
-        if (detection) {
-          await detection.record(unit, found);
-          if (saveState) await detection.checkpoint(unit, last);
-        }
-        await writeCheckpoint(unit.tx, this.consumer, last, unit.now);
-      });
-      this.position = last;
-      this.stateAhead = false;
-      this.processed += items.length;
-      this.batches += 1;
-      if (saveState) {
-        lastState = Date.now();
-        this.savedState = last;
+      const head = queue[0]!;
+      const result = await head.result;
+      if (result.refused) {
+        if (++refusals > MAX_REFUSALS) throw new Error('the batch processor keeps refusing a batch');
+        queue = await this.resend(result, queue);
+        continue;
       }
-      await this.spool.release(detection ? this.savedState : last);
-      this.notifyProgress();
+      refusals = 0;
+      queue.shift();
+      await this.commit(head, result);
     }
+  }
+
+  private async commit(batch: InFlight, result: BatchResult): Promise<void> {
+    const detection = this.options.detection;
+    for (const message of result.normaliseErrors) this.options.onError?.(new Error(`normaliser: ${message}`));
+    if (result.undecodable > 0) {
+      this.options.onError?.(new Error(`${result.undecodable} spooled records were not valid JSON`));
+    }
+    const states = result.states;
+    await inTransaction(this.context, async (unit) => {
+      await insertEvents(unit.tx, result.rows, this.context.database.prepareNative);
+      await recordEventSightings(unit.tx, result.sightings, this.context.database.prepareNative);
+      if (detection) {
+        await detection.record(unit, result.detections);
+        if (states) await detection.checkpoint(unit, batch.last, states);
+      }
+      await writeCheckpoint(unit.tx, this.consumer, batch.last, unit.now);
+    });
+    this.position = batch.last;
+    this.processed += result.events;
+    this.batches += 1;
+    if (states) this.savedState = batch.last;
+    await this.spool.release(detection ? this.savedState : batch.last);
+    this.notifyProgress();
   }
 }

@@ -1,116 +1,111 @@
-import { Detector, type Detection } from '../detection/detector.js';
-import { prepareEvent, type PreparedEvent } from '../detection/event.js';
 import type { ServiceContext, UnitOfWork } from '../services/context.js';
 import {
-  exportDetectorState,
-  importDetectorState,
   loadDetectionState,
-  recordDetectionsIn,
-  saveDetectionState,
+  recordDetectionRecordsIn,
+  type SuppressionMatch,
 } from '../services/detections.js';
-import { loadActiveRuleSet } from '../services/rules.js';
+import { loadActiveRuleSources } from '../services/rules.js';
 import { readCheckpoint, writeCheckpoint } from '../storage/event-repository.js';
-import { detectionDocument } from './detection-document.js';
-import type { DetectionStage, PipelineItem } from './pipeline.js';
+import { activeSuppressions, saveStateJson } from '../storage/rule-repository.js';
+import type { DetectionInputs, OrgDetectionRecords, OrgDetectionSetup } from './batch-core.js';
+import type { DetectionStage } from './pipeline.js';
 
 /** The checkpoint row naming the spool position the saved detection states reflect. */
 const STATE_CHECKPOINT = 'detection-state';
 
-interface OrgDetections {
-  readonly orgId: string;
-  readonly detections: Detection[];
-  readonly byEvent: Map<PreparedEvent, PipelineItem>;
-}
+/** Suppressions are read again at least this often (they expire with time, not only by changes). */
+const SUPPRESSIONS_TTL_MS = 5000;
 
-interface OrgDetector {
-  readonly key: string;
-  readonly detector: Detector;
+interface OrgKnown {
+  /** The rule-set key the processor holds. */
+  key: string;
+  /** The suppressions sent last (JSON, to notice changes) and when they were read. */
+  suppressions: string;
+  suppressionsReadAt: number;
 }
 
 /**
- * Live detection in the pipeline: each organisation's enabled rules (rebuilt when they change,
- * carrying correlation and baseline state across), alerts recorded in the pipeline's transaction,
- * state checkpointed with a spool position.
+ * Live detection in the pipeline, database side: each organisation's enabled rules go to the batch
+ * processor (again when they change, state carried across there), with its saved state the first
+ * time and its suppressions in force; the alerts it finds are recorded in the pipeline's transaction,
+ * and its state is checkpointed with a spool position.
  */
 export class RuleDetectionStage implements DetectionStage {
-  private readonly detectors = new Map<string, OrgDetector>();
+  /** What the processor holds, per organisation. */
+  private readonly known = new Map<string, OrgKnown>();
+  /** Organisations the processor asked for and has not been sent yet. */
+  private readonly wanted = new Set<string>();
   /** Counters for metrics and benchmarks. */
-  readonly counts = { events: 0, detections: 0 };
+  readonly counts = { detections: 0 };
 
-  constructor(private readonly context: ServiceContext) {}
+  constructor(private readonly context: ServiceContext) {
+    // A suppression added or lifted applies from the next batch sent (from this process, and on
+    // PostgreSQL from the others through the change feed).
+    context.listeners.add((event) => {
+      if (!event.action.startsWith('suppression.')) return;
+      const known = this.known.get(event.orgId);
+      if (known) known.suppressionsReadAt = 0;
+    });
+  }
 
   async restore(): Promise<number> {
-    // Forget in-memory state: each organisation's saved state is loaded again on first use.
-    this.detectors.clear();
+    // The processor was reset: every organisation's rules and saved state go again on first use.
+    this.known.clear();
     return (await readCheckpoint(this.context.database.db, STATE_CHECKPOINT)) ?? 0;
   }
 
-  private async detectorFor(orgId: string): Promise<Detector> {
-    const active = await loadActiveRuleSet(this.context, orgId);
-    const current = this.detectors.get(orgId);
-    if (current?.key === active.key) return current.detector;
-    const detector = new Detector(active.set);
-    if (current) {
-      importDetectorState(detector, exportDetectorState(current.detector, current.key));
-    } else {
-      const saved = await loadDetectionState(this.context, orgId);
-      if (saved) importDetectorState(detector, saved);
-    }
-    this.detectors.set(orgId, { key: active.key, detector });
-    return detector;
+  addOrganisations(orgIds: readonly string[]): void {
+    for (const orgId of orgIds) if (!this.known.has(orgId)) this.wanted.add(orgId);
   }
 
-  /** Runs the items of each organisation through its detector, in order. */
-  private async run(items: readonly PipelineItem[]): Promise<OrgDetections[]> {
-    const byOrg = new Map<string, PipelineItem[]>();
-    for (const item of items) {
-      const list = byOrg.get(item.event.orgId);
-      if (list) list.push(item);
-      else byOrg.set(item.event.orgId, [item]);
-    }
-    const out: OrgDetections[] = [];
-    for (const [orgId, list] of byOrg) {
-      const detector = await this.detectorFor(orgId);
-      const detections: Detection[] = [];
-      const byEvent = new Map<PreparedEvent, PipelineItem>();
-      for (const item of list) {
-        const prepared = prepareEvent(detectionDocument(item.event, item.normalised));
-        const found = detector.process(prepared);
-        if (found.length > 0) {
-          byEvent.set(prepared, item);
-          for (const detection of found) detections.push(detection);
+  async inputs(): Promise<DetectionInputs> {
+    const setups: OrgDetectionSetup[] = [];
+    const suppressions: Record<string, readonly SuppressionMatch[]> = {};
+    const now = Date.now();
+    for (const orgId of new Set([...this.known.keys(), ...this.wanted])) {
+      const sources = await loadActiveRuleSources(this.context, orgId);
+      let known = this.known.get(orgId);
+      if (known?.key !== sources.key) {
+        setups.push({
+          orgId,
+          key: sources.key,
+          rules: sources.rules,
+          mapping: sources.mapping,
+          state: known ? null : await loadDetectionState(this.context, orgId),
+        });
+        known = known ?? { key: sources.key, suppressions: '', suppressionsReadAt: 0 };
+        known.key = sources.key;
+        this.known.set(orgId, known);
+      }
+      if (now - known.suppressionsReadAt >= SUPPRESSIONS_TTL_MS || setups.at(-1)?.orgId === orgId) {
+        const list = (
+          await activeSuppressions(this.context.database.db, orgId, new Date(now).toISOString())
+        ).map(({ id, ruleId, field, value }) => ({ id, ruleId, field, value }));
+        const json = JSON.stringify(list);
+        known.suppressionsReadAt = now;
+        if (json !== known.suppressions) {
+          known.suppressions = json;
+          suppressions[orgId] = list;
         }
       }
-      this.counts.events += list.length;
-      this.counts.detections += detections.length;
-      if (detections.length > 0) out.push({ orgId, detections, byEvent });
     }
-    return out;
+    this.wanted.clear();
+    return { setups, suppressions };
   }
 
-  async warm(items: readonly PipelineItem[]): Promise<void> {
-    await this.run(items);
-  }
-
-  detect(items: readonly PipelineItem[]): Promise<OrgDetections[]> {
-    return this.run(items);
-  }
-
-  async record(unit: UnitOfWork, batch: unknown): Promise<void> {
-    for (const { orgId, detections, byEvent } of batch as OrgDetections[]) {
-      await recordDetectionsIn(unit, this.context, orgId, detections, {
-        describeEvent: (event) => {
-          const item = byEvent.get(event);
-          return item ? { id: item.event.id, observables: item.normalised.observables } : undefined;
-        },
-      });
+  async record(unit: UnitOfWork, detections: readonly OrgDetectionRecords[]): Promise<void> {
+    for (const { orgId, records } of detections) {
+      this.counts.detections += records.length;
+      await recordDetectionRecordsIn(unit, this.context, orgId, records);
     }
   }
 
-  async checkpoint(unit: UnitOfWork, position: number): Promise<void> {
-    for (const [orgId, { key, detector }] of this.detectors) {
-      await saveDetectionState(unit, orgId, exportDetectorState(detector, key));
-    }
+  async checkpoint(
+    unit: UnitOfWork,
+    position: number,
+    states: ReadonlyArray<{ readonly orgId: string; readonly json: string }>,
+  ): Promise<void> {
+    for (const { orgId, json } of states) await saveStateJson(unit.tx, orgId, json, unit.now);
     await writeCheckpoint(unit.tx, STATE_CHECKPOINT, position, unit.now);
   }
 }

@@ -71,6 +71,11 @@ const ConfigSchema = z.strictObject({
     .int()
     .min(1024 * 1024)
     .default(256 * 1024 * 1024),
+  /** Parse and detect events in a worker thread beside the one that stores them (FIREBREAK_INGEST_WORKER: on|off). */
+  ingestWorker: z
+    .union([z.boolean(), z.enum(['on', 'off', 'true', 'false', '1', '0'])])
+    .default(true)
+    .transform((v) => v === true || v === 'on' || v === 'true' || v === '1'),
 });
 
 export type Config = Readonly<z.output<typeof ConfigSchema>>;
@@ -100,6 +105,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   syslogOrg: 'FIREBREAK_SYSLOG_ORG',
   eventRetentionDays: 'FIREBREAK_EVENT_RETENTION_DAYS',
   spoolMaxBytes: 'FIREBREAK_SPOOL_MAX_BYTES',
+  ingestWorker: 'FIREBREAK_INGEST_WORKER',
 };
 
 export class ConfigError extends Error {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { uuidv7Floor } from '../core/ids.js';
 import type { ReceivedEvent } from '../ingest/event-record.js';
-import { normalise } from '../ingest/normalise/index.js';
+import { InlineBatchProcessor, WorkerBatchProcessor } from '../ingest/batch-processor.js';
 import { IngestPipeline, type DetectionStage } from '../ingest/pipeline.js';
 import { RuleDetectionStage } from '../ingest/rule-detection-stage.js';
 import { openFileSpool, spoolIntake, type Spool } from '../ingest/spool/index.js';
@@ -58,8 +58,11 @@ export async function startIngestion(
     backlogLimitBytes: config.spoolMaxBytes,
   });
   const context: ServiceContext = { ...base, intake: spoolIntake(spool) };
+  // Parsing and detection run in a worker thread beside this one (sockets, spool, database), unless
+  // configured off (FIREBREAK_INGEST_WORKER=off): then on this thread.
+  const processor = config.ingestWorker ? new WorkerBatchProcessor() : new InlineBatchProcessor();
   const pipeline = new IngestPipeline(context, spool, {
-    normalise,
+    processor,
     detection: options.detection ?? new RuleDetectionStage(context),
     onError: (error) =>
       options.log.warn({ err: error }, 'event pipeline failed; retrying from its checkpoint'),
@@ -133,6 +136,7 @@ export async function startIngestion(
       // Stop taking events first, then let the pipeline finish the batch in hand.
       await syslog?.close();
       await pipeline.stop();
+      await processor.close();
       await spool.close();
     },
   };

@@ -485,14 +485,17 @@ export interface ActiveRuleSet {
   readonly failures: readonly RuleFailure[];
 }
 
-function documentOf(rule: StoredRule): SigmaDocument {
+/** What compiling a stored rule needs (plain data: it crosses to the pipeline's worker thread). */
+export type StoredRuleSource = Pick<StoredRule, 'id' | 'yaml' | 'levelOverride'>;
+
+function documentOf(rule: StoredRuleSource): SigmaDocument {
   const doc = parseSigmaYaml(rule.yaml)[0]!;
   return rule.levelOverride === null ? doc : { ...doc, level: rule.levelOverride };
 }
 
 /** Compiles stored rules (level overrides applied); `file` carries the stored id. Pure. */
 export function compileStoredRules(
-  rules: readonly StoredRule[],
+  rules: readonly StoredRuleSource[],
   mapping: LogsourceMapping,
 ): { set: RuleSet; failures: RuleFailure[] } {
   const documents: SourceDocument[] = [];
@@ -508,16 +511,33 @@ export function compileStoredRules(
   return { set: built.set, failures: [...failures, ...built.failures] };
 }
 
-const activeCaches = new WeakMap<ServiceContext['listeners'], Map<string, Promise<ActiveRuleSet>>>();
+/**
+ * What an organisation's active rule set is made of, before compiling: its enabled rules and the
+ * mapping with its value lists filled in. Plain data, so a worker thread can compile it.
+ */
+export interface ActiveRuleSources {
+  readonly orgId: string;
+  /** As ActiveRuleSet.key. */
+  readonly key: string;
+  readonly rules: readonly StoredRuleSource[];
+  readonly mapping: LogsourceMapping;
+}
 
-function cacheOf(context: ServiceContext): Map<string, Promise<ActiveRuleSet>> {
+interface OrgRuleCache {
+  sources?: Promise<ActiveRuleSources>;
+  compiled?: Promise<ActiveRuleSet>;
+}
+
+const activeCaches = new WeakMap<ServiceContext['listeners'], Map<string, OrgRuleCache>>();
+
+function cacheOf(context: ServiceContext): Map<string, OrgRuleCache> {
   let cache = activeCaches.get(context.listeners);
   if (cache === undefined) {
-    const created = new Map<string, Promise<ActiveRuleSet>>();
+    const created = new Map<string, OrgRuleCache>();
     cache = created;
     activeCaches.set(context.listeners, created);
     // Changes from this process, and on PostgreSQL from the others (the change feed), drop the
-    // organisation's compiled set; the next call compiles it again.
+    // organisation's sources and compiled set; the next call reads and compiles them again.
     context.listeners.add((event: DomainEvent) => {
       if (event.action.startsWith('rule.') || event.action.startsWith('detection_list.')) {
         created.delete(event.orgId);
@@ -527,39 +547,67 @@ function cacheOf(context: ServiceContext): Map<string, Promise<ActiveRuleSet>> {
   return cache;
 }
 
-/**
- * The organisation's enabled rules compiled into a RuleSet for a `Detector`, cached per organisation
- * and compiled again after any `rule.*` change. Never throws for a rule that cannot run: it is left
- * out and listed in `failures`.
- */
-export function loadActiveRuleSet(context: ServiceContext, orgId: string): Promise<ActiveRuleSet> {
+function entryOf(context: ServiceContext, orgId: string): OrgRuleCache {
   const cache = cacheOf(context);
-  const hit = cache.get(orgId);
-  if (hit) return hit;
-  const loading = (async (): Promise<ActiveRuleSet> => {
-    const [shipped, rules, lists] = await Promise.all([
+  let entry = cache.get(orgId);
+  if (entry === undefined) {
+    entry = {};
+    cache.set(orgId, entry);
+  }
+  return entry;
+}
+
+/** Caches `load` in `entry[slot]`, forgetting it again when it fails. */
+function cached<K extends keyof OrgRuleCache>(
+  entry: OrgRuleCache,
+  slot: K,
+  load: () => NonNullable<OrgRuleCache[K]>,
+): NonNullable<OrgRuleCache[K]> {
+  const hit = entry[slot];
+  if (hit) return hit as NonNullable<OrgRuleCache[K]>;
+  const loading = load();
+  entry[slot] = loading;
+  (loading as Promise<unknown>).catch(() => {
+    if (entry[slot] === loading) delete entry[slot];
+  });
+  return loading;
+}
+
+/** The organisation's enabled rules and mapping, cached like the compiled set. */
+export function loadActiveRuleSources(context: ServiceContext, orgId: string): Promise<ActiveRuleSources> {
+  return cached(entryOf(context, orgId), 'sources', async () => {
+    const [shipped, stored, lists] = await Promise.all([
       ruleMapping(),
       listEnabledRules(context.database.db, orgId),
       listPlaceholders(context.database.db, orgId),
     ]);
     // The organisation's imported lists fill (and override) the shipped placeholders.
     const mapping = { ...shipped, placeholders: { ...shipped.placeholders, ...lists } };
-    const { set, failures } = compileStoredRules(rules, mapping);
     const key = context.sha256(
       [
-        ...rules.map((r) => `${r.id}@${r.version}:${r.contentHash}:${r.levelOverride ?? ''}`),
+        ...stored.map((r) => `${r.id}@${r.version}:${r.contentHash}:${r.levelOverride ?? ''}`),
         ...Object.entries(lists).map(
           ([name, entries]) => `%${name}%:${context.sha256(JSON.stringify(entries))}`,
         ),
       ].join('\n'),
     );
-    return { orgId, set, key, failures };
-  })();
-  cache.set(orgId, loading);
-  loading.catch(() => {
-    if (cache.get(orgId) === loading) cache.delete(orgId);
+    const rules = stored.map((r) => ({ id: r.id, yaml: r.yaml, levelOverride: r.levelOverride }));
+    return { orgId, key, rules, mapping };
   });
-  return loading;
+}
+
+/**
+ * The organisation's enabled rules compiled into a RuleSet for a `Detector`, cached per organisation
+ * and compiled again after any `rule.*` change. Never throws for a rule that cannot run: it is left
+ * out and listed in `failures`.
+ */
+export function loadActiveRuleSet(context: ServiceContext, orgId: string): Promise<ActiveRuleSet> {
+  const entry = entryOf(context, orgId);
+  return cached(entry, 'compiled', async () => {
+    const sources = await loadActiveRuleSources(context, orgId);
+    const { set, failures } = compileStoredRules(sources.rules, sources.mapping);
+    return { orgId, set, key: sources.key, failures };
+  });
 }
 
 // Trying rules on an event

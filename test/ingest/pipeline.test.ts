@@ -4,7 +4,15 @@ import path from 'node:path';
 import { uuidv7 } from 'uuidv7';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NormalisedEvent, ReceivedEvent } from '../../src/ingest/event-record.js';
-import { IngestPipeline, type DetectionStage, type PipelineItem } from '../../src/ingest/pipeline.js';
+import type {
+  BatchRequest,
+  BatchResult,
+  DetectionInputs,
+  OrgDetectionRecords,
+} from '../../src/ingest/batch-core.js';
+import { InlineBatchProcessor, type BatchProcessor } from '../../src/ingest/batch-processor.js';
+import { IngestPipeline, type DetectionStage } from '../../src/ingest/pipeline.js';
+import type { DetectionRecord } from '../../src/services/detections.js';
 import { openFileSpool, type FileSpool } from '../../src/ingest/spool/index.js';
 import type { UnitOfWork } from '../../src/services/context.js';
 import { searchEvents } from '../../src/services/events.js';
@@ -26,44 +34,76 @@ function normalise(event: ReceivedEvent): NormalisedEvent {
   };
 }
 
-/** Counts events per user; its state is a JSON object saved with a position, like the real detector. */
-class CountingStage implements DetectionStage {
+/**
+ * A stand-in detection, both sides of it: counts events per user in the processor (its state a JSON
+ * object saved with a position, like the real detector's), one "detection" per event recorded.
+ */
+class CountingDetection implements DetectionStage, BatchProcessor {
   counts: Record<string, number> = {};
   processed = 0;
   warmed = 0;
   failNext = false;
   saved: { position: number; counts: Record<string, number> } | null = null;
+  private readonly rows = new InlineBatchProcessor({ normalise, detect: false });
 
+  // The processor side
+  async process(request: BatchRequest): Promise<BatchResult> {
+    const result = await this.rows.process(request);
+    for (const record of request.records) {
+      const user = String(normalise(JSON.parse(record.text) as ReceivedEvent).fields['user.name'] ?? '-');
+      this.counts[user] = (this.counts[user] ?? 0) + 1;
+      if (request.mode === 'warm') this.warmed += 1;
+    }
+    const records = request.mode === 'live' ? request.records.map(() => FAKE_RECORD) : [];
+    return {
+      ...result,
+      detections: records.length ? [{ orgId: 'test', records }] : [],
+      states: request.exportState ? [{ orgId: 'test', json: JSON.stringify(this.counts) }] : null,
+    };
+  }
+  reset(): Promise<void> {
+    this.counts = {};
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  // The database side
   restore(): Promise<number> {
     this.counts = { ...(this.saved?.counts ?? {}) };
     return Promise.resolve(this.saved?.position ?? 0);
   }
-  warm(items: readonly PipelineItem[]): Promise<void> {
-    for (const item of items) this.count(item);
-    this.warmed += items.length;
-    return Promise.resolve();
+  inputs(): Promise<DetectionInputs> {
+    return Promise.resolve({ setups: [], suppressions: {} });
   }
-  detect(items: readonly PipelineItem[]): Promise<number> {
-    for (const item of items) this.count(item);
-    return Promise.resolve(items.length);
-  }
-  record(_unit: UnitOfWork, batch: unknown): Promise<void> {
+  addOrganisations(): void {}
+  record(_unit: UnitOfWork, detections: readonly OrgDetectionRecords[]): Promise<void> {
     if (this.failNext) {
       this.failNext = false;
       return Promise.reject(new Error('recording detections failed mid-batch'));
     }
-    this.processed += batch as number;
+    for (const d of detections) this.processed += d.records.length;
     return Promise.resolve();
   }
-  checkpoint(_unit: UnitOfWork, position: number): Promise<void> {
-    this.saved = { position, counts: { ...this.counts } };
+  checkpoint(
+    _unit: UnitOfWork,
+    position: number,
+    states: ReadonlyArray<{ orgId: string; json: string }>,
+  ): Promise<void> {
+    this.saved = { position, counts: JSON.parse(states[0]!.json) as Record<string, number> };
     return Promise.resolve();
-  }
-  private count(item: PipelineItem): void {
-    const user = String(item.normalised.fields['user.name'] ?? '-');
-    this.counts[user] = (this.counts[user] ?? 0) + 1;
   }
 }
+
+const FAKE_RECORD: DetectionRecord = {
+  rule: { id: 'counting', title: 'counting', level: 'low' },
+  suppressionId: null,
+  entity: null,
+  observables: [],
+  timestamp: null,
+  payload: null,
+};
 
 for (const engine of ENGINES) {
   describe.skipIf(engine.skipReason !== null)(
@@ -96,7 +136,10 @@ for (const engine of ENGINES) {
         const receipt = await spool.append(
           Array.from({ length: 250 }, (_, i) => received(`login user=${i % 2 ? 'alice' : 'bob'} n=${i}`)),
         );
-        const pipeline = new IngestPipeline(env.context, spool, { normalise, batchSize: 100 });
+        const pipeline = new IngestPipeline(env.context, spool, {
+          processor: new InlineBatchProcessor({ normalise }),
+          batchSize: 100,
+        });
         pipeline.start();
         await pipeline.drained(receipt.lastPosition);
         await pipeline.stop();
@@ -107,7 +150,9 @@ for (const engine of ENGINES) {
         expect(alice.items[0]).toMatchObject({ parser: 'test', source: { kind: 'http', name: 'test' } });
 
         // A new consumer on the same spool and database resumes after the checkpoint: nothing twice.
-        const again = new IngestPipeline(env.context, spool, { normalise });
+        const again = new IngestPipeline(env.context, spool, {
+          processor: new InlineBatchProcessor({ normalise }),
+        });
         again.start();
         const more = await spool.append([received('later user=carol')]);
         await again.drained(more.lastPosition);
@@ -118,9 +163,9 @@ for (const engine of ENGINES) {
       });
 
       it('after a failed batch, starts over from the checkpoint and rebuilds detection state without doubling it', async () => {
-        const stage = new CountingStage();
+        const stage = new CountingDetection();
         const pipeline = new IngestPipeline(env.context, spool, {
-          normalise,
+          processor: stage,
           detection: stage,
           batchSize: 10,
           stateEveryMs: 0,
@@ -141,10 +186,10 @@ for (const engine of ENGINES) {
       });
 
       it('replays events the saved detection state had not seen through warm, then carries on', async () => {
-        const stage = new CountingStage();
+        const stage = new CountingDetection();
         // State is saved only on stop: a crash before it leaves state behind the event checkpoint.
         const pipeline = new IngestPipeline(env.context, spool, {
-          normalise,
+          processor: stage,
           detection: stage,
           stateEveryMs: 3_600_000,
         });
@@ -156,7 +201,10 @@ for (const engine of ENGINES) {
         (pipeline as unknown as { abort: AbortController }).abort.abort();
         await (pipeline as unknown as { running: Promise<void> }).running;
 
-        const restarted = new IngestPipeline(env.context, spool, { normalise, detection: stage });
+        const restarted = new IngestPipeline(env.context, spool, {
+          processor: stage,
+          detection: stage,
+        });
         restarted.start();
         const next = await spool.append([received('user=bob')]);
         await restarted.drained(next.lastPosition);

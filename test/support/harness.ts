@@ -19,7 +19,7 @@ import {
 } from '../../src/services/identity.js';
 import { migrateToLatest, openDatabase } from '../../src/storage/database.js';
 import { withChangeFeed } from '../../src/server/context.js';
-import { normalise } from '../../src/ingest/normalise/index.js';
+import { InlineBatchProcessor, WorkerBatchProcessor } from '../../src/ingest/batch-processor.js';
 import { IngestPipeline, type DetectionStage } from '../../src/ingest/pipeline.js';
 import { RuleDetectionStage } from '../../src/ingest/rule-detection-stage.js';
 import { openFileSpool, spoolIntake, type FileSpool } from '../../src/ingest/spool/index.js';
@@ -122,7 +122,11 @@ export interface TestIngestion {
 
 export async function createApiEnv(
   engine: Engine,
-  options: { bodyLimit?: number; ingestion?: { detection?: DetectionStage; spoolMaxBytes?: number } } = {},
+  options: {
+    bodyLimit?: number;
+    /** `worker`: the pipeline's batch processor in a worker thread, as the server runs it (default inline). */
+    ingestion?: { detection?: DetectionStage; spoolMaxBytes?: number; worker?: boolean };
+  } = {},
 ): Promise<ApiEnv & { ingestion: TestIngestion | null }> {
   const base = await createTestEnv(engine);
   let ingestion: TestIngestion | null = null;
@@ -135,8 +139,9 @@ export async function createApiEnv(
       ...(options.ingestion.spoolMaxBytes ? { backlogLimitBytes: options.ingestion.spoolMaxBytes } : {}),
     });
     const context = { ...base.context, intake: spoolIntake(spool) };
+    const processor = options.ingestion.worker ? new WorkerBatchProcessor() : new InlineBatchProcessor();
     const pipeline = new IngestPipeline(context, spool, {
-      normalise,
+      processor,
       detection: options.ingestion.detection ?? new RuleDetectionStage(context),
       batchSize: 500,
     });
@@ -149,6 +154,7 @@ export async function createApiEnv(
     };
     stopIngestion = async () => {
       await pipeline.stop();
+      await processor.close();
       await spool.close();
       await rm(dir, { recursive: true, force: true });
     };

@@ -23,7 +23,7 @@ import {
   sealRecord,
   segmentFileName,
 } from './record-format.js';
-import type { AppendReceipt, Spool, SpoolStats, SpooledEvent } from './spool.js';
+import type { AppendReceipt, Spool, SpoolStats, SpooledEvent, SpooledText } from './spool.js';
 
 const MiB = 1024 * 1024;
 const LOCK_FILE = 'spool.lock';
@@ -612,6 +612,19 @@ export class FileSpool implements Spool {
   }
 
   async read(after: number, maxEvents: number): Promise<SpooledEvent[]> {
+    const records = await this.readChecked(after, maxEvents, false);
+    return records as SpooledEvent[];
+  }
+
+  async readTexts(after: number, maxEvents: number): Promise<SpooledText[]> {
+    return (await this.readChecked(after, maxEvents, true)) as SpooledText[];
+  }
+
+  private async readChecked(
+    after: number,
+    maxEvents: number,
+    texts: boolean,
+  ): Promise<Array<SpooledEvent | SpooledText>> {
     if (!Number.isSafeInteger(after) || after < 0) {
       throw new UserError('invalid_spool_position', 'after must be a non-negative integer', { after });
     }
@@ -626,14 +639,18 @@ export class FileSpool implements Spool {
     }
     this.reading = true;
     try {
-      return await this.readFrom(after, maxEvents);
+      return await this.readFrom(after, maxEvents, texts);
     } finally {
       this.reading = false;
     }
   }
 
-  private async readFrom(after: number, maxEvents: number): Promise<SpooledEvent[]> {
-    const out: SpooledEvent[] = [];
+  private async readFrom(
+    after: number,
+    maxEvents: number,
+    texts: boolean,
+  ): Promise<Array<SpooledEvent | SpooledText>> {
+    const out: Array<SpooledEvent | SpooledText> = [];
     const cached = this.cursor;
     const start =
       cached && cached.position === after && this.segments.includes(cached.segment)
@@ -670,7 +687,12 @@ export class FileSpool implements Spool {
           if (record.position > after) {
             try {
               const text = window.buffer.toString('utf8', record.bodyStart, record.end);
-              out.push({ position: record.position, event: JSON.parse(text) as ReceivedEvent });
+              // Texts are decoded by the consumer (in the pipeline's worker thread).
+              out.push(
+                texts
+                  ? { position: record.position, text }
+                  : { position: record.position, event: JSON.parse(text) as ReceivedEvent },
+              );
             } catch {
               this.counters.corruptRecords++; // checksum matched but not JSON: skip, never crash
             }

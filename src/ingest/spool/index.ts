@@ -1,5 +1,5 @@
 /** The durable spool between sources and the pipeline. See docs/spool.md. */
-export { spoolIntake, type AppendReceipt, type Spool, type SpoolStats, type SpooledEvent } from './spool.js';
+export { spoolIntake, type AppendReceipt, type Spool, type SpoolStats, type SpooledEvent, type SpooledText } from './spool.js';
 export {
   openFileSpool,
   FileSpool,

@@ -12,6 +12,12 @@ export interface SpooledEvent {
   readonly event: ReceivedEvent;
 }
 
+/** One stored event as its JSON text, for a consumer that decodes elsewhere (a worker thread). */
+export interface SpooledText {
+  readonly position: number;
+  readonly text: string;
+}
+
 /**
  * Positions an append received. FileSpool gives each call a contiguous range; an adapter over a log
  * shared with other writers reports the smallest range that contains the call's records.
@@ -70,6 +76,9 @@ export interface Spool {
    * Positions of damaged records are skipped (counted in `corruptRecords`), never thrown.
    */
   read(after: number, maxEvents: number): Promise<SpooledEvent[]>;
+
+  /** As `read`, the events left as their JSON text (CRC checked, not parsed). */
+  readTexts(after: number, maxEvents: number): Promise<SpooledText[]>;
 
   /**
    * Resolves once an event with a position above `after` is durable. Rejects with the signal's
