@@ -16,8 +16,13 @@ import type { Config } from './config.js';
 export async function openContext(
   config: Pick<Config, 'dataDir' | 'databaseUrl'>,
   clock: Clock = systemClock,
+  options: { backgroundCheckpoints?: boolean } = {},
 ): Promise<ServiceContext> {
-  const database: Database = openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const database: Database = openDatabase({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    backgroundCheckpoints: options.backgroundCheckpoints ?? false,
+  });
   try {
     await migrateToLatest(database);
   } catch (error) {

@@ -66,7 +66,8 @@ export async function bootstrap(
 
 /** The composition root: database, services, HTTP API, timers. Resolves once listening. */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const opened = await openContext(config);
+  // A long-running server checkpoints SQLite's log in the background (see wal-checkpointer.ts).
+  const opened = await openContext(config, undefined, { backgroundCheckpoints: true });
   let reportFeedError: (error: unknown) => void = () => undefined;
   const withFeed = await withChangeFeed(opened, config.databaseUrl, (error) => reportFeedError(error));
   let log: Pick<FastifyInstance['log'], 'warn'> = { warn: () => undefined };

@@ -11,6 +11,7 @@ import {
 import pg from 'pg';
 import { migrationProvider } from './migrations/index.js';
 import type { Schema } from './schema.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 import { WriteBatcher, type WriteWork } from './write-batcher.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -40,6 +41,11 @@ export interface DatabaseOptions {
   readonly dataDir: string;
   /** Pool size for PostgreSQL. */
   readonly poolSize?: number;
+  /**
+   * SQLite: copy the write-ahead log into the database from a background thread (wal-checkpointer.ts)
+   * instead of inside commits. The server turns it on; short-lived tools and tests need not.
+   */
+  readonly backgroundCheckpoints?: boolean;
 }
 
 const PG_INT8 = 20;
@@ -96,6 +102,11 @@ export function openDatabase(options: DatabaseOptions): Database {
   // would go back to the OS for pages. 64 MB of cache and memory-mapped reads keep them in process.
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('mmap_size = 1073741824');
+  // With background checkpoints the writer checkpoints only if the log passes 256 MiB (the
+  // background thread fell behind); SQLite's default of 4 MiB would put the checkpoint back into
+  // the commits.
+  const checkpointer = options.backgroundCheckpoints ? startWalCheckpointer(file) : null;
+  if (checkpointer) sqlite.pragma('wal_autocheckpoint = 65536');
   const statements = withStatementCache(sqlite);
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statements }) });
   const batcher = new WriteBatcher(db);
@@ -105,7 +116,10 @@ export function openDatabase(options: DatabaseOptions): Database {
     location: file,
     write: (work) => batcher.run(work),
     prepareNative: (text) => statements.prepare(text) as SqliteDatabase.Statement,
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }
 
