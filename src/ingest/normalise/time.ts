@@ -69,10 +69,16 @@ export function inRange(t: number): number | undefined {
   return Number.isFinite(t) && t >= MIN_TIME && t <= MAX_TIME ? t : undefined;
 }
 
+/** The last conversion: log lines come in bursts that share their second. A pure cache. */
+let lastIso = { t: 0, iso: '1970-01-01T00:00:00.000Z' };
+
 /** ISO 8601 UTC text for epoch ms; never throws (an out-of-range time gives the epoch). */
 export function toIso(t: number): string {
+  if (t === lastIso.t) return lastIso.iso;
   const ok = inRange(t);
-  return new Date(ok === undefined ? 0 : ok).toISOString();
+  const iso = new Date(ok === undefined ? 0 : ok).toISOString();
+  lastIso = { t, iso };
+  return iso;
 }
 
 /** Result of reading a time at a position: the time and where the text after it starts. */
@@ -241,6 +247,10 @@ export function bsdTimeAt(text: string, i: number, receivedAt: number): TimeAt |
   }
   const base = Number.isFinite(receivedAt) ? receivedAt : 0;
   const year = new Date(base).getUTCFullYear();
+  // Within 150 days of the receive time, the receive year is the closest (the years either side
+  // are at least 215 days away): the common case needs one date.
+  const same = utcTime(year, month, day, hour, minute, second, Math.floor(ms));
+  if (same !== undefined && Math.abs(same - base) <= 150 * 86_400_000) return { time: same, end: p };
   let best: number | undefined;
   for (const y of [year, year - 1, year + 1]) {
     const t = utcTime(y, month, day, hour, minute, second, Math.floor(ms));
