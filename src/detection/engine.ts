@@ -37,6 +37,9 @@ interface Bucket {
  */
 const MAX_MERGED_KEYWORDS = 64;
 
+/** Stamps stay below 2^22, so that stamp << 9 (above the 9 bits of group marks) is a positive int32. */
+const STAMP_LIMIT = 1 << 22;
+
 function buildBucket(variants: readonly RuleVariant[], usePrefilter: boolean): Bucket {
   const always: RuleVariant[] = [];
   const guarded: RuleVariant[] = [];
@@ -119,7 +122,10 @@ export class SigmaMatcher {
   private readonly buckets = new Map<string, Bucket>();
   private readonly usePrefilter: boolean;
   private stamp = 0;
-  private marks: Uint32Array = new Uint32Array(0);
+  /**
+   * Per guarded variant, for the current event: stamp << 9 | 0x100 when reported | the bit of each
+   * requirement group seen. An entry with another stamp is from an earlier event (nothing seen yet).
+   */
   private seen: Int32Array = new Int32Array(0);
   /** Literal ids found in the current field (reused for every field of every event). */
   private readonly hits = hitBuffer();
@@ -180,8 +186,7 @@ export class SigmaMatcher {
       for (const k of this.byKey.keys()) if (k.startsWith('product:')) take(k);
     }
     bucket = buildBucket(variants, this.usePrefilter);
-    if (this.marks.length < bucket.guarded.length) {
-      this.marks = new Uint32Array(bucket.guarded.length * 2);
+    if (this.seen.length < bucket.guarded.length) {
       this.seen = new Int32Array(bucket.guarded.length * 2);
       this.candidates = new Int32Array(bucket.guarded.length * 2);
       this.stamp = 0;
@@ -203,12 +208,12 @@ export class SigmaMatcher {
       }
     }
     if (bucket.guarded.length === 0) return out;
-    const stamp = ++this.stamp;
-    if (stamp === 0xffffffff) {
-      this.marks.fill(0);
-      this.stamp = 1;
+    let stamp = ++this.stamp;
+    if (stamp >= STAMP_LIMIT) {
+      this.seen.fill(0);
+      stamp = this.stamp = 1;
     }
-    const marks = this.marks;
+    const tag = stamp << 9;
     const seen = this.seen;
     const full = bucket.full;
     const candidates = this.candidates;
@@ -248,13 +253,10 @@ export class SigmaMatcher {
         for (let k = 0; k < list.length; k++) {
           const payload = list[k]!;
           const index = payload >> 3;
-          if (marks[index] !== stamp) {
-            marks[index] = stamp;
-            seen[index] = 0;
-          }
-          const mask = seen[index]! | (1 << (payload & 7));
+          const before = seen[index]!;
+          const mask = ((before & -512) === tag ? before : tag) | (1 << (payload & 7));
           seen[index] = mask;
-          if (mask === full[index]) {
+          if (mask === (tag | full[index]!)) {
             seen[index] = mask | 0x100; // reported: no longer equal to full
             candidates[candidateCount++] = index;
           }
