@@ -22,6 +22,7 @@ import {
 import { compileStoredRules, type StoredRuleSource } from '../services/rules.js';
 import type { EventSightingBatch } from '../storage/event-repository.js';
 import type { EventTable } from '../storage/schema.js';
+import { encodeStoredFields } from '../storage/stored-fields.js';
 import { detectionDocument } from './detection-document.js';
 import type { NormalisedEvent, ReceivedEvent } from './event-record.js';
 import type { SpooledText } from './spool/spool.js';
@@ -127,7 +128,7 @@ export function eventRow(item: PipelineItem): EventTable {
     parser: normalised.parser,
     // The message is searched through the raw text; the column stays for a future full-text index.
     message: null,
-    fields: JSON.stringify(normalised.fields),
+    fields: encodeStoredFields(normalised.fields),
     raw: typeof event.raw === 'string' ? event.raw : JSON.stringify(event.raw),
     raw_is_json: typeof event.raw === 'string' ? 0 : 1,
   };

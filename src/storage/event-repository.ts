@@ -3,6 +3,7 @@ import type { EventQueryTerm } from '../core/event-query.js';
 import type { Database, DialectName } from './database.js';
 import { decodeCursor, encodeCursor, likeContains } from './pagination.js';
 import type { EventTable, Schema } from './schema.js';
+import { decodeStoredFields, storedFieldName } from './stored-fields.js';
 
 /** A stored event as the API shows it. */
 export interface StoredEvent {
@@ -87,7 +88,7 @@ function eventFromRow(row: EventTable): StoredEvent {
     source: { kind: row.source_kind, name: row.source_name, peer: row.source_peer },
     format: row.format,
     parser: row.parser,
-    fields: JSON.parse(row.fields) as Record<string, unknown>,
+    fields: decodeStoredFields(row.fields),
     raw: row.raw_is_json === 1 ? (JSON.parse(row.raw) as Record<string, unknown>) : row.raw,
   };
 }
@@ -104,8 +105,9 @@ function likePattern(value: string): string {
  * One field term: true when the field, or any element of it when it is an array, equals the value
  * (case-insensitive; `*` wildcards). The field name is bound as a parameter, never spliced in.
  */
-function fieldCondition(dialect: DialectName, field: string, value: string): Expression<SqlBool> {
+function fieldCondition(dialect: DialectName, name: string, value: string): Expression<SqlBool> {
   const pattern = likePattern(value);
+  const field = storedFieldName(name);
   if (dialect === 'postgres') {
     return sql<SqlBool>`exists (select 1 from jsonb_array_elements_text(
         case jsonb_typeof(events.fields::jsonb -> ${field})
