@@ -400,13 +400,15 @@ function collectLeaves(value: unknown, out: string[], depth: number): void {
   if (Array.isArray(value)) {
     for (const item of value) collectLeaves(item, out, depth + 1);
   } else if (isObject(value)) {
-    for (const key of Object.keys(value)) collectLeaves(value[key], out, depth + 1);
+    // for-in over a parsed JSON object (own keys only, in Object.keys order) reads values through the
+    // enum cache instead of a megamorphic keyed load per key
+    for (const key in value) collectLeaves(value[key], out, depth + 1);
   }
 }
 
 /** `collectLeaves` of an object's members, less the string members named in `skip`. */
 function collectLeavesExcept(object: JsonObject, skip: ReadonlySet<string>, out: string[]): void {
-  for (const key of Object.keys(object)) {
+  for (const key in object) {
     const value = object[key];
     if (typeof value === 'string' && skip.has(key)) continue;
     collectLeaves(value, out, 1);
