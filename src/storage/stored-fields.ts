@@ -248,11 +248,21 @@ export function storedFieldName(name: string): string {
   return name.charCodeAt(0) === TILDE ? `~${name}` : name;
 }
 
-/** The stored JSON of normalised fields. */
+/** `"name":` as stored, per known name, computed once (the hot path writes tens of thousands a second). */
+const KEY_PREFIX = new Map(KNOWN_FIELDS.map((name) => [name, `${JSON.stringify(storedFieldName(name))}:`]));
+
+/** The stored JSON of normalised fields (as JSON.stringify would write them, with stored names). */
 export function encodeStoredFields(fields: Readonly<Record<string, unknown>>): string {
-  const stored: Record<string, unknown> = {};
-  for (const name of Object.keys(fields)) setOwn(stored, storedFieldName(name), fields[name]);
-  return JSON.stringify(stored);
+  let json = '{';
+  for (const name of Object.keys(fields)) {
+    const value = fields[name];
+    // JSON.stringify leaves out what JSON cannot hold.
+    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
+    if (json.length > 1) json += ',';
+    json += KEY_PREFIX.get(name) ?? `${JSON.stringify(storedFieldName(name))}:`;
+    json += JSON.stringify(value);
+  }
+  return `${json}}`;
 }
 
 /** Normalised fields back from their stored JSON. */
