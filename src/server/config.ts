@@ -61,6 +61,10 @@ const ConfigSchema = z.strictObject({
   syslogTlsKey: z.string().min(1).optional(),
   /** PEM certificate (chain) file for syslog TLS (FIREBREAK_SYSLOG_TLS_CERT). */
   syslogTlsCert: z.string().min(1).optional(),
+  /** PEM file of the CAs whose client certificates syslog TLS requires: mutual TLS (FIREBREAK_SYSLOG_TLS_CA). */
+  syslogTlsCa: z.string().min(1).optional(),
+  /** Close a syslog TCP/TLS connection quiet for this long; senders reconnect (FIREBREAK_SYSLOG_IDLE_SECONDS, 0 = never). */
+  syslogIdleSeconds: z.coerce.number().int().min(0).default(900),
   /** Organisation slug that syslog events belong to (FIREBREAK_SYSLOG_ORG); the default organisation when unset. */
   syslogOrg: z.string().min(1).optional(),
   /** Days received events are kept (FIREBREAK_EVENT_RETENTION_DAYS). */
@@ -102,6 +106,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   syslogTlsPort: 'FIREBREAK_SYSLOG_TLS_PORT',
   syslogTlsKey: 'FIREBREAK_SYSLOG_TLS_KEY',
   syslogTlsCert: 'FIREBREAK_SYSLOG_TLS_CERT',
+  syslogTlsCa: 'FIREBREAK_SYSLOG_TLS_CA',
+  syslogIdleSeconds: 'FIREBREAK_SYSLOG_IDLE_SECONDS',
   syslogOrg: 'FIREBREAK_SYSLOG_ORG',
   eventRetentionDays: 'FIREBREAK_EVENT_RETENTION_DAYS',
   spoolMaxBytes: 'FIREBREAK_SPOOL_MAX_BYTES',

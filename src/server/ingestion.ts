@@ -74,13 +74,19 @@ export async function startIngestion(
     const orgId = await syslogOrgId(context, config);
     const tls =
       config.syslogTlsPort !== undefined && config.syslogTlsKey && config.syslogTlsCert
-        ? { key: await readFile(config.syslogTlsKey), cert: await readFile(config.syslogTlsCert) }
+        ? {
+            key: await readFile(config.syslogTlsKey),
+            cert: await readFile(config.syslogTlsCert),
+            // With a CA file, senders must present a certificate it signed (mutual TLS).
+            ...(config.syslogTlsCa ? { ca: await readFile(config.syslogTlsCa), requestCert: true } : {}),
+          }
         : undefined;
     syslog = await startSyslogServer({
       host: config.syslogHost ?? config.host,
       ...(config.syslogPort > 0 ? { udpPort: config.syslogPort, tcpPort: config.syslogPort } : {}),
       ...(tls ? { tlsPort: config.syslogTlsPort, tls } : {}),
       clock: context.clock,
+      idleTimeoutMs: config.syslogIdleSeconds * 1000,
       // Each sink call is one spool append (one fsync, shared with concurrent appends): large
       // batches keep a single busy connection from waiting on the disk once per 512 lines.
       batch: { maxFrames: 4096, maxDelayMs: 5 },

@@ -55,6 +55,7 @@ export function newListenerStats(): SyslogListenerStats {
     connectionsAccepted: 0,
     connectionsOpen: 0,
     connectionsRefused: 0,
+    connectionsIdleClosed: 0,
     tlsHandshakeFailures: 0,
   };
 }

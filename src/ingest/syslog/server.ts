@@ -29,6 +29,7 @@ export const SYSLOG_DEFAULTS = {
   udpQueueBytes: 16 * 1024 * 1024,
   maxQueueBytes: 4 * 1024 * 1024,
   closeTimeoutMs: 5000,
+  idleTimeoutMs: 0,
 } as const;
 
 const port = z.number().int().min(0).max(65_535);
@@ -49,6 +50,7 @@ const OptionsSchema = z
     udpQueue: z.object({ maxFrames: positive.optional(), maxBytes: positive.optional() }).optional(),
     maxQueueBytes: positive.optional(),
     closeTimeoutMs: z.number().min(0).optional(),
+    idleTimeoutMs: z.number().int().min(0).optional(),
   })
   .refine((o) => o.udpPort !== undefined || o.tcpPort !== undefined || o.tlsPort !== undefined, {
     message: 'at least one of udpPort, tcpPort, tlsPort is required',
@@ -63,6 +65,7 @@ interface Resolved {
   readonly udpQueueBytes: number;
   readonly maxQueueBytes: number;
   readonly closeTimeoutMs: number;
+  readonly idleTimeoutMs: number;
   readonly clock: Clock;
   readonly onError: (error: unknown, context: SyslogErrorContext) => void;
 }
@@ -110,6 +113,7 @@ export async function startSyslogServer(options: SyslogServerOptions): Promise<S
     udpQueueBytes: options.udpQueue?.maxBytes ?? SYSLOG_DEFAULTS.udpQueueBytes,
     maxQueueBytes: options.maxQueueBytes ?? SYSLOG_DEFAULTS.maxQueueBytes,
     closeTimeoutMs: options.closeTimeoutMs ?? SYSLOG_DEFAULTS.closeTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? SYSLOG_DEFAULTS.idleTimeoutMs,
     clock: options.clock ?? systemClock,
     onError: (error, context) => {
       try {
@@ -369,6 +373,19 @@ class StreamConnection implements BatchMember {
       this.batcher.cancelWait(this.wake);
       this.forget();
     });
+    if (resolved.idleTimeoutMs > 0) {
+      socket.setTimeout(resolved.idleTimeoutMs);
+      socket.on('timeout', () => {
+        // Quiet because we stopped reading (back-pressure) is not idle: the sender waits for us.
+        // The timer fires once per quiet spell: arm it again.
+        if (this.paused) {
+          socket.setTimeout(resolved.idleTimeoutMs);
+          return;
+        }
+        stats.connectionsIdleClosed += 1;
+        socket.destroy();
+      });
+    }
   }
 
   hold(): void {

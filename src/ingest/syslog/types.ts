@@ -58,6 +58,11 @@ export interface SyslogServerOptions {
   readonly udpQueue?: { readonly maxFrames?: number; readonly maxBytes?: number };
   /** Bound on queued stream frames per listener before readers pause. Default 4 MiB. */
   readonly maxQueueBytes?: number;
+  /**
+   * Closes a TCP or TLS connection that sent nothing for this long (not while it waits for us).
+   * Senders such as rsyslog reconnect by themselves. Default 0: never.
+   */
+  readonly idleTimeoutMs?: number;
   /** How long `close()` keeps offering queued frames to a refusing sink. Default 5000 ms. */
   readonly closeTimeoutMs?: number;
   readonly clock?: Clock;
@@ -97,6 +102,8 @@ export interface SyslogListenerStats {
   connectionsOpen: number;
   /** Connections closed at once because maxConnections were open. */
   connectionsRefused: number;
+  /** Connections closed for sending nothing for idleTimeoutMs. */
+  connectionsIdleClosed: number;
   tlsHandshakeFailures: number;
 }
 

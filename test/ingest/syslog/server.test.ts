@@ -302,6 +302,39 @@ describe('syslog over TCP: back-pressure and the sink', () => {
     d.destroy();
   });
 
+  it('closes a connection that stays quiet past idleTimeoutMs, but not one waiting on the sink', async () => {
+    const c = collectingSink();
+    const gate = deferred();
+    let calls = 0;
+    const s = await start({
+      tcpPort: 0,
+      idleTimeoutMs: 300,
+      batch: { maxFrames: 1, maxDelayMs: 0 },
+      sink: async (frames) => {
+        calls += 1;
+        // The second connection's first batch waits: its reader is paused meanwhile.
+        if (calls === 2) await gate.promise;
+        await c.sink(frames);
+      },
+    });
+    const port = s.addresses().tcp!;
+    const quiet = await openClient(port);
+    await write(quiet, '<13>hello\n');
+    await closed(quiet);
+    expect(s.stats().tcp!.connectionsIdleClosed).toBe(1);
+    expect(texts(c.frames)).toEqual(['<13>hello']);
+
+    const waiting = await openClient(port);
+    await write(waiting, '<13>first\n<13>second\n');
+    await delay(900);
+    expect(waiting.destroyed).toBe(false);
+    expect(s.stats().tcp!.connectionsIdleClosed).toBe(1);
+    gate.resolve();
+    await waitFor('both frames', () => c.frames.length === 3);
+    await closed(waiting);
+    expect(s.stats().tcp!.connectionsIdleClosed).toBe(2);
+  });
+
   it('closes cleanly with open connections, delivering what was received', async () => {
     const c = collectingSink();
     const s = await start({
