@@ -78,9 +78,11 @@ export class RuleDetectionStage implements DetectionStage {
         this.known.set(orgId, known);
       }
       if (now - known.suppressionsReadAt >= SUPPRESSIONS_TTL_MS || setups.at(-1)?.orgId === orgId) {
-        const list = (
-          await activeSuppressions(this.context.database.db, orgId, new Date(now).toISOString())
-        ).map(({ id, ruleId, field, value }) => ({ id, ruleId, field, value }));
+        // In force by the service clock (tests move it); re-read by wall time.
+        const at = this.context.clock.now().toISOString();
+        const list = (await activeSuppressions(this.context.database.db, orgId, at)).map(
+          ({ id, ruleId, field, value }) => ({ id, ruleId, field, value }),
+        );
         const json = JSON.stringify(list);
         known.suppressionsReadAt = now;
         if (json !== known.suppressions) {
