@@ -69,6 +69,42 @@ for (const engine of ENGINES) {
         expect((await env.call('viewer', 'GET', '/api/v1/detection/lists')).json().items).toEqual([]);
       });
 
+      it('a suppression added through the API silences the pipeline from its next batch, counting hits', async () => {
+        const put = await env.call('responder', 'PUT', '/api/v1/detection/lists/firebreak_blocklist_ips', {
+          entries: ['203.0.113.77', '203.0.113.78'],
+        });
+        expect(put.statusCode).toBe(200);
+        const occurrences = async () =>
+          (
+            (await env.call('viewer', 'GET', '/api/v1/alerts?limit=100')).json().items as Array<{
+              title: string;
+              occurrence_count: number;
+            }>
+          )
+            .filter((a) => /blocklist/i.test(a.title))
+            .reduce((sum, a) => sum + a.occurrence_count, 0);
+        const before = await occurrences();
+        const created = await env.call('responder', 'POST', '/api/v1/suppressions', {
+          field: 'destination.ip',
+          value: '203.0.113.77',
+          reason: 'scanner we run ourselves',
+          expires_at: new Date(env.clock.now().getTime() + 86_400_000).toISOString(),
+        });
+        expect(created.statusCode).toBe(201);
+        expect((await connection('203.0.113.77')).statusCode).toBe(202);
+        expect((await connection('203.0.113.78')).statusCode).toBe(202);
+        await env.ingestion!.drain();
+        // Only the unsuppressed address was detected; the other counted on the suppression.
+        expect(await occurrences()).toBe(before + 1);
+        const suppression = await env.call(
+          'viewer',
+          'GET',
+          `/api/v1/suppressions/${created.json().id as string}`,
+        );
+        expect(suppression.json().hit_count).toBe(1);
+        await env.call('responder', 'DELETE', '/api/v1/detection/lists/firebreak_blocklist_ips');
+      });
+
       it('names the field at fault, keeps viewers read-only and answers 404 for an unknown list', async () => {
         const bad = await env.call('responder', 'PUT', '/api/v1/detection/lists/Bad-Name', { entries: [] });
         expect(bad.statusCode).toBe(400);
