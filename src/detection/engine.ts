@@ -40,6 +40,9 @@ const MAX_MERGED_KEYWORDS = 64;
 /** Stamps stay below 2^22, so that stamp << 9 (above the 9 bits of group marks) is a positive int32. */
 const STAMP_LIMIT = 1 << 22;
 
+/** The bucket key part of an absent product, channel or event id. */
+const ABSENT = '\u0000';
+
 function buildBucket(variants: readonly RuleVariant[], usePrefilter: boolean): Bucket {
   const always: RuleVariant[] = [];
   const guarded: RuleVariant[] = [];
@@ -119,7 +122,9 @@ export interface EngineOptions {
  */
 export class SigmaMatcher {
   private readonly byKey = new Map<string, RuleVariant[]>();
-  private readonly buckets = new Map<string, Bucket>();
+  /** Buckets by product, channel and event id ('\u0000' for absent), built on first need. */
+  private readonly buckets = new Map<string, Map<string, Map<string, Bucket>>>();
+  private bucketCount = 0;
   private readonly usePrefilter: boolean;
   private stamp = 0;
   /**
@@ -162,8 +167,11 @@ export class SigmaMatcher {
   }
 
   private bucketFor(event: PreparedEvent): Bucket {
-    const key = `${event.product ?? ''}\u0000${event.channel ?? ''}\u0000${event.eventId ?? ''}`;
-    let bucket = this.buckets.get(key);
+    // Nested maps: no key string to build, flatten and hash per event.
+    const product = event.product ?? ABSENT;
+    const channel = event.channel ?? ABSENT;
+    const eventId = event.eventId ?? ABSENT;
+    let bucket = this.buckets.get(product)?.get(channel)?.get(eventId);
     if (bucket !== undefined) return bucket;
     const variants: RuleVariant[] = [];
     const take = (k: string): void => {
@@ -191,8 +199,16 @@ export class SigmaMatcher {
       this.candidates = new Int32Array(bucket.guarded.length * 2);
       this.stamp = 0;
     }
-    if (this.buckets.size > 10_000) this.buckets.clear();
-    this.buckets.set(key, bucket);
+    if (this.bucketCount >= 10_000) {
+      this.buckets.clear();
+      this.bucketCount = 0;
+    }
+    let byChannel = this.buckets.get(product);
+    if (byChannel === undefined) this.buckets.set(product, (byChannel = new Map()));
+    let byId = byChannel.get(channel);
+    if (byId === undefined) byChannel.set(channel, (byId = new Map()));
+    byId.set(eventId, bucket);
+    this.bucketCount++;
     return bucket;
   }
 
