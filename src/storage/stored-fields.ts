@@ -2,7 +2,7 @@
  * How an event's normalised fields are stored: JSON whose well-known field names are replaced by short
  * codes. Names are more than half of the JSON of a typical syslog event (28 fields, about 420 of 750
  * bytes), and the stored JSON is written, copied between threads, logged by SQLite and read back for
- * every event; the codes halve it. Pure.
+ * every event; the codes cut it by more than a third (747 to 471 bytes). Pure.
  *
  * A code is `~` and the name's index in KNOWN_FIELDS in base 36. A field name of the event's own that
  * starts with `~` is stored with a second `~` in front, so every stored name reads back unambiguously.
