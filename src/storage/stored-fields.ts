@@ -260,7 +260,10 @@ export function encodeStoredFields(fields: Readonly<Record<string, unknown>>): s
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
     if (json.length > 1) json += ',';
     json += KEY_PREFIX.get(name) ?? `${JSON.stringify(storedFieldName(name))}:`;
-    json += JSON.stringify(value);
+    // Numbers and booleans directly (as JSON.stringify writes them); the rest through it.
+    if (typeof value === 'number') json += Number.isFinite(value) ? String(value) : 'null';
+    else if (typeof value === 'boolean') json += value ? 'true' : 'false';
+    else json += JSON.stringify(value);
   }
   return `${json}}`;
 }
