@@ -22,6 +22,7 @@ import { detectionListRoutes } from './rules/lists.js';
 import { eventRoutes } from './events/routes.js';
 import { handleError } from './errors.js';
 import { incidentRoutes } from './incidents/routes.js';
+import { registerMetricsRoute, type MetricsRouteOptions } from './metrics-route.js';
 import { detectionRoutes } from './rules/routes.js';
 import { integrationRoutes } from './integrations/routes.js';
 import { observableRoutes } from './observables/routes.js';
@@ -44,6 +45,8 @@ export interface ApiOptions {
   readonly publicUrl?: string | undefined;
   /** The built web console (index.html + assets); default `dist/web` of the package. */
   readonly webRoot?: string;
+  /** Prometheus metrics at `/metrics`, opened by their own token (404 without one). */
+  readonly metrics?: MetricsRouteOptions;
 }
 
 /** Where `npm run build:web` puts the console: two folders up from src/api or dist/api. */
@@ -155,6 +158,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
 
   await registerConsole(app, options.webRoot ?? DEFAULT_WEB_ROOT, options.version);
+  registerMetricsRoute(app, options.metrics ?? {});
 
   await app.register(
     async (api) => {

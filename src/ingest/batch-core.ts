@@ -89,6 +89,19 @@ export interface BatchResult {
   readonly undecodable: number;
   /** Messages of normaliser failures (the parsers promise never to throw; the events are kept raw). */
   readonly normaliseErrors: readonly string[];
+  /** What the detectors dropped to stay bounded, counted since each was built (summed over organisations). */
+  readonly drops: DetectionDrops;
+}
+
+export interface DetectionDrops {
+  /** Events older than a correlation's or baseline's window when they arrived. */
+  readonly lateEvents: number;
+  /** Least recently updated correlation groups evicted at the per-rule bound. */
+  readonly correlationGroupsEvicted: number;
+  /** Oldest events dropped from a correlation group at its bound. */
+  readonly correlationEventsDropped: number;
+  /** Least recently seen entities evicted from an anomaly baseline at its bound. */
+  readonly anomalyEntitiesEvicted: number;
 }
 
 function fallback(event: ReceivedEvent): NormalisedEvent {
@@ -180,7 +193,15 @@ interface OrgDetector {
   suppressions: readonly SuppressionMatch[];
 }
 
+const NO_DROPS: DetectionDrops = {
+  lateEvents: 0,
+  correlationGroupsEvicted: 0,
+  correlationEventsDropped: 0,
+  anomalyEntitiesEvicted: 0,
+};
+
 const EMPTY_RESULT = {
+  drops: NO_DROPS,
   rows: [],
   sightings: [],
   detections: [],
@@ -244,9 +265,11 @@ export class BatchCore {
       detections = this.runDetection(items, request.mode === 'warm');
     }
     const states = request.exportState ? this.exportStates() : null;
+    const drops = this.drops();
     if (request.mode === 'warm')
-      return { ...EMPTY_RESULT, refused: false, missing: [], states, events: items.length };
+      return { ...EMPTY_RESULT, refused: false, missing: [], states, events: items.length, drops };
     return {
+      drops,
       refused: false,
       missing: [],
       rows: items.map(eventRow),
@@ -309,6 +332,24 @@ export class BatchCore {
       if (records.length > 0) out.push({ orgId, records });
     }
     return out;
+  }
+
+  private drops(): DetectionDrops {
+    let lateEvents = 0;
+    let correlationGroupsEvicted = 0;
+    let correlationEventsDropped = 0;
+    let anomalyEntitiesEvicted = 0;
+    for (const { detector } of this.detectors.values()) {
+      const c = detector.correlations.metrics;
+      lateEvents += c.lateDropped;
+      correlationGroupsEvicted += c.groupsEvicted;
+      correlationEventsDropped += c.eventsDropped;
+      for (const anomaly of detector.anomalies.values()) {
+        lateEvents += anomaly.metrics.lateDropped;
+        anomalyEntitiesEvicted += anomaly.metrics.entitiesEvicted;
+      }
+    }
+    return { lateEvents, correlationGroupsEvicted, correlationEventsDropped, anomalyEntitiesEvicted };
   }
 
   private exportStates(): Array<{ orgId: string; json: string }> {

@@ -8,6 +8,7 @@ import { inTransaction, type ServiceContext, type UnitOfWork } from '../services
 import type {
   BatchRequest,
   BatchResult,
+  DetectionDrops,
   DetectionInputs,
   OrgDetectionRecords,
   SpooledText,
@@ -65,7 +66,11 @@ export interface PipelineStats {
   readonly batches: number;
   readonly position: number;
   readonly failures: number;
+  /** What detection dropped to stay bounded, counted since this pipeline started. */
+  readonly detectionDrops: DetectionDrops;
 }
+
+type DropCounts = { -readonly [K in keyof DetectionDrops]: number };
 
 interface InFlight {
   readonly records: readonly SpooledText[];
@@ -98,6 +103,14 @@ export class IngestPipeline {
   private processed = 0;
   private batches = 0;
   private failures = 0;
+  private readonly drops: DropCounts = {
+    lateEvents: 0,
+    correlationGroupsEvicted: 0,
+    correlationEventsDropped: 0,
+    anomalyEntitiesEvicted: 0,
+  };
+  /** The processor's counts at the last batch (they restart when a detector is rebuilt). */
+  private lastDrops: DetectionDrops = { ...this.drops };
   private idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -148,6 +161,7 @@ export class IngestPipeline {
       batches: this.batches,
       position: this.position,
       failures: this.failures,
+      detectionDrops: { ...this.drops },
     };
   }
 
@@ -281,6 +295,15 @@ export class IngestPipeline {
     }
   }
 
+  /** Adds what the processor dropped since the last batch; a count that went down restarted. */
+  private countDrops(now: DetectionDrops): void {
+    for (const key of Object.keys(this.drops) as Array<keyof DetectionDrops>) {
+      const before = this.lastDrops[key];
+      this.drops[key] += now[key] >= before ? now[key] - before : now[key];
+    }
+    this.lastDrops = now;
+  }
+
   private async commit(batch: InFlight, result: BatchResult): Promise<void> {
     const detection = this.options.detection;
     for (const message of result.normaliseErrors) this.options.onError?.(new Error(`normaliser: ${message}`));
@@ -297,6 +320,7 @@ export class IngestPipeline {
       }
       await writeCheckpoint(unit.tx, this.consumer, batch.last, unit.now);
     });
+    this.countDrops(result.drops);
     this.position = batch.last;
     this.processed += result.events;
     this.batches += 1;

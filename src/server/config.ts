@@ -75,6 +75,8 @@ const ConfigSchema = z.strictObject({
     .int()
     .min(1024 * 1024)
     .default(256 * 1024 * 1024),
+  /** Secret that opens GET /metrics (Prometheus: `authorization: credentials`); unset, /metrics is off (FIREBREAK_METRICS_TOKEN). */
+  metricsToken: z.string().min(16, 'at least 16 characters').optional(),
   /** Parse and detect events in a worker thread beside the one that stores them (FIREBREAK_INGEST_WORKER: on|off). */
   ingestWorker: z
     .union([z.boolean(), z.enum(['on', 'off', 'true', 'false', '1', '0'])])
@@ -112,6 +114,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   eventRetentionDays: 'FIREBREAK_EVENT_RETENTION_DAYS',
   spoolMaxBytes: 'FIREBREAK_SPOOL_MAX_BYTES',
   ingestWorker: 'FIREBREAK_INGEST_WORKER',
+  metricsToken: 'FIREBREAK_METRICS_TOKEN',
 };
 
 export class ConfigError extends Error {

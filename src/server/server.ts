@@ -11,6 +11,7 @@ import { randomSecret } from '../services/passwords.js';
 import { deleteExpiredSessions } from '../storage/identity-repository.js';
 import type { Config } from './config.js';
 import { openContext, withChangeFeed } from './context.js';
+import { createMetrics } from './metrics.js';
 import { startIngestion, type Ingestion } from './ingestion.js';
 import { VERSION } from './version.js';
 
@@ -94,6 +95,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     version: VERSION,
+    metrics: { source: createMetrics(ingestion), token: config.metricsToken },
     logger:
       config.logLevel === 'silent'
         ? false

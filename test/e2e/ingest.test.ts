@@ -91,7 +91,12 @@ describe.each(ENGINES)('events into a real server process on $name', (engine) =>
       '--syslog-port',
       String(port),
     ];
-    const env = { FIREBREAK_ADMIN_PASSWORD: PASSWORD, FIREBREAK_SYSLOG_PORT: '' };
+    const METRICS_TOKEN = 'scrape-secret-0123456789';
+    const env = {
+      FIREBREAK_ADMIN_PASSWORD: PASSWORD,
+      FIREBREAK_SYSLOG_PORT: '',
+      FIREBREAK_METRICS_TOKEN: METRICS_TOKEN,
+    };
 
     afterEach(async () => {
       await server?.stop('SIGKILL');
@@ -163,6 +168,31 @@ describe.each(ENGINES)('events into a real server process on $name', (engine) =>
           (page) => page.items.some((a) => /brute|spray/i.test(String(a.title))),
         );
         expect(alerts.items.some((a) => /brute|spray/i.test(String(a.title)))).toBe(true);
+
+        // Prometheus metrics: their own token, the listeners' and the pipeline's counters.
+        expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
+        expect(
+          (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status,
+        ).toBe(401);
+        const scraped = await fetch(`${server.url}/metrics`, {
+          headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+        });
+        expect(scraped.status).toBe(200);
+        expect(scraped.headers.get('content-type')).toContain('text/plain');
+        const text = await scraped.text();
+        const value = (series: string) =>
+          Number(
+            text
+              .split('\n')
+              .find((line) => line.startsWith(`${series} `))
+              ?.slice(series.length + 1),
+          );
+        expect(value('firebreak_syslog_frames_received_total{transport="tcp"}')).toBe(12);
+        expect(value('firebreak_syslog_frames_received_total{transport="udp"}')).toBe(1);
+        expect(value('firebreak_pipeline_events_total')).toBeGreaterThanOrEqual(13);
+        expect(value('firebreak_spool_full')).toBe(0);
+        expect(text).toContain('firebreak_process_cpu_seconds_total');
+        expect(text).toContain('firebreak_detection_dropped_total{kind="late_event"}');
       },
       60_000,
     );
