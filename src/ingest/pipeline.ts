@@ -74,6 +74,7 @@ type DropCounts = { -readonly [K in keyof DetectionDrops]: number };
 
 interface InFlight {
   readonly records: readonly SpooledText[];
+  readonly exportState: boolean;
   readonly last: number;
   readonly result: Promise<BatchResult>;
 }
@@ -212,7 +213,7 @@ export class IngestPipeline {
     result.catch(() => undefined); // awaited later; avoid an unhandled rejection meanwhile
     const last = records.at(-1)!.position;
     this.submitted = last;
-    return { records, last, result };
+    return { records, exportState, last, result };
   }
 
   /**
@@ -230,7 +231,7 @@ export class IngestPipeline {
     const again: InFlight[] = [];
     for (let i = 0; i < queue.length; i++) {
       const batch = queue[i]!;
-      again.push(await this.submit(batch.records, 'live', false, i === 0));
+      again.push(await this.submit(batch.records, 'live', batch.exportState, i === 0));
     }
     return again;
   }
