@@ -75,7 +75,13 @@ export class WorkerBatchProcessor implements BatchProcessor {
     if (this.worker) return this.worker;
     const entry = workerEntry();
     if (!existsSync(fileURLToPath(entry))) throw new Error(`batch worker not found: ${entry.href}`);
-    const worker = new Worker(entry, { workerData: { detect: this.options.detect ?? true } });
+    const worker = new Worker(entry, {
+      workerData: { detect: this.options.detect ?? true },
+      // A batch allocates tens of MiB that die with it; in V8's default young generation much of it
+      // lived long enough to be promoted and collected again by the slow old-generation GC. 64 MiB:
+      // 7-18% less worker CPU on the syslog benchmark, at most 64 MiB more memory.
+      resourceLimits: { maxYoungGenerationSizeMb: 64 },
+    });
     worker.on('message', (reply: WorkerReply) => {
       const pending = this.pending.get(reply.id);
       if (!pending) return;
