@@ -153,15 +153,22 @@ export function eventRow(item: PipelineItem): EventTable {
  */
 export function sightingsOf(items: readonly PipelineItem[]): EventSightingBatch[] {
   const byKey = new Map<string, { -readonly [K in keyof EventSightingBatch]: EventSightingBatch[K] }>();
+  // The same users, hosts and addresses recur through a batch: normalise each written form once.
+  const normalisedValues = new Map<string, string | null>();
   for (const { event, normalised } of items) {
     const at = isoOrReceived(normalised.timestamp, event.receivedAt);
     for (const observable of normalised.observables) {
-      let value: string;
-      try {
-        value = normaliseObservable(observable.type, observable.value);
-      } catch {
-        continue;
+      const written = `${observable.type}\u0000${observable.value}`;
+      let value = normalisedValues.get(written);
+      if (value === undefined) {
+        try {
+          value = normaliseObservable(observable.type, observable.value);
+        } catch {
+          value = null;
+        }
+        normalisedValues.set(written, value);
       }
+      if (value === null) continue;
       const key = `${event.orgId}\u0000${observable.type}\u0000${value}`;
       const seen = byKey.get(key);
       if (seen === undefined) {
