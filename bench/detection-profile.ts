@@ -5,6 +5,8 @@
  *   node --import tsx bench/detection-profile.ts baseline N   read + JSON.parse alone
  *   node --import tsx bench/detection-profile.ts empty N      the hunt with no rules (its own overhead)
  *   node --import tsx bench/detection-profile.ts oracle OUT   every (event, rule) match over varied events
+ *   node --import tsx bench/detection-profile.ts detect R     detection alone: the regression events, parsed
+ *                                                             beforehand, R rounds after 2R rounds of warm-up
  *
  * The event file is written once to $TMPDIR/firebreak-prof and reused. `hunt` under `node --cpu-prof` or
  * `FIREBREAK_CALLGRIND=1 valgrind --tool=callgrind --instr-atstart=no` profiles the hot path; `oracle` output compared before and after a change
@@ -154,6 +156,30 @@ if (mode === 'baseline' || mode === 'hunt' || mode === 'empty') {
   console.log(
     `${mode} ${count}: ${((performance.now() - t) / 1000).toFixed(2)} s wall, ${(cpuMs(used) / 1000).toFixed(2)} s CPU, ${n}`,
   );
+} else if (mode === 'detect') {
+  // Detection without reading or parsing: under callgrind (FIREBREAK_CALLGRIND=1, --separate-threads=yes)
+  // the main thread's count repeats within a fraction of a percent, so it shows small steps.
+  const rounds = Number(arg ?? 30);
+  const detector = new Detector((await load()).set);
+  const samples = await sampleEvents();
+  // Fresh objects per round (parsed, as the hunt's are), so that nothing cached on an event survives.
+  const copies = Array.from({ length: 3 * rounds }, () =>
+    samples.map((e) => JSON.parse(JSON.stringify(e)) as unknown),
+  );
+  let n = 0;
+  const round = (k: number): void => {
+    for (const e of copies[k]!) n += detector.process(prepareEvent(e)).length;
+  };
+  for (let k = 0; k < 2 * rounds; k++) round(k);
+  const callgrind = process.env['FIREBREAK_CALLGRIND'] === '1';
+  if (callgrind) execFileSync('callgrind_control', ['-i', 'on', String(process.pid)]);
+  const cpu = process.cpuUsage();
+  for (let k = 2 * rounds; k < 3 * rounds; k++) round(k);
+  const used = process.cpuUsage(cpu);
+  if (callgrind) execFileSync('callgrind_control', ['-i', 'off', String(process.pid)]);
+  console.log(
+    `detect: ${rounds * samples.length} events, ${(cpuMs(used) / 1000).toFixed(2)} s CPU, ${n} detections`,
+  );
 } else if (mode === 'oracle') {
   const loaded = await load();
   const detector = new Detector(loaded.set);
@@ -166,6 +192,6 @@ if (mode === 'baseline' || mode === 'hunt' || mode === 'empty') {
   writeFileSync(arg ?? 'oracle.txt', `${lines.join('\n')}\n`);
   console.log(`oracle: ${events.length} events, ${lines.length} detections`);
 } else {
-  console.error('usage: detection-profile.ts hunt|baseline N | oracle OUT');
+  console.error('usage: detection-profile.ts hunt|baseline|empty N | detect ROUNDS | oracle OUT');
   process.exit(2);
 }
