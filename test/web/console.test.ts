@@ -562,6 +562,13 @@ describe.skipIf(SKIP !== null)('web console in Chromium', () => {
     await expect.poll(() => items.first().getAttribute('aria-setsize')).toBe(String(total + 3));
     expect(await page.locator('.timeline-scroll').evaluate((el) => el.scrollTop)).toBe(0);
     expect(await notesTop()).toBe(before);
+
+    // The side lists fold long content: the first 50 of 122 tasks, the rest on request.
+    const tasks = page.locator('ul.tasks > li');
+    expect(await tasks.count()).toBe(50);
+    await page.getByRole('button', { name: 'Show 72 more tasks' }).click();
+    await expect.poll(() => tasks.count()).toBe(122);
+    expect(await seriousViolations(page)).toEqual([]);
   }, 45_000);
 
   it('gives a viewer no write buttons, refuses a forced write with 403, and returns to sign-in after the session ends', async () => {

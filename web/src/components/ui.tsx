@@ -1,5 +1,5 @@
 /** Small shared pieces: dialogs, badges, skeleton rows, notices, times. */
-import { useEffect, useRef, useSyncExternalStore, type ReactNode } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { describeError } from '../api.js';
 
 /** A modal on the native <dialog>: focus moves inside, Escape closes, the page behind is inert. */
@@ -132,4 +132,29 @@ export function formatDuration(seconds: number | null): string {
 
 export function label(value: string): string {
   return value.replaceAll('_', ' ');
+}
+
+/**
+ * A long list folded to its first (or last) `limit` items until asked: an incident with hundreds of
+ * notes, tasks and observables renders what fits a screen, and the page stays quick to open.
+ */
+export function useFold<T>(
+  items: readonly T[],
+  limit: number,
+  keep: 'first' | 'last' = 'first',
+): { shown: readonly T[]; hidden: number; expand: () => void } {
+  const [open, setOpen] = useState(false);
+  const hidden = open ? 0 : Math.max(0, items.length - limit);
+  const shown = hidden === 0 ? items : keep === 'first' ? items.slice(0, limit) : items.slice(hidden);
+  return { shown, hidden, expand: () => setOpen(true) };
+}
+
+/** The button that unfolds a `useFold` list; nothing when nothing is hidden. */
+export function ShowHidden({ hidden, noun, onClick }: { hidden: number; noun: string; onClick: () => void }) {
+  if (hidden === 0) return null;
+  return (
+    <button type="button" className="link-button small" onClick={onClick}>
+      Show {hidden} more {noun}
+    </button>
+  );
 }

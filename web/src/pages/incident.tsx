@@ -31,8 +31,10 @@ import {
   formatDuration,
   label,
   SeverityBadge,
+  ShowHidden,
   StatusBadge,
   Time,
+  useFold,
 } from '../components/ui.js';
 import { useLive } from '../live.js';
 import { Markdown } from '../markdown.js';
@@ -469,6 +471,7 @@ function Observables({
   writer: boolean;
   onAdd: (type: ObservableType, value: string) => Promise<void>;
 }) {
+  const shownObservables = useFold(observables, 50);
   const [type, setType] = useState<ObservableType>('ip');
   const [value, setValue] = useState('');
   const [lookup, setLookup] = useState<{ observable: Observable; result: Lookup | null } | null>(null);
@@ -490,7 +493,7 @@ function Observables({
         <p className="muted">None yet.</p>
       ) : (
         <ul className="observables" aria-label="Observables">
-          {observables.map((o) => (
+          {shownObservables.shown.map((o) => (
             <li key={o.id}>
               <span className="chip-type">{label(o.type)}</span> <code className="break">{o.value}</code>
               {o.ioc && <span className="badge sev-high">IOC</span>}
@@ -505,6 +508,7 @@ function Observables({
           ))}
         </ul>
       )}
+      <ShowHidden hidden={shownObservables.hidden} noun="observables" onClick={shownObservables.expand} />
       {writer && (
         <form
           className="inline-form"
@@ -585,6 +589,7 @@ function Tasks({
   writer: boolean;
   onChange: () => void;
 }) {
+  const shownTasks = useFold(tasks, 50);
   const toast = useToast();
   const [title, setTitle] = useState('');
   async function add(event: FormEvent) {
@@ -616,7 +621,7 @@ function Tasks({
         Tasks ({done}/{tasks.length})
       </h2>
       <ul className="tasks">
-        {tasks.map((task) => (
+        {shownTasks.shown.map((task) => (
           <li key={task.id} className={task.status}>
             {writer ? (
               <label className="check">
@@ -632,6 +637,7 @@ function Tasks({
           </li>
         ))}
       </ul>
+      <ShowHidden hidden={shownTasks.hidden} noun="tasks" onClick={shownTasks.expand} />
       {writer && (
         <form className="inline-form" onSubmit={add} aria-label="Add a task">
           <label htmlFor="task-title" className="visually-hidden">
@@ -661,6 +667,8 @@ function Notes({
   writer: boolean;
   onChange: () => void;
 }) {
+  // The newest notes matter most during an incident: older ones fold away.
+  const shownNotes = useFold(notes, 20, 'last');
   const toast = useToast();
   const [body, setBody] = useState('');
   const [preview, setPreview] = useState(false);
@@ -680,8 +688,9 @@ function Notes({
     <section className="card" aria-labelledby="notes-title">
       <h2 id="notes-title">Notes</h2>
       {notes.length === 0 && <p className="muted">No notes yet.</p>}
+      <ShowHidden hidden={shownNotes.hidden} noun="earlier notes" onClick={shownNotes.expand} />
       <ol className="notes">
-        {notes.map((note) => (
+        {shownNotes.shown.map((note) => (
           <li key={note.id} className="note">
             <p className="note-head">
               <strong>{note.author.name}</strong> <Time at={note.created_at} />
@@ -716,6 +725,7 @@ function Notes({
 }
 
 function LinkedAlerts({ alerts }: { alerts: Alert[] }) {
+  const shownAlerts = useFold(alerts, 50);
   return (
     <section className="card" aria-labelledby="linked-title">
       <h2 id="linked-title">Linked alerts ({alerts.length})</h2>
@@ -723,7 +733,7 @@ function LinkedAlerts({ alerts }: { alerts: Alert[] }) {
         <p className="muted">None.</p>
       ) : (
         <ul className="linked">
-          {alerts.map((a) => (
+          {shownAlerts.shown.map((a) => (
             <li key={a.id}>
               <SeverityBadge severity={a.severity} /> {a.title}{' '}
               <span className="muted small">{a.source}</span>
@@ -731,6 +741,7 @@ function LinkedAlerts({ alerts }: { alerts: Alert[] }) {
           ))}
         </ul>
       )}
+      <ShowHidden hidden={shownAlerts.hidden} noun="alerts" onClick={shownAlerts.expand} />
     </section>
   );
 }
