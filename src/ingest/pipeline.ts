@@ -15,8 +15,6 @@ import type {
 } from './batch-core.js';
 import type { BatchProcessor } from './batch-processor.js';
 
-export { eventRow, sightingsOf, type PipelineItem } from './batch-core.js';
-
 /** What the pipeline needs from the spool: ordered reads after a position, and releasing the done. */
 export interface SpoolSource {
   readTexts(after: number, max: number): Promise<readonly SpooledText[]>;
