@@ -95,7 +95,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     version: VERSION,
-    metrics: { source: createMetrics(ingestion), token: config.metricsToken },
+    // Collected only when someone may scrape them.
+    metrics: config.metricsToken ? { source: createMetrics(ingestion), token: config.metricsToken } : {},
     logger:
       config.logLevel === 'silent'
         ? false
