@@ -34,6 +34,7 @@ import {
 } from '../components/ui.js';
 import { useToast } from '../components/toast.js';
 import { useLive } from '../live.js';
+import { usePagedList } from '../paged-list.js';
 import { canWrite, useUser } from '../session.js';
 import { JsonView } from '../components/json-view.js';
 
@@ -102,11 +103,6 @@ export function AlertQueue() {
   const [, navigate] = useLocation();
   const [filters, setFilters] = useState<Filters>(filtersFromUrl);
   const query = useDebounced(filters, 250);
-  const [items, setItems] = useState<AlertSummary[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [pages, setPages] = useState(1);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
   const [focus, setFocus] = useState(0);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [detail, setDetail] = useState<Alert | null>(null);
@@ -130,38 +126,16 @@ export function AlertQueue() {
   useEffect(() => filtersToUrl(query), [query]);
 
   // First page whenever the filters change.
-  useEffect(() => {
-    const controller = new AbortController();
-    setLoading(true);
-    setError(null);
-    api<Page<AlertSummary>>('/alerts', { query: apiQuery, signal: controller.signal })
-      .then((page) => {
-        setItems(page.items);
-        setCursor(page.next_cursor);
-        setPages(1);
+  const { items, setItems, cursor, setCursor, pages, loading, error, loadMore } = usePagedList<AlertSummary>(
+    '/alerts',
+    apiQuery,
+    {
+      onFirstPage: () => {
         setFocus(0);
         setSelected(new Set());
-        setLoading(false);
-      })
-      .catch((caught: unknown) => {
-        if (caught instanceof DOMException) return;
-        setError(caught);
-        setLoading(false);
-      });
-    return () => controller.abort();
-  }, [apiQuery]);
-
-  const loadMore = useCallback(async () => {
-    if (!cursor) return;
-    try {
-      const page = await api<Page<AlertSummary>>('/alerts', { query: { ...apiQuery, cursor } });
-      setItems((list) => [...list, ...page.items.filter((a) => !list.some((b) => b.id === a.id))]);
-      setCursor(page.next_cursor);
-      setPages((n) => n + 1);
-    } catch (caught) {
-      setError(caught);
-    }
-  }, [cursor, apiQuery]);
+      },
+    },
+  );
 
   // Live: reload the first page and fold it into what is shown, keeping the focused alert.
   const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);

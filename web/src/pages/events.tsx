@@ -3,11 +3,12 @@
  * (`field:value`, `field:"a value"`, `-field:value`, bare words), newest first, keyset pages. Choosing an
  * event shows its normalised fields beside the raw form; a field value adds `field:value` to the query.
  */
-import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import { api, type EventRecord, type Page } from '../api.js';
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import type { EventRecord } from '../api.js';
 import { JsonView } from '../components/json-view.js';
 import { ErrorNotice, SkeletonRows } from '../components/ui.js';
 import { addTerm, fieldTerm } from '../event-terms.js';
+import { usePagedList } from '../paged-list.js';
 
 const PRESETS = [
   { id: '15m', label: '15 min', ms: 15 * 60_000 },
@@ -70,10 +71,6 @@ function messageOf(event: EventRecord): string {
 export function EventSearch() {
   const [search, setSearch] = useState<Search>(searchFromUrl);
   const [draft, setDraft] = useState(search.q);
-  const [items, setItems] = useState<EventRecord[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const queryRef = useRef<HTMLInputElement>(null);
 
@@ -99,37 +96,10 @@ export function EventSearch() {
     window.history.replaceState(window.history.state, '', `${window.location.pathname}?${params}`);
   }, [search]);
 
-  useEffect(() => {
-    const controller = new AbortController();
-    setLoading(true);
-    setError(null);
-    api<Page<EventRecord>>('/events', { query: apiQuery, signal: controller.signal })
-      .then((page) => {
-        setItems(page.items);
-        setCursor(page.next_cursor);
-        setSelected(page.items[0]?.id ?? null);
-        setLoading(false);
-      })
-      .catch((caught: unknown) => {
-        if (caught instanceof DOMException) return;
-        setItems([]);
-        setCursor(null);
-        setError(caught);
-        setLoading(false);
-      });
-    return () => controller.abort();
-  }, [apiQuery]);
-
-  const loadMore = useCallback(async () => {
-    if (!cursor) return;
-    try {
-      const page = await api<Page<EventRecord>>('/events', { query: { ...apiQuery, cursor } });
-      setItems((list) => [...list, ...page.items]);
-      setCursor(page.next_cursor);
-    } catch (caught) {
-      setError(caught);
-    }
-  }, [cursor, apiQuery]);
+  const { items, cursor, loading, error, loadMore } = usePagedList<EventRecord>('/events', apiQuery, {
+    onFirstPage: (page) => setSelected(page.items[0]?.id ?? null),
+    clearOnError: true,
+  });
 
   function submit(event: FormEvent) {
     event.preventDefault();

@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { PHASES } from '../../../src/core/incident-lifecycle.js';
 import { INCIDENT_CATEGORIES, SEVERITIES } from '../../../src/core/vocabulary.js';
-import { api, type Incident, type IncidentCategory, type Page, type Phase, type Severity } from '../api.js';
+import { api, type Incident, type IncidentCategory, type Phase, type Severity } from '../api.js';
 import { useToast } from '../components/toast.js';
 import {
   Dialog,
@@ -15,6 +15,7 @@ import {
   Time,
 } from '../components/ui.js';
 import { useLive } from '../live.js';
+import { usePagedList } from '../paged-list.js';
 import { canWrite, useUser } from '../session.js';
 
 const OPEN: Phase[] = ['analysis', 'containment', 'remediation', 'follow_up'];
@@ -36,10 +37,6 @@ export function IncidentList() {
   const [q, setQ] = useState(initial.get('q') ?? '');
   const [search, setSearch] = useState(q);
   const [sort, setSort] = useState('created_at:desc');
-  const [items, setItems] = useState<Incident[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
   const [creating, setCreating] = useState(false);
   const [version, setVersion] = useState(0);
 
@@ -69,38 +66,13 @@ export function IncidentList() {
     window.history.replaceState(window.history.state, '', `${window.location.pathname}?${params}`);
   }, [phase, severity, search]);
 
-  useEffect(() => {
-    const controller = new AbortController();
-    if (version === 0) setLoading(true);
-    api<Page<Incident>>('/incidents', { query, signal: controller.signal })
-      .then((page) => {
-        setItems(page.items);
-        setCursor(page.next_cursor);
-        setLoading(false);
-        setError(null);
-      })
-      .catch((caught: unknown) => {
-        if (caught instanceof DOMException) return;
-        setError(caught);
-        setLoading(false);
-      });
-    return () => controller.abort();
-  }, [query, version]);
+  const { items, cursor, loading, error, loadMore } = usePagedList<Incident>('/incidents', query, {
+    reload: version,
+  });
 
   useLive((event) => {
     if (event.target.type === 'incident' && items.length <= 50) setVersion((v) => v + 1);
   });
-
-  async function loadMore() {
-    if (!cursor) return;
-    try {
-      const page = await api<Page<Incident>>('/incidents', { query: { ...query, cursor } });
-      setItems((list) => [...list, ...page.items]);
-      setCursor(page.next_cursor);
-    } catch (caught) {
-      setError(caught);
-    }
-  }
 
   const togglePhase = (p: Phase) =>
     setPhase((list) => (list.includes(p) ? list.filter((x) => x !== p) : [...list, p]));

@@ -22,6 +22,7 @@ import {
 import { useToast } from '../components/toast.js';
 import { Dialog, ErrorNotice, label, SeverityBadge, SkeletonRows, Time } from '../components/ui.js';
 import { useLive } from '../live.js';
+import { usePagedList } from '../paged-list.js';
 import { canWrite, useUser } from '../session.js';
 
 const LEVELS: RuleLevel[] = ['informational', 'low', 'medium', 'high', 'critical'];
@@ -61,10 +62,6 @@ export function Rules() {
   const toast = useToast();
   const [filters, setFilters] = useState<Filters>({ enabled: '', level: '', kind: '', q: '', sort: 'title' });
   const query = useDebounced(filters, 250);
-  const [items, setItems] = useState<Rule[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [importing, setImporting] = useState(false);
   const [version, setVersion] = useState(0);
@@ -81,38 +78,13 @@ export function Rules() {
     [query],
   );
 
-  useEffect(() => {
-    const controller = new AbortController();
-    if (version === 0) setLoading(true);
-    api<Page<Rule>>('/rules', { query: apiQuery, signal: controller.signal })
-      .then((page) => {
-        setItems(page.items);
-        setCursor(page.next_cursor);
-        setLoading(false);
-        setError(null);
-      })
-      .catch((caught: unknown) => {
-        if (caught instanceof DOMException) return;
-        setError(caught);
-        setLoading(false);
-      });
-    return () => controller.abort();
-  }, [apiQuery, version]);
+  const { items, setItems, cursor, loading, error, loadMore } = usePagedList<Rule>('/rules', apiQuery, {
+    reload: version,
+  });
 
   useLive((event) => {
     if (event.target.type === 'rule') setVersion((v) => v + 1);
   });
-
-  async function loadMore() {
-    if (!cursor) return;
-    try {
-      const page = await api<Page<Rule>>('/rules', { query: { ...apiQuery, cursor } });
-      setItems((list) => [...list, ...page.items]);
-      setCursor(page.next_cursor);
-    } catch (caught) {
-      setError(caught);
-    }
-  }
 
   const replace = useCallback((rule: Rule) => {
     setItems((list) => list.map((r) => (r.id === rule.id ? { ...r, ...rule } : r)));
