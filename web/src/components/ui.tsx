@@ -158,3 +158,21 @@ export function ShowHidden({ hidden, noun, onClick }: { hidden: number; noun: st
     </button>
   );
 }
+
+/** The button under a paged list: shown while there is a next page and nothing is loading. */
+export function LoadMore({
+  cursor,
+  loading,
+  onLoad,
+}: {
+  cursor: string | null;
+  loading: boolean;
+  onLoad: () => Promise<void>;
+}) {
+  if (!cursor || loading) return null;
+  return (
+    <button type="button" className="load-more" onClick={() => void onLoad()}>
+      Load more
+    </button>
+  );
+}

@@ -31,6 +31,7 @@ import {
   SkeletonRows,
   StatusBadge,
   Time,
+  LoadMore,
 } from '../components/ui.js';
 import { useToast } from '../components/toast.js';
 import { useLive } from '../live.js';
@@ -457,11 +458,7 @@ export function AlertQueue() {
               )}
             </tbody>
           </table>
-          {cursor && !loading && (
-            <button type="button" className="load-more" onClick={() => void loadMore()}>
-              Load more
-            </button>
-          )}
+          <LoadMore cursor={cursor} loading={loading} onLoad={loadMore} />
         </div>
         <aside className="detail-pane" aria-label="Alert details">
           {focused ? (

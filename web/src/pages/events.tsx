@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { EventRecord } from '../api.js';
 import { JsonView } from '../components/json-view.js';
-import { ErrorNotice, SkeletonRows } from '../components/ui.js';
+import { ErrorNotice, SkeletonRows, LoadMore } from '../components/ui.js';
 import { addTerm, fieldTerm } from '../event-terms.js';
 import { usePagedList } from '../paged-list.js';
 
@@ -252,11 +252,7 @@ export function EventSearch() {
               )}
             </tbody>
           </table>
-          {cursor && !loading && (
-            <button type="button" className="load-more" onClick={() => void loadMore()}>
-              Load more
-            </button>
-          )}
+          <LoadMore cursor={cursor} loading={loading} onLoad={loadMore} />
         </div>
         <aside className="detail-pane" aria-label="Event details">
           {chosen ? (

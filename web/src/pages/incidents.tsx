@@ -13,6 +13,7 @@ import {
   SkeletonRows,
   StatusBadge,
   Time,
+  LoadMore,
 } from '../components/ui.js';
 import { useLive } from '../live.js';
 import { usePagedList } from '../paged-list.js';
@@ -206,11 +207,7 @@ export function IncidentList() {
           )}
         </tbody>
       </table>
-      {cursor && !loading && (
-        <button type="button" className="load-more" onClick={() => void loadMore()}>
-          Load more
-        </button>
-      )}
+      <LoadMore cursor={cursor} loading={loading} onLoad={loadMore} />
       <Dialog title="New incident" open={creating} onClose={() => setCreating(false)}>
         <CreateIncident
           onCancel={() => setCreating(false)}

@@ -20,7 +20,7 @@ import {
   type Suppression,
 } from '../api.js';
 import { useToast } from '../components/toast.js';
-import { Dialog, ErrorNotice, label, SeverityBadge, SkeletonRows, Time } from '../components/ui.js';
+import { Dialog, ErrorNotice, label, SeverityBadge, SkeletonRows, Time, LoadMore } from '../components/ui.js';
 import { useLive } from '../live.js';
 import { usePagedList } from '../paged-list.js';
 import { canWrite, useUser } from '../session.js';
@@ -259,11 +259,7 @@ export function Rules() {
               )}
             </tbody>
           </table>
-          {cursor && !loading && (
-            <button type="button" className="load-more" onClick={() => void loadMore()}>
-              Load more
-            </button>
-          )}
+          <LoadMore cursor={cursor} loading={loading} onLoad={loadMore} />
         </div>
         <aside className="detail-pane" aria-label="Rule details">
           {selected ? (
