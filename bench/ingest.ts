@@ -164,9 +164,10 @@ function cpuReport(before: Map<number, { name: string; seconds: number }>, event
   if (used.length === 0) return '';
   const busiest = used[0]!.seconds;
   const main = used.find((t) => t.tid === process.pid);
+  const total = used.reduce((sum, t) => sum + t.seconds, 0);
   return (
-    `  CPU by thread: ${used
-      .slice(0, 4)
+    `  CPU ${total.toFixed(2)} s in all; by thread: ${used
+      .slice(0, 6)
       .map((t) => `${t.tid === process.pid ? 'main' : t.name} ${t.seconds.toFixed(2)} s`)
       .join(', ')}; ` +
     `main ${main ? ((main.seconds * 1e6) / events).toFixed(1) : '?'} µs/event; ` +

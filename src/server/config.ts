@@ -193,3 +193,8 @@ export function loadConfig(
   }
   return Object.freeze({ ...config, dataDir: path.resolve(config.dataDir) });
 }
+
+/** NODE_OPTIONS as the process was started with (not configuration: read for start-up advice). */
+export function nodeOptionsOf(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.NODE_OPTIONS;
+}

@@ -9,10 +9,11 @@ import { installBuiltinRules } from '../services/builtin-rules.js';
 import { createUser, ensureDefaultOrganization, hasAnyUser } from '../services/identity.js';
 import { randomSecret } from '../services/passwords.js';
 import { deleteExpiredSessions } from '../storage/identity-repository.js';
-import type { Config } from './config.js';
+import { nodeOptionsOf, type Config } from './config.js';
 import { openContext, withChangeFeed } from './context.js';
 import { createMetrics } from './metrics.js';
 import { startIngestion, type Ingestion } from './ingestion.js';
+import { youngGenerationHint } from './runtime-hints.js';
 import { VERSION } from './version.js';
 
 export interface RunningServer {
@@ -117,6 +118,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     `Firebreak ${VERSION} on ${address} (${context.database.dialect}: ${context.database.location})`,
   );
   if (ingestion.syslogPorts) app.log.info(`syslog listening: ${ingestion.syslogPorts}`);
+  const hint = youngGenerationHint(process.execArgv, nodeOptionsOf());
+  if (hint) app.log.info(hint);
   return {
     app,
     context,

@@ -19,7 +19,17 @@ export async function startServerProcess(
 ): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', ...args],
+    // The young generation `npm start` gives the server (see src/server/runtime-hints.ts).
+    [
+      '--max-semi-space-size=64',
+      '--import',
+      'tsx',
+      path.join(ROOT, 'src/cli/main.ts'),
+      'serve',
+      '--port',
+      '0',
+      ...args,
+    ],
     {
       cwd: ROOT,
       // Syslog is off unless a test asks for it: parallel servers would all want port 5514.
