@@ -35,14 +35,45 @@ const SORT = 'timestamp';
  */
 const ROWS_PER_STATEMENT = 500;
 
-const INSERT_EVENT_SQL =
-  'insert into events (id, org_id, received_at, timestamp, source_kind, source_name, source_peer, format, parser, message, fields, raw, raw_is_json) ' +
-  'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing';
+const EVENT_COLUMNS =
+  '(id, org_id, received_at, timestamp, source_kind, source_name, source_peer, format, parser, message, fields, raw, raw_is_json)';
+const EVENT_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const EVENT_PARAMS = 13;
+
+/** `insert` of `rows` events at once (replays skip ids already stored). */
+function insertEventsSql(rows: number): string {
+  return `insert into events ${EVENT_COLUMNS} values ${Array<string>(rows).fill(EVENT_PLACEHOLDERS).join(', ')} on conflict (id) do nothing`;
+}
+
+/**
+ * Rows per native SQLite statement: one call into SQLite for 16 rows costs about a quarter less CPU
+ * per row than 16 calls (each call binds, steps and resets on its own; measured 5.1-5.8 vs 3.9 µs).
+ */
+const NATIVE_ROWS_PER_STATEMENT = 16;
+const INSERT_EVENTS_NATIVE_SQL = insertEventsSql(NATIVE_ROWS_PER_STATEMENT);
+const INSERT_EVENT_SQL = insertEventsSql(1);
+
+/** Writes one row's values into `params` from `offset`, in EVENT_COLUMNS order. */
+function putEventParams(params: unknown[], offset: number, r: EventTable): void {
+  params[offset] = r.id;
+  params[offset + 1] = r.org_id;
+  params[offset + 2] = r.received_at;
+  params[offset + 3] = r.timestamp;
+  params[offset + 4] = r.source_kind;
+  params[offset + 5] = r.source_name;
+  params[offset + 6] = r.source_peer;
+  params[offset + 7] = r.format;
+  params[offset + 8] = r.parser;
+  params[offset + 9] = r.message;
+  params[offset + 10] = r.fields;
+  params[offset + 11] = r.raw;
+  params[offset + 12] = r.raw_is_json;
+}
 
 /**
  * Stores events; an id already stored is skipped, so replaying a spool segment never doubles anything.
- * On SQLite, pass `native` (Database.prepareNative) inside the write: one prepared statement run per
- * row is several times cheaper than compiling multi-row inserts through Kysely at 50,000 rows/s.
+ * On SQLite, pass `native` (Database.prepareNative) inside the write: prepared statements run
+ * directly are several times cheaper than compiling multi-row inserts through Kysely at 50,000 rows/s.
  */
 export async function insertEvents(
   db: Kysely<Schema>,
@@ -50,23 +81,23 @@ export async function insertEvents(
   native?: Database['prepareNative'],
 ): Promise<void> {
   if (native) {
-    const statement = native(INSERT_EVENT_SQL);
-    for (const r of rows) {
-      statement.run(
-        r.id,
-        r.org_id,
-        r.received_at,
-        r.timestamp,
-        r.source_kind,
-        r.source_name,
-        r.source_peer,
-        r.format,
-        r.parser,
-        r.message,
-        r.fields,
-        r.raw,
-        r.raw_is_json,
-      );
+    let i = 0;
+    if (rows.length >= NATIVE_ROWS_PER_STATEMENT) {
+      const many = native(INSERT_EVENTS_NATIVE_SQL);
+      const params = new Array<unknown>(NATIVE_ROWS_PER_STATEMENT * EVENT_PARAMS);
+      for (; i + NATIVE_ROWS_PER_STATEMENT <= rows.length; i += NATIVE_ROWS_PER_STATEMENT) {
+        for (let k = 0; k < NATIVE_ROWS_PER_STATEMENT; k++)
+          putEventParams(params, k * EVENT_PARAMS, rows[i + k]!);
+        many.run(params);
+      }
+    }
+    if (i < rows.length) {
+      const one = native(INSERT_EVENT_SQL);
+      const params = new Array<unknown>(EVENT_PARAMS);
+      for (; i < rows.length; i++) {
+        putEventParams(params, 0, rows[i]!);
+        one.run(params);
+      }
     }
     return;
   }
