@@ -74,7 +74,8 @@ export async function runIngestStagesBench(): Promise<void> {
     await spool.close();
 
     const rules = await loadRules([BUILTIN], await loadMapping());
-    const database = openDatabase({ dataDir: path.join(dir, 'db') });
+    // As the server opens it: the write-ahead log is checkpointed from a background thread.
+    const database = openDatabase({ dataDir: path.join(dir, 'db'), backgroundCheckpoints: true });
     await migrateToLatest(database);
     await database.db
       .insertInto('organizations')

@@ -78,9 +78,10 @@ export class WorkerBatchProcessor implements BatchProcessor {
     const worker = new Worker(entry, {
       workerData: { detect: this.options.detect ?? true },
       // A batch allocates tens of MiB that die with it; in V8's default young generation much of it
-      // lived long enough to be promoted and collected again by the slow old-generation GC. 64 MiB:
-      // 7-18% less worker CPU on the syslog benchmark, at most 64 MiB more memory.
-      resourceLimits: { maxYoungGenerationSizeMb: 64 },
+      // lived long enough to be promoted and collected again by the slow old-generation GC. 64 MiB
+      // gave 7-18% less worker CPU on the syslog benchmark; 192 MiB (64 MiB semi-spaces, as `npm start`
+      // gives the main thread) about 3% less CPU in all again. The space grows only when used.
+      resourceLimits: { maxYoungGenerationSizeMb: 192 },
     });
     worker.on('message', (reply: WorkerReply) => {
       const pending = this.pending.get(reply.id);
