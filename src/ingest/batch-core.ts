@@ -150,11 +150,14 @@ export function eventRow(item: PipelineItem): EventTable {
 /**
  * The observables of a batch, one entry per organisation, type and normalised value: the store is
  * written once per value per batch, not once per event. Values that do not normalise are skipped.
+ * `normalisedValues` memoises observable normalisation by written form (type, NUL, value); pass one
+ * that outlives the batch, since the same users, hosts and addresses recur from batch to batch.
  */
-export function sightingsOf(items: readonly PipelineItem[]): EventSightingBatch[] {
+export function sightingsOf(
+  items: readonly PipelineItem[],
+  normalisedValues: Map<string, string | null> = new Map(),
+): EventSightingBatch[] {
   const byKey = new Map<string, { -readonly [K in keyof EventSightingBatch]: EventSightingBatch[K] }>();
-  // The same users, hosts and addresses recur through a batch: normalise each written form once.
-  const normalisedValues = new Map<string, string | null>();
   for (const { event, normalised } of items) {
     const at = isoOrReceived(normalised.timestamp, event.receivedAt);
     for (const observable of normalised.observables) {
@@ -220,10 +223,14 @@ const EMPTY_RESULT = {
 
 export type Normaliser = (event: ReceivedEvent) => NormalisedEvent;
 
+/** Written observable forms remembered between batches (about 100 bytes each). */
+const MAX_MEMOISED_OBSERVABLES = 100_000;
+
 /** Holds each organisation's detector (and its state) between batches. Not thread-safe: one caller. */
 export class BatchCore {
   private readonly detectors = new Map<string, OrgDetector>();
   private refusing = false;
+  private readonly normalisedValues = new Map<string, string | null>();
 
   /** `detect: false` stores events without detection (no detection side configured). */
   constructor(
@@ -280,13 +287,19 @@ export class BatchCore {
       refused: false,
       missing: [],
       rows: items.map(eventRow),
-      sightings: sightingsOf(items),
+      sightings: sightingsOf(items, this.observableValues()),
       detections,
       states,
       events: items.length,
       undecodable,
       normaliseErrors,
     };
+  }
+
+  /** The observable normalisation memo, emptied when it reaches its bound (a pure cache). */
+  private observableValues(): Map<string, string | null> {
+    if (this.normalisedValues.size >= MAX_MEMOISED_OBSERVABLES) this.normalisedValues.clear();
+    return this.normalisedValues;
   }
 
   private apply(inputs: DetectionInputs): void {
