@@ -24,10 +24,20 @@ const EVENTS = Number(process.env.FIREBREAK_BENCH_INGEST_EVENTS ?? 200_000);
 const PHASES = new Set((process.env.FIREBREAK_BENCH_INGEST_PHASES ?? 'syslog,http,overload').split(','));
 
 const USERS = ['root', 'admin', 'alice', 'bob', 'deploy', 'postgres', 'ubuntu', 'git'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const FIRST_LINE_MS = Date.UTC(2026, 10, 27, 4, 0, 0);
+const two = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * Line `i` of a syslog stream: ten lines per second of event time, always forward, as a live stream's
+ * times go (an earlier version repeated the same hour every 36,000 lines, which made every later batch
+ * land in the middle of the events' time index instead of at its end).
+ */
 export function syslogLine(i: number): string {
   const ip = `203.0.${(i >> 8) & 255}.${i & 255}`;
   const user = USERS[i % USERS.length];
-  const time = `Nov 27 04:${String(((i / 600) % 60) | 0).padStart(2, '0')}:${String(((i / 10) % 60) | 0).padStart(2, '0')}`;
+  const at = new Date(FIRST_LINE_MS + Math.floor(i / 10) * 1000);
+  const time = `${MONTHS[at.getUTCMonth()]} ${String(at.getUTCDate()).padStart(2, ' ')} ${two(at.getUTCHours())}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())}`;
   switch (i % 5) {
     case 0:
       return `<38>${time} web${i % 7} sshd[${1000 + (i % 5000)}]: Failed password for ${user} from ${ip} port ${40000 + (i % 20000)} ssh2`;
