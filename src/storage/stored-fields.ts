@@ -252,6 +252,13 @@ export function storedFieldName(name: string): string {
 const KEY_PREFIX = new Map(KNOWN_FIELDS.map((name) => [name, `${JSON.stringify(storedFieldName(name))}:`]));
 
 /**
+ * A character JSON.stringify would escape: quote, backslash, control characters; surrogates too (it
+ * escapes a lone one; a string with any is simply left to it). One character class: linear time.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
  * The stored JSON of normalised fields (as JSON.stringify would write them, with stored names).
  *
  * Built from parts joined once: appending with `+=` would leave a rope of ~50 small strings per event
@@ -266,8 +273,12 @@ export function encodeStoredFields(fields: Readonly<Record<string, unknown>>): s
     if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
     if (parts.length > 1) parts.push(',');
     parts.push(KEY_PREFIX.get(name) ?? `${JSON.stringify(storedFieldName(name))}:`);
-    // Numbers and booleans directly (as JSON.stringify writes them); the rest through it.
-    if (typeof value === 'number') parts.push(Number.isFinite(value) ? String(value) : 'null');
+    // Strings that need no escaping, numbers and booleans directly (as JSON.stringify writes them);
+    // the rest through it.
+    if (typeof value === 'string') {
+      if (NEEDS_ESCAPE.test(value)) parts.push(JSON.stringify(value));
+      else parts.push('"', value, '"');
+    } else if (typeof value === 'number') parts.push(Number.isFinite(value) ? String(value) : 'null');
     else if (typeof value === 'boolean') parts.push(value ? 'true' : 'false');
     else parts.push(JSON.stringify(value));
   }

@@ -44,6 +44,34 @@ describe('stored fields', () => {
     );
   });
 
+  it('write every string exactly as JSON.stringify does (escapes, control characters, lone surrogates)', () => {
+    const text = fc
+      .array(
+        fc.constantFrom(
+          'a',
+          ' ',
+          '"',
+          '\\',
+          '\n',
+          '\u0000',
+          '\u001f',
+          '\u007f',
+          '\ud800',
+          '\udc00',
+          '😀',
+          '\u2028',
+          'é',
+        ),
+      )
+      .map((chars) => chars.join(''));
+    fc.assert(
+      fc.property(text, (value) => {
+        expect(encodeStoredFields({ own: value })).toBe(`{"own":${JSON.stringify(value)}}`);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('store well-known names as short codes, and search finds them under the code', () => {
     const json = encodeStoredFields({ 'log.syslog.facility.name': 'auth', 'my.own': 1, '~odd': 2 });
     const stored = JSON.parse(json) as Record<string, unknown>;
