@@ -17,7 +17,7 @@ import { loadMapping, loadRules } from '../src/hunt/rule-loader.js';
 import { detectionDocument } from '../src/ingest/detection-document.js';
 import type { ReceivedEvent } from '../src/ingest/event-record.js';
 import { normalise } from '../src/ingest/normalise/index.js';
-import { eventRow, sightingsOf, type PipelineItem } from '../src/ingest/batch-core.js';
+import { eventRow, ObservableMemo, sightingsOf, type PipelineItem } from '../src/ingest/batch-core.js';
 import { openFileSpool } from '../src/ingest/spool/index.js';
 import { migrateToLatest, openDatabase } from '../src/storage/database.js';
 import { insertEvents, recordEventSightings } from '../src/storage/event-repository.js';
@@ -86,7 +86,7 @@ export async function runIngestStagesBench(): Promise<void> {
     // events' objects at once would make old-generation GC land in whichever stage runs then).
     const cpu = { norm: 0, detect: 0, rows: 0, sightings: 0, insert: 0, sight: 0 };
     // As BatchCore keeps it: observable normalisation memoised across batches.
-    const observableMemo = new Map<string, string | null>();
+    const observableMemo = new ObservableMemo();
     let detections = 0;
     const runBatches = async (detector: Detector, from: number, to: number, measure: boolean) => {
       for (let i = from; i < to; i += BATCH) {

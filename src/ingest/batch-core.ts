@@ -24,7 +24,7 @@ import type { EventSightingBatch } from '../storage/event-repository.js';
 import type { EventTable } from '../storage/schema.js';
 import { encodeStoredFields } from '../storage/stored-fields.js';
 import { detectionDocument } from './detection-document.js';
-import type { NormalisedEvent, ReceivedEvent } from './event-record.js';
+import type { ExtractedObservable, NormalisedEvent, ReceivedEvent } from './event-record.js';
 import type { SpooledText } from './spool/spool.js';
 
 export type { SpooledText };
@@ -148,34 +148,72 @@ export function eventRow(item: PipelineItem): EventTable {
 }
 
 /**
+ * Observable normalisation memoised by type and written form (a pure cache, emptied whole at its
+ * bound): the same users, hosts and addresses recur from batch to batch.
+ */
+export class ObservableMemo {
+  private readonly byType = new Map<string, Map<string, string | null>>();
+  private size = 0;
+
+  constructor(private readonly bound = 100_000) {}
+
+  /** The normalised value, or null when it does not normalise. */
+  normalised(type: ExtractedObservable['type'], written: string): string | null {
+    let values = this.byType.get(type);
+    if (values === undefined) {
+      values = new Map();
+      this.byType.set(type, values);
+    }
+    let value = values.get(written);
+    if (value === undefined) {
+      try {
+        value = normaliseObservable(type, written);
+      } catch {
+        value = null;
+      }
+      if (this.size >= this.bound) {
+        for (const map of this.byType.values()) map.clear();
+        this.size = 0;
+      }
+      values.set(written, value);
+      this.size++;
+    }
+    return value;
+  }
+}
+
+type SightingEntry = { -readonly [K in keyof EventSightingBatch]: EventSightingBatch[K] };
+
+/**
  * The observables of a batch, one entry per organisation, type and normalised value: the store is
  * written once per value per batch, not once per event. Values that do not normalise are skipped.
- * `normalisedValues` memoises observable normalisation by written form (type, NUL, value); pass one
- * that outlives the batch, since the same users, hosts and addresses recur from batch to batch.
  */
 export function sightingsOf(
   items: readonly PipelineItem[],
-  normalisedValues: Map<string, string | null> = new Map(),
+  memo = new ObservableMemo(),
 ): EventSightingBatch[] {
-  const byKey = new Map<string, { -readonly [K in keyof EventSightingBatch]: EventSightingBatch[K] }>();
+  // Organisation, then type, then value: nested maps, so no key string is built per observable.
+  const byOrg = new Map<string, Map<string, Map<string, SightingEntry>>>();
+  const out: SightingEntry[] = [];
   for (const { event, normalised } of items) {
+    if (normalised.observables.length === 0) continue;
     const at = isoOrReceived(normalised.timestamp, event.receivedAt);
+    let byType = byOrg.get(event.orgId);
+    if (byType === undefined) {
+      byType = new Map();
+      byOrg.set(event.orgId, byType);
+    }
     for (const observable of normalised.observables) {
-      const written = `${observable.type}\u0000${observable.value}`;
-      let value = normalisedValues.get(written);
-      if (value === undefined) {
-        try {
-          value = normaliseObservable(observable.type, observable.value);
-        } catch {
-          value = null;
-        }
-        normalisedValues.set(written, value);
-      }
+      const value = memo.normalised(observable.type, observable.value);
       if (value === null) continue;
-      const key = `${event.orgId}\u0000${observable.type}\u0000${value}`;
-      const seen = byKey.get(key);
+      let byValue = byType.get(observable.type);
+      if (byValue === undefined) {
+        byValue = new Map();
+        byType.set(observable.type, byValue);
+      }
+      const seen = byValue.get(value);
       if (seen === undefined) {
-        byKey.set(key, {
+        const entry: SightingEntry = {
           orgId: event.orgId,
           type: observable.type,
           value,
@@ -183,7 +221,9 @@ export function sightingsOf(
           lastSeen: at,
           count: 1,
           lastEventId: event.id,
-        });
+        };
+        byValue.set(value, entry);
+        out.push(entry);
       } else {
         seen.count += 1;
         if (at < seen.firstSeen) seen.firstSeen = at;
@@ -194,7 +234,7 @@ export function sightingsOf(
       }
     }
   }
-  return [...byKey.values()];
+  return out;
 }
 
 interface OrgDetector {
@@ -223,14 +263,11 @@ const EMPTY_RESULT = {
 
 export type Normaliser = (event: ReceivedEvent) => NormalisedEvent;
 
-/** Written observable forms remembered between batches (about 100 bytes each). */
-const MAX_MEMOISED_OBSERVABLES = 100_000;
-
 /** Holds each organisation's detector (and its state) between batches. Not thread-safe: one caller. */
 export class BatchCore {
   private readonly detectors = new Map<string, OrgDetector>();
   private refusing = false;
-  private readonly normalisedValues = new Map<string, string | null>();
+  private readonly observables = new ObservableMemo();
 
   /** `detect: false` stores events without detection (no detection side configured). */
   constructor(
@@ -287,19 +324,13 @@ export class BatchCore {
       refused: false,
       missing: [],
       rows: items.map(eventRow),
-      sightings: sightingsOf(items, this.observableValues()),
+      sightings: sightingsOf(items, this.observables),
       detections,
       states,
       events: items.length,
       undecodable,
       normaliseErrors,
     };
-  }
-
-  /** The observable normalisation memo, emptied when it reaches its bound (a pure cache). */
-  private observableValues(): Map<string, string | null> {
-    if (this.normalisedValues.size >= MAX_MEMOISED_OBSERVABLES) this.normalisedValues.clear();
-    return this.normalisedValues;
   }
 
   private apply(inputs: DetectionInputs): void {
