@@ -25,6 +25,7 @@ import type { EventTable } from '../storage/schema.js';
 import { encodeStoredFields } from '../storage/stored-fields.js';
 import { detectionDocument } from './detection-document.js';
 import type { ExtractedObservable, NormalisedEvent, ReceivedEvent } from './event-record.js';
+import { decodeSpooledEvent } from './spool/event-codec.js';
 import type { SpooledText } from './spool/spool.js';
 
 export type { SpooledText };
@@ -290,7 +291,7 @@ export class BatchCore {
     for (const record of request.records) {
       let event: ReceivedEvent;
       try {
-        event = JSON.parse(record.text) as ReceivedEvent;
+        event = decodeSpooledEvent(record.text);
       } catch {
         undecodable++;
         continue;

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { IllegalStateError, OperationalError, RateLimitedError, UserError } from '../../core/errors.js';
 import type { ReceivedEvent } from '../event-record.js';
+import { decodeSpooledEvent, encodeSpooledEvent } from './event-codec.js';
 import {
   RECORD_HEADER_BYTES,
   SEGMENT_FILE_PATTERN,
@@ -388,7 +389,7 @@ export class FileSpool implements Spool {
     for (let i = 0; i < events.length; i++) {
       let body: string | undefined;
       try {
-        body = JSON.stringify(events[i]);
+        body = encodeSpooledEvent(events[i]!);
       } catch (error) {
         throw new UserError(
           'spool_record_unserialisable',
@@ -691,7 +692,7 @@ export class FileSpool implements Spool {
               out.push(
                 texts
                   ? { position: record.position, text }
-                  : { position: record.position, event: JSON.parse(text) as ReceivedEvent },
+                  : { position: record.position, event: decodeSpooledEvent(text) },
               );
             } catch {
               this.counters.corruptRecords++; // checksum matched but not JSON: skip, never crash
