@@ -31,6 +31,11 @@ const LOCK_FILE = 'spool.lock';
 /** `full` clears once the backlog is back under this share of the limit (hysteresis). */
 const RESUME_RATIO = 0.75;
 const READ_WINDOW_BYTES = MiB;
+/**
+ * The last writes kept in memory, up to this many bytes: the pipeline reads a record moments after it
+ * was written, and reading it from these buffers saves a read from the file per batch.
+ */
+const RECENT_WRITES_BYTES = 16 * MiB;
 const MAX_MARKS = 4096;
 
 /** The file operations on the hot path, replaceable in tests (counting, injecting failures). */
@@ -235,6 +240,9 @@ export class FileSpool implements Spool {
   private reading = false;
   private cursor: Cursor | null = null;
   private window: Window | null = null;
+  /** The last writes, oldest first (see RECENT_WRITES_BYTES). */
+  private recentWrites: Window[] = [];
+  private recentWritesBytes = 0;
   private readHandle: { segment: Segment; fd: number } | null = null;
   private releaseChain: Promise<void> = Promise.resolve();
 
@@ -244,6 +252,7 @@ export class FileSpool implements Spool {
     appendedBytes: 0,
     writes: 0,
     fsyncs: 0,
+    readsFromMemory: 0,
     rejectedCalls: 0,
     failedCalls: 0,
     corruptRecords: 0,
@@ -517,6 +526,7 @@ export class FileSpool implements Spool {
       throw error;
     }
     segment.size = at + bytes;
+    this.rememberWrite({ segment, start: at, buffer, length: bytes });
     this.nextPosition = position;
     this.counters.writes++;
     this.counters.appendedRecords += position - (batch[0] as PendingCall).firstPosition;
@@ -745,16 +755,36 @@ export class FileSpool implements Spool {
     return { segment, offset: SEGMENT_HEADER_BYTES, position: segment.base - 1 };
   }
 
-  /** The bytes at `offset`: the cached read if it covers `needed` of them, else a fresh read. */
+  /** Keeps a successful write's bytes for the reader (exactly what the file holds there). */
+  private rememberWrite(write: Window): void {
+    this.recentWrites.push(write);
+    this.recentWritesBytes += write.length;
+    while (this.recentWritesBytes > RECENT_WRITES_BYTES && this.recentWrites.length > 1) {
+      this.recentWritesBytes -= this.recentWrites.shift()!.length;
+    }
+  }
+
+  private forgetWrites(segment: Segment): void {
+    const kept = this.recentWrites.filter((w) => w.segment !== segment);
+    if (kept.length === this.recentWrites.length) return;
+    this.recentWrites = kept;
+    this.recentWritesBytes = kept.reduce((sum, w) => sum + w.length, 0);
+  }
+
+  /**
+   * The bytes at `offset`: the cached read or a recent write if one covers `needed` of them, else a
+   * fresh read.
+   */
   private async windowAt(segment: Segment, offset: number, end: number, needed: number) {
-    const cached = this.window;
-    if (
-      cached &&
-      cached.segment === segment &&
-      offset >= cached.start &&
-      offset + needed <= cached.start + cached.length
-    ) {
-      return cached;
+    const covers = (w: Window | null): w is Window =>
+      w !== null && w.segment === segment && offset >= w.start && offset + needed <= w.start + w.length;
+    if (covers(this.window)) return this.window;
+    for (let i = this.recentWrites.length - 1; i >= 0; i--) {
+      const write = this.recentWrites[i]!;
+      if (covers(write)) {
+        this.counters.readsFromMemory++;
+        return write;
+      }
     }
     const length = Math.min(end - offset, Math.max(READ_WINDOW_BYTES, needed));
     const buffer = await this.readBytes(segment, offset, length);
@@ -841,6 +871,7 @@ export class FileSpool implements Spool {
       byte = Math.max(byte, gone.startByte + gone.size);
       // A read in progress may still hold its descriptor; the reader closes it when it moves on.
       if (this.window?.segment === gone) this.window = null;
+      this.forgetWrites(gone);
       if (this.cursor?.segment === gone) this.cursor = null;
       await unlink(gone.path).catch((error: unknown) => {
         if (!isNotFound(error)) throw error;

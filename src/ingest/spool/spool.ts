@@ -49,6 +49,8 @@ export interface SpoolStats {
   readonly writes: number;
   /** fsync/fdatasync calls of any kind (record writes, new segments, directory, rollbacks). */
   readonly fsyncs: number;
+  /** Reads served from the last writes kept in memory instead of from the file. */
+  readonly readsFromMemory: number;
   /** Appends refused because the backlog was full. */
   readonly rejectedCalls: number;
   /** Appends that failed on a disk error (nothing of them was kept). */
