@@ -47,19 +47,19 @@ export function encodeSpooledEvent(event: ReceivedEvent): string {
 /** The event of a spool record's body. Throws when the body is neither form. */
 export function decodeSpooledEvent(body: string): ReceivedEvent {
   if (!body.startsWith(SYSLOG_MARK)) return JSON.parse(body) as ReceivedEvent;
-  const cuts: number[] = [1];
-  for (let i = 0; i < 5; i++) {
-    const next = body.indexOf(TAB, cuts[i]! + 1);
-    if (next < 0) throw new SyntaxError('a compact syslog spool record has fewer than six fields');
-    cuts.push(next);
-  }
-  const part = (i: number) => body.slice(cuts[i]! + 1, cuts[i + 1]);
+  // The five tabs after the mark's own; the line is everything after the last of them.
+  const t1 = body.indexOf(TAB, 2);
+  const t2 = t1 < 0 ? -1 : body.indexOf(TAB, t1 + 1);
+  const t3 = t2 < 0 ? -1 : body.indexOf(TAB, t2 + 1);
+  const t4 = t3 < 0 ? -1 : body.indexOf(TAB, t3 + 1);
+  const t5 = t4 < 0 ? -1 : body.indexOf(TAB, t4 + 1);
+  if (t5 < 0) throw new SyntaxError('a compact syslog spool record has fewer than six fields');
   return {
-    id: part(0),
-    orgId: part(1),
-    receivedAt: part(2),
-    source: { kind: 'syslog', name: part(3), peer: part(4) },
+    id: body.slice(2, t1),
+    orgId: body.slice(t1 + 1, t2),
+    receivedAt: body.slice(t2 + 1, t3),
+    source: { kind: 'syslog', name: body.slice(t3 + 1, t4), peer: body.slice(t4 + 1, t5) },
     format: 'syslog',
-    raw: body.slice(cuts[5]! + 1),
+    raw: body.slice(t5 + 1),
   };
 }
