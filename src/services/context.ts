@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.js';
 import type { IdGenerator } from '../core/ids.js';
 import { appendAudit, changeOf, type AuditAppend, type ChangeNotice } from '../storage/audit-repository.js';
 import type { EventIntake } from '../ingest/event-record.js';
-import type { Database } from '../storage/database.js';
+import type { Database, WriteOptions } from '../storage/database.js';
 import type { Schema } from '../storage/schema.js';
 
 /** A change that committed, for live listeners (the web console's event stream, workers). */
@@ -43,6 +43,7 @@ export interface UnitOfWork {
 export async function inTransaction<T>(
   context: ServiceContext,
   work: (unit: UnitOfWork) => Promise<T>,
+  options?: WriteOptions,
 ): Promise<T> {
   const events: DomainEvent[] = [];
   const now = context.clock.now().toISOString();
@@ -70,7 +71,7 @@ export async function inTransaction<T>(
       },
     };
     return work(unit);
-  });
+  }, options);
   // Other processes on the same PostgreSQL database hear of it through the change feed.
   for (const event of events) announce(context, event);
   return result;

@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import {
   Kysely,
   Migrator,
+  sql,
   PostgresDialect,
   SqliteDialect,
   type SqliteDatabase as KyselySqliteDatabase,
@@ -25,7 +26,7 @@ export interface Database {
    * Runs `work` in a write transaction and resolves once it is committed. PostgreSQL: one transaction
    * per call. SQLite: group commit (see WriteBatcher). Never call it from inside another `write`.
    */
-  write<T>(work: WriteWork<T>): Promise<T>;
+  write<T>(work: WriteWork<T>, options?: WriteOptions): Promise<T>;
   /**
    * SQLite only: a prepared statement on the one connection, for hot bulk paths where building each
    * query through Kysely costs more than running it. Use it only inside `write` (the transaction is
@@ -33,6 +34,18 @@ export interface Database {
    */
   readonly prepareNative?: (sql: string) => SqliteDatabase.Statement;
   close(): Promise<void>;
+}
+
+export interface WriteOptions {
+  /**
+   * False: the commit need not reach the disk before `write` resolves (SQLite `synchronous=NORMAL`
+   * for that commit, PostgreSQL `synchronous_commit = off`). It survives a crash of Firebreak (the
+   * data was handed to the operating system or the database server) but may be lost, whole, on
+   * power loss or an operating-system crash, until a later durable commit flushes it with its own.
+   * Only for data that can be rebuilt from a durable source (the ingestion pipeline's output, from
+   * the spool). Default true.
+   */
+  readonly durable?: boolean;
 }
 
 export interface DatabaseOptions {
@@ -83,7 +96,13 @@ export function openDatabase(options: DatabaseOptions): Database {
       db,
       dialect: 'postgres',
       location: redactUrl(url),
-      write: (work) => withRetryOnConflict(() => db.transaction().execute(work)),
+      write: (work, options) =>
+        withRetryOnConflict(() =>
+          db.transaction().execute(async (tx) => {
+            if (options?.durable === false) await sql`set local synchronous_commit = off`.execute(tx);
+            return work(tx);
+          }),
+        ),
       close: () => db.destroy(),
     };
   }
@@ -114,7 +133,7 @@ export function openDatabase(options: DatabaseOptions): Database {
     db,
     dialect: 'sqlite',
     location: file,
-    write: (work) => batcher.run(work),
+    write: (work, options) => batcher.run(work, options?.durable ?? true),
     prepareNative: (text) => statements.prepare(text) as SqliteDatabase.Statement,
     close: async () => {
       await checkpointer?.stop();

@@ -5,6 +5,7 @@ export type WriteWork<T> = (tx: Kysely<Schema>) => Promise<T>;
 
 interface Queued {
   readonly work: WriteWork<unknown>;
+  readonly durable: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -16,19 +17,25 @@ interface Queued {
  * savepoint (a failing command is rolled back alone and only its caller sees the error), one flush
  * for all. Callers are answered only after the commit, so nothing is acknowledged before it is
  * durable. Commands must not start another write from inside their work (it would wait for itself).
+ *
+ * A command may say it need not be durable (derived data, see WriteOptions.durable): a batch made only
+ * of such commands commits with `synchronous=NORMAL` (no flush; WAL keeps the database consistent, and
+ * the next flushed commit flushes it too). One durable command makes the whole batch flushed.
  */
 export class WriteBatcher {
   private readonly queue: Queued[] = [];
   private draining = false;
+  /** The connection's `synchronous` setting as last set here (it starts FULL, see database.ts). */
+  private flushing = true;
 
   constructor(
     private readonly db: Kysely<Schema>,
     private readonly maxBatch = 256,
   ) {}
 
-  run<T>(work: WriteWork<T>): Promise<T> {
+  run<T>(work: WriteWork<T>, durable = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ work, durable, resolve: resolve as (value: unknown) => void, reject });
       if (!this.draining) void this.drain();
     });
   }
@@ -51,6 +58,12 @@ export class WriteBatcher {
   private async runBatch(batch: Queued[]): Promise<void> {
     let trx;
     try {
+      const flush = batch.some((item) => item.durable);
+      if (flush !== this.flushing) {
+        // Outside any transaction, as SQLite requires; two fixed statements, nothing interpolated.
+        await sql.raw(flush ? 'pragma synchronous = FULL' : 'pragma synchronous = NORMAL').execute(this.db);
+        this.flushing = flush;
+      }
       trx = await this.db.startTransaction().execute();
     } catch (error) {
       for (const item of batch) item.reject(error);

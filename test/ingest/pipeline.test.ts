@@ -162,6 +162,48 @@ for (const engine of ENGINES) {
         expect(all.items).toHaveLength(251);
       });
 
+      it('flushes a commit to disk at least once a second and releases the spool only up to a flushed one', async () => {
+        const flushes: boolean[] = [];
+        const database = env.context.database;
+        const context = {
+          ...env.context,
+          database: {
+            ...database,
+            write: <T>(work: Parameters<typeof database.write<T>>[0], options?: { durable?: boolean }) => {
+              flushes.push(options?.durable ?? true);
+              return database.write(work, options);
+            },
+          },
+        };
+        const receipt = await spool.append(Array.from({ length: 250 }, (_, i) => received(`n=${i}`)));
+        const hourly = new IngestPipeline(context, spool, {
+          processor: new InlineBatchProcessor({ normalise, detect: false }),
+          batchSize: 100,
+          flushEveryMs: 3_600_000,
+        });
+        hourly.start();
+        await hourly.drained(receipt.lastPosition);
+        await hourly.stop();
+        // The first batch is flushed, the next two (within the hour) are not.
+        expect(flushes).toEqual([true, false, false]);
+        expect(await readCheckpoint(database.db, 'main')).toBe(250);
+        // A power loss could take the database back to position 100: the spool keeps what follows.
+        expect(spool.stats().releasedPosition).toBe(100);
+
+        flushes.length = 0;
+        const more = await spool.append(Array.from({ length: 150 }, (_, i) => received(`m=${i}`)));
+        const always = new IngestPipeline(context, spool, {
+          processor: new InlineBatchProcessor({ normalise, detect: false }),
+          batchSize: 100,
+          flushEveryMs: 0,
+        });
+        always.start();
+        await always.drained(more.lastPosition);
+        await always.stop();
+        expect(flushes).toEqual([true, true]);
+        expect(spool.stats().releasedPosition).toBe(more.lastPosition);
+      });
+
       it('after a failed batch, starts over from the checkpoint and rebuilds detection state without doubling it', async () => {
         const stage = new CountingDetection();
         const pipeline = new IngestPipeline(env.context, spool, {

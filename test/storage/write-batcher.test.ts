@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, openDatabase, type Database } from '../../src/storage/database.js';
 import { announceSkips, ENGINES, type TestDatabase } from '../support/engines.js';
@@ -94,6 +95,36 @@ describe.each(ENGINES)('database writes on $name', (engine) => {
           }),
         ).rejects.toThrow('unique violation');
         expect(other).toBe(1);
+      },
+    );
+
+    /** Whether the transaction `tx` runs in will be flushed to disk at commit. */
+    const flushed = async (tx: Parameters<Parameters<Database['write']>[0]>[0]): Promise<boolean> => {
+      if (database.dialect === 'postgres') {
+        const { rows } = await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(tx);
+        return rows[0]!.synchronous_commit !== 'off';
+      }
+      const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(tx);
+      return rows[0]!.synchronous === 2; // FULL; NORMAL is 1
+    };
+
+    it('flushes every commit unless a write says it need not be durable', async () => {
+      expect(await database.write(flushed)).toBe(true);
+      expect(await database.write(flushed, { durable: false })).toBe(false);
+      expect(await database.write(flushed, { durable: true })).toBe(true);
+      expect(await database.write(flushed, { durable: false })).toBe(false);
+      expect(await database.write(flushed)).toBe(true);
+    });
+
+    it.runIf(engine.name === 'sqlite')(
+      'flushes a group commit that holds any durable write, whatever the others asked',
+      async () => {
+        const both = await Promise.all([
+          database.write(flushed, { durable: false }),
+          database.write(flushed),
+          database.write(flushed, { durable: false }),
+        ]);
+        expect(both).toEqual([true, true, true]);
       },
     );
   });
