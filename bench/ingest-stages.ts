@@ -24,7 +24,7 @@ import { insertEvents, recordEventSightings } from '../src/storage/event-reposit
 import { syslogLine } from './ingest.js';
 
 const EVENTS = Number(process.env.FIREBREAK_BENCH_STAGE_EVENTS ?? 100_000);
-const BATCH = 2000;
+const BATCH = 1000; // the pipeline's default
 const BUILTIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../rules/builtin');
 
 function cpuMs(): number {
