@@ -5,12 +5,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
-import {
-  ALERT_STATUSES,
-  DISMISS_REASONS,
-  INCIDENT_CATEGORIES,
-  SEVERITIES,
-} from '../../../src/core/vocabulary.js';
+import { ALERT_STATUSES, DISMISS_REASONS, SEVERITIES } from '../../../src/core/vocabulary.js';
 import {
   api,
   describeError,
@@ -33,11 +28,19 @@ import {
   Time,
   LoadMore,
 } from '../components/ui.js';
+import { ChoiceField, IncidentClassFields, TextField } from '../components/fields.js';
 import { useToast } from '../components/toast.js';
 import { useLive } from '../live.js';
 import { usePagedList } from '../paged-list.js';
 import { canWrite, useUser } from '../session.js';
 import { JsonView } from '../components/json-view.js';
+
+const SORTS = [
+  { value: 'created_at:desc', label: 'Newest first' },
+  { value: 'created_at:asc', label: 'Oldest first' },
+  { value: 'last_seen:desc', label: 'Last seen, latest first' },
+  { value: 'last_seen:asc', label: 'Last seen, earliest first' },
+];
 
 const PAGE_SIZE = 50;
 
@@ -293,41 +296,32 @@ export function AlertQueue() {
             </label>
           ))}
         </fieldset>
-        <div className="field">
-          <label htmlFor="alert-source">Source</label>
-          <input
-            id="alert-source"
-            value={filters.source}
-            onChange={(e) => setFilters((f) => ({ ...f, source: e.target.value }))}
-            placeholder="e.g. edr"
-          />
-        </div>
-        <div className="field grow">
-          <label htmlFor="alert-q">Search</label>
-          <input
-            id="alert-q"
-            type="search"
-            value={filters.q}
-            onChange={(e) => setFilters((f) => ({ ...f, q: e.target.value }))}
-            placeholder="title contains…"
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="alert-sort">Sort</label>
-          <select
-            id="alert-sort"
-            value={`${filters.sort}:${filters.order}`}
-            onChange={(e) => {
-              const [sort, order] = e.target.value.split(':') as [Filters['sort'], Filters['order']];
-              setFilters((f) => ({ ...f, sort, order }));
-            }}
-          >
-            <option value="created_at:desc">Newest first</option>
-            <option value="created_at:asc">Oldest first</option>
-            <option value="last_seen:desc">Last seen, latest first</option>
-            <option value="last_seen:asc">Last seen, earliest first</option>
-          </select>
-        </div>
+        <TextField
+          id="alert-source"
+          label="Source"
+          value={filters.source}
+          onChange={(source) => setFilters((f) => ({ ...f, source }))}
+          placeholder="e.g. edr"
+        />
+        <TextField
+          id="alert-q"
+          label="Search"
+          type="search"
+          value={filters.q}
+          onChange={(q) => setFilters((f) => ({ ...f, q }))}
+          placeholder="title contains…"
+          grow
+        />
+        <ChoiceField
+          id="alert-sort"
+          label="Sort"
+          value={`${filters.sort}:${filters.order}`}
+          onChange={(value) => {
+            const [sort, order] = value.split(':') as [Filters['sort'], Filters['order']];
+            setFilters((f) => ({ ...f, sort, order }));
+          }}
+          choices={SORTS}
+        />
       </form>
 
       {writer && (
@@ -696,32 +690,13 @@ function PromoteForm({
       <label htmlFor="promote-title">Title</label>
       <input id="promote-title" value={title} required onChange={(e) => setTitle(e.target.value)} autoFocus />
       <div className="row">
-        <div className="field">
-          <label htmlFor="promote-severity">Severity</label>
-          <select
-            id="promote-severity"
-            value={severity}
-            onChange={(e) => setSeverity(e.target.value as Severity)}
-          >
-            {SEVERITIES.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="promote-category">Category</label>
-          <select
-            id="promote-category"
-            value={category}
-            onChange={(e) => setCategory(e.target.value as IncidentCategory)}
-          >
-            {INCIDENT_CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {label(c)}
-              </option>
-            ))}
-          </select>
-        </div>
+        <IncidentClassFields
+          idPrefix="promote"
+          severity={severity}
+          category={category}
+          onSeverity={setSeverity}
+          onCategory={setCategory}
+        />
       </div>
       <div className="actions">
         <button type="button" onClick={onCancel}>

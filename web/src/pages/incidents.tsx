@@ -2,8 +2,9 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { PHASES } from '../../../src/core/incident-lifecycle.js';
-import { INCIDENT_CATEGORIES, SEVERITIES } from '../../../src/core/vocabulary.js';
+import { SEVERITIES } from '../../../src/core/vocabulary.js';
 import { api, type Incident, type IncidentCategory, type Phase, type Severity } from '../api.js';
+import { CATEGORY_CHOICES, ChoiceField, IncidentClassFields, TextField } from '../components/fields.js';
 import { useToast } from '../components/toast.js';
 import {
   Dialog,
@@ -18,6 +19,14 @@ import {
 import { useLive } from '../live.js';
 import { usePagedList } from '../paged-list.js';
 import { canWrite, useUser } from '../session.js';
+
+const SORTS = [
+  { value: 'created_at:desc', label: 'Newest first' },
+  { value: 'created_at:asc', label: 'Oldest first' },
+  { value: 'updated_at:desc', label: 'Recently changed' },
+  { value: 'severity:desc', label: 'Most severe' },
+  { value: 'detected_at:desc', label: 'Detected, latest first' },
+];
 
 const OPEN: Phase[] = ['analysis', 'containment', 'remediation', 'follow_up'];
 
@@ -103,54 +112,32 @@ export function IncidentList() {
             </label>
           ))}
         </fieldset>
-        <div className="field">
-          <label htmlFor="inc-severity">Severity</label>
-          <select
-            id="inc-severity"
-            value={severity}
-            onChange={(e) => setSeverity(e.target.value as Severity | '')}
-          >
-            <option value="">any</option>
-            {SEVERITIES.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="inc-category">Category</label>
-          <select
-            id="inc-category"
-            value={category}
-            onChange={(e) => setCategory(e.target.value as IncidentCategory | '')}
-          >
-            <option value="">any</option>
-            {INCIDENT_CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {label(c)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field grow">
-          <label htmlFor="inc-q">Search</label>
-          <input
-            id="inc-q"
-            type="search"
-            value={q}
-            onChange={(e) => setQ(e.target.value)}
-            placeholder="title or description contains…"
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="inc-sort">Sort</label>
-          <select id="inc-sort" value={sort} onChange={(e) => setSort(e.target.value)}>
-            <option value="created_at:desc">Newest first</option>
-            <option value="created_at:asc">Oldest first</option>
-            <option value="updated_at:desc">Recently changed</option>
-            <option value="severity:desc">Most severe</option>
-            <option value="detected_at:desc">Detected, latest first</option>
-          </select>
-        </div>
+        <ChoiceField
+          id="inc-severity"
+          label="Severity"
+          value={severity}
+          onChange={setSeverity}
+          choices={SEVERITIES}
+          any="any"
+        />
+        <ChoiceField
+          id="inc-category"
+          label="Category"
+          value={category}
+          onChange={setCategory}
+          choices={CATEGORY_CHOICES}
+          any="any"
+        />
+        <TextField
+          id="inc-q"
+          label="Search"
+          type="search"
+          value={q}
+          onChange={setQ}
+          placeholder="title or description contains…"
+          grow
+        />
+        <ChoiceField id="inc-sort" label="Sort" value={sort} onChange={setSort} choices={SORTS} />
       </form>
       <ErrorNotice error={error} />
       <table className="grid" aria-label="Incidents" aria-busy={loading}>
@@ -250,32 +237,13 @@ function CreateIncident({
       <label htmlFor="new-title">Title</label>
       <input id="new-title" required value={title} onChange={(e) => setTitle(e.target.value)} autoFocus />
       <div className="row">
-        <div className="field">
-          <label htmlFor="new-severity">Severity</label>
-          <select
-            id="new-severity"
-            value={severity}
-            onChange={(e) => setSeverity(e.target.value as Severity)}
-          >
-            {SEVERITIES.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="new-category">Category</label>
-          <select
-            id="new-category"
-            value={category}
-            onChange={(e) => setCategory(e.target.value as IncidentCategory)}
-          >
-            {INCIDENT_CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {label(c)}
-              </option>
-            ))}
-          </select>
-        </div>
+        <IncidentClassFields
+          idPrefix="new"
+          severity={severity}
+          category={category}
+          onSeverity={setSeverity}
+          onCategory={setCategory}
+        />
       </div>
       <label htmlFor="new-description">Description (Markdown)</label>
       <textarea

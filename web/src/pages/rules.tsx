@@ -19,6 +19,7 @@ import {
   type Severity,
   type Suppression,
 } from '../api.js';
+import { ChoiceField, TextField } from '../components/fields.js';
 import { useToast } from '../components/toast.js';
 import { Dialog, ErrorNotice, label, SeverityBadge, SkeletonRows, Time, LoadMore } from '../components/ui.js';
 import { useLive } from '../live.js';
@@ -27,6 +28,10 @@ import { canWrite, useUser } from '../session.js';
 
 const LEVELS: RuleLevel[] = ['informational', 'low', 'medium', 'high', 'critical'];
 const KINDS: RuleKind[] = ['sigma', 'correlation', 'filter', 'anomaly'];
+const STATES = [
+  { value: 'true', label: 'enabled' },
+  { value: 'false', label: 'disabled' },
+] as const;
 const SORTS = [
   { value: 'title', label: 'Title' },
   { value: '-matches', label: 'Most matches' },
@@ -116,68 +121,46 @@ export function Rules() {
         )}
       </div>
       <form className="filters" role="search" aria-label="Filter rules" onSubmit={(e) => e.preventDefault()}>
-        <div className="field">
-          <label htmlFor="rule-enabled">State</label>
-          <select
-            id="rule-enabled"
-            value={filters.enabled}
-            onChange={(e) => setFilters((f) => ({ ...f, enabled: e.target.value as Filters['enabled'] }))}
-          >
-            <option value="">any</option>
-            <option value="true">enabled</option>
-            <option value="false">disabled</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="rule-level">Level</label>
-          <select
-            id="rule-level"
-            value={filters.level}
-            onChange={(e) => setFilters((f) => ({ ...f, level: e.target.value as RuleLevel | '' }))}
-          >
-            <option value="">any</option>
-            {LEVELS.map((l) => (
-              <option key={l}>{l}</option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="rule-kind">Kind</label>
-          <select
-            id="rule-kind"
-            value={filters.kind}
-            onChange={(e) => setFilters((f) => ({ ...f, kind: e.target.value as RuleKind | '' }))}
-          >
-            <option value="">any</option>
-            {KINDS.map((k) => (
-              <option key={k}>{k}</option>
-            ))}
-          </select>
-        </div>
-        <div className="field grow">
-          <label htmlFor="rule-q">Search</label>
-          <input
-            id="rule-q"
-            type="search"
-            value={filters.q}
-            onChange={(e) => setFilters((f) => ({ ...f, q: e.target.value }))}
-            placeholder="title or id contains…"
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="rule-sort">Sort</label>
-          <select
-            id="rule-sort"
-            value={filters.sort}
-            onChange={(e) => setFilters((f) => ({ ...f, sort: e.target.value }))}
-          >
-            {SORTS.map((s) => (
-              <option key={s.value} value={s.value}>
-                {s.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ChoiceField
+          id="rule-enabled"
+          label="State"
+          value={filters.enabled}
+          onChange={(enabled) => setFilters((f) => ({ ...f, enabled }))}
+          choices={STATES}
+          any="any"
+        />
+        <ChoiceField
+          id="rule-level"
+          label="Level"
+          value={filters.level}
+          onChange={(level) => setFilters((f) => ({ ...f, level }))}
+          choices={LEVELS}
+          any="any"
+        />
+        <ChoiceField
+          id="rule-kind"
+          label="Kind"
+          value={filters.kind}
+          onChange={(kind) => setFilters((f) => ({ ...f, kind }))}
+          choices={KINDS}
+          any="any"
+        />
+        <TextField
+          id="rule-q"
+          label="Search"
+          type="search"
+          value={filters.q}
+          onChange={(q) => setFilters((f) => ({ ...f, q }))}
+          placeholder="title or id contains…"
+          grow
+        />
+        <ChoiceField
+          id="rule-sort"
+          label="Sort"
+          value={filters.sort}
+          onChange={(sort) => setFilters((f) => ({ ...f, sort }))}
+          choices={SORTS}
+        />
       </form>
       <ErrorNotice error={error} />
       <div className="split">
@@ -657,39 +640,26 @@ function Suppressions({ writer }: { writer: boolean }) {
           <h3 id="new-suppression-title">Add a suppression</h3>
           <ErrorNotice error={formError} />
           <div className="row">
-            <div className="field">
-              <label htmlFor="sup-field">Field</label>
-              <input
-                id="sup-field"
-                required
-                value={field}
-                onChange={(e) => setField(e.target.value)}
-                placeholder="user.name"
-              />
-            </div>
-            <div className="field">
-              <label htmlFor="sup-value">Value</label>
-              <input id="sup-value" required value={value} onChange={(e) => setValue(e.target.value)} />
-            </div>
-            <div className="field">
-              <label htmlFor="sup-rule">Rule id (optional)</label>
-              <input id="sup-rule" value={ruleId} onChange={(e) => setRuleId(e.target.value)} />
-            </div>
+            <TextField
+              id="sup-field"
+              label="Field"
+              value={field}
+              onChange={setField}
+              placeholder="user.name"
+              required
+            />
+            <TextField id="sup-value" label="Value" value={value} onChange={setValue} required />
+            <TextField id="sup-rule" label="Rule id (optional)" value={ruleId} onChange={setRuleId} />
           </div>
           <div className="row">
-            <div className="field grow">
-              <label htmlFor="sup-reason">Reason</label>
-              <input id="sup-reason" required value={reason} onChange={(e) => setReason(e.target.value)} />
-            </div>
-            <div className="field">
-              <label htmlFor="sup-expires">Expires (empty: never)</label>
-              <input
-                id="sup-expires"
-                type="date"
-                value={expires}
-                onChange={(e) => setExpires(e.target.value)}
-              />
-            </div>
+            <TextField id="sup-reason" label="Reason" value={reason} onChange={setReason} required grow />
+            <TextField
+              id="sup-expires"
+              label="Expires (empty: never)"
+              type="date"
+              value={expires}
+              onChange={setExpires}
+            />
             <div className="field end">
               <button type="submit">Add suppression</button>
             </div>
