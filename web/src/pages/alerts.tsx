@@ -18,17 +18,9 @@ import {
   type Page,
   type Severity,
 } from '../api.js';
-import {
-  Dialog,
-  ErrorNotice,
-  label,
-  SeverityBadge,
-  SkeletonRows,
-  StatusBadge,
-  Time,
-  LoadMore,
-} from '../components/ui.js';
+import { Dialog, ErrorNotice, label, SeverityBadge, StatusBadge, Time, LoadMore } from '../components/ui.js';
 import { ChoiceField, IncidentClassFields, TextField } from '../components/fields.js';
+import { GridRows } from '../components/grid.js';
 import { useToast } from '../components/toast.js';
 import { useLive } from '../live.js';
 import { usePagedList } from '../paged-list.js';
@@ -398,16 +390,12 @@ export function AlertQueue() {
               </tr>
             </thead>
             <tbody ref={tableRef}>
-              {loading ? (
-                <SkeletonRows rows={12} columns={7} />
-              ) : items.length === 0 ? (
-                <tr>
-                  <td colSpan={7} className="empty">
-                    No alerts match these filters.
-                  </td>
-                </tr>
-              ) : (
-                items.map((alert, index) => (
+              <GridRows
+                loading={loading}
+                items={items}
+                columns={7}
+                empty="No alerts match these filters."
+                row={(alert, index) => (
                   <tr
                     key={alert.id}
                     className={index === focus ? 'focused' : undefined}
@@ -448,8 +436,8 @@ export function AlertQueue() {
                       <Time at={alert.last_seen} />
                     </td>
                   </tr>
-                ))
-              )}
+                )}
+              />
             </tbody>
           </table>
           <LoadMore cursor={cursor} loading={loading} onLoad={loadMore} />

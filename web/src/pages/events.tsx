@@ -6,9 +6,10 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { EventRecord } from '../api.js';
 import { JsonView } from '../components/json-view.js';
-import { ErrorNotice, SkeletonRows, LoadMore } from '../components/ui.js';
+import { ErrorNotice, LoadMore } from '../components/ui.js';
 import { addTerm, fieldTerm } from '../event-terms.js';
 import { usePagedList } from '../paged-list.js';
+import { GridHead, GridRows } from '../components/grid.js';
 
 const PRESETS = [
   { id: '15m', label: '15 min', ms: 15 * 60_000 },
@@ -195,37 +196,23 @@ export function EventSearch() {
       <div className="split">
         <div className="list-pane">
           <table className="grid events-grid" aria-label="Events" aria-busy={loading}>
-            <thead>
-              <tr>
-                <th scope="col" className="col-time-abs">
-                  Time (UTC)
-                </th>
-                <th scope="col" className="col-source">
-                  Source
-                </th>
-                <th scope="col" className="col-parser">
-                  Parser
-                </th>
-                <th scope="col" className="col-source">
-                  Host
-                </th>
-                <th scope="col" className="col-source">
-                  User
-                </th>
-                <th scope="col">Message</th>
-              </tr>
-            </thead>
+            <GridHead
+              columns={[
+                { label: 'Time (UTC)', className: 'col-time-abs' },
+                { label: 'Source', className: 'col-source' },
+                { label: 'Parser', className: 'col-parser' },
+                { label: 'Host', className: 'col-source' },
+                { label: 'User', className: 'col-source' },
+                { label: 'Message' },
+              ]}
+            />
             <tbody>
-              {loading ? (
-                <SkeletonRows rows={12} columns={6} />
-              ) : items.length === 0 ? (
-                <tr>
-                  <td colSpan={6} className="empty">
-                    No events match in this time range.
-                  </td>
-                </tr>
-              ) : (
-                items.map((event) => (
+              <GridRows
+                loading={loading}
+                items={items}
+                columns={6}
+                empty="No events match in this time range."
+                row={(event) => (
                   <tr
                     key={event.id}
                     className={event.id === selected ? 'focused' : undefined}
@@ -248,8 +235,8 @@ export function EventSearch() {
                       </button>
                     </td>
                   </tr>
-                ))
-              )}
+                )}
+              />
             </tbody>
           </table>
           <LoadMore cursor={cursor} loading={loading} onLoad={loadMore} />

@@ -5,17 +5,9 @@ import { PHASES } from '../../../src/core/incident-lifecycle.js';
 import { SEVERITIES } from '../../../src/core/vocabulary.js';
 import { api, type Incident, type IncidentCategory, type Phase, type Severity } from '../api.js';
 import { CATEGORY_CHOICES, ChoiceField, IncidentClassFields, TextField } from '../components/fields.js';
+import { GridHead, GridRows } from '../components/grid.js';
 import { useToast } from '../components/toast.js';
-import {
-  Dialog,
-  ErrorNotice,
-  label,
-  SeverityBadge,
-  SkeletonRows,
-  StatusBadge,
-  Time,
-  LoadMore,
-} from '../components/ui.js';
+import { Dialog, ErrorNotice, label, SeverityBadge, StatusBadge, Time, LoadMore } from '../components/ui.js';
 import { useLive } from '../live.js';
 import { usePagedList } from '../paged-list.js';
 import { canWrite, useUser } from '../session.js';
@@ -141,37 +133,23 @@ export function IncidentList() {
       </form>
       <ErrorNotice error={error} />
       <table className="grid" aria-label="Incidents" aria-busy={loading}>
-        <thead>
-          <tr>
-            <th scope="col" className="col-sev">
-              Severity
-            </th>
-            <th scope="col">Title</th>
-            <th scope="col" className="col-status">
-              Phase
-            </th>
-            <th scope="col" className="col-source">
-              Category
-            </th>
-            <th scope="col" className="col-time">
-              Opened
-            </th>
-            <th scope="col" className="col-time">
-              Updated
-            </th>
-          </tr>
-        </thead>
+        <GridHead
+          columns={[
+            { label: 'Severity', className: 'col-sev' },
+            { label: 'Title' },
+            { label: 'Phase', className: 'col-status' },
+            { label: 'Category', className: 'col-source' },
+            { label: 'Opened', className: 'col-time' },
+            { label: 'Updated', className: 'col-time' },
+          ]}
+        />
         <tbody>
-          {loading ? (
-            <SkeletonRows rows={12} columns={6} />
-          ) : items.length === 0 ? (
-            <tr>
-              <td colSpan={6} className="empty">
-                No incidents match.
-              </td>
-            </tr>
-          ) : (
-            items.map((incident) => (
+          <GridRows
+            loading={loading}
+            items={items}
+            columns={6}
+            empty="No incidents match."
+            row={(incident) => (
               <tr key={incident.id}>
                 <td className="col-sev">
                   <SeverityBadge severity={incident.severity} />
@@ -190,8 +168,8 @@ export function IncidentList() {
                   <Time at={incident.updated_at} />
                 </td>
               </tr>
-            ))
-          )}
+            )}
+          />
         </tbody>
       </table>
       <LoadMore cursor={cursor} loading={loading} onLoad={loadMore} />

@@ -20,8 +20,9 @@ import {
   type Suppression,
 } from '../api.js';
 import { ChoiceField, TextField } from '../components/fields.js';
+import { GridHead, GridRows } from '../components/grid.js';
 import { useToast } from '../components/toast.js';
-import { Dialog, ErrorNotice, label, SeverityBadge, SkeletonRows, Time, LoadMore } from '../components/ui.js';
+import { Dialog, ErrorNotice, label, SeverityBadge, Time, LoadMore } from '../components/ui.js';
 import { useLive } from '../live.js';
 import { usePagedList } from '../paged-list.js';
 import { canWrite, useUser } from '../session.js';
@@ -166,40 +167,24 @@ export function Rules() {
       <div className="split">
         <div className="list-pane">
           <table className="grid rules-grid" aria-label="Rules" aria-busy={loading}>
-            <thead>
-              <tr>
-                <th scope="col" className="col-toggle">
-                  Enabled
-                </th>
-                <th scope="col">Title</th>
-                <th scope="col" className="col-kind">
-                  Kind
-                </th>
-                <th scope="col" className="col-level">
-                  Level
-                </th>
-                <th scope="col" className="col-num">
-                  Matches
-                </th>
-                <th scope="col" className="col-num">
-                  False pos.
-                </th>
-                <th scope="col" className="col-time">
-                  Last match
-                </th>
-              </tr>
-            </thead>
+            <GridHead
+              columns={[
+                { label: 'Enabled', className: 'col-toggle' },
+                { label: 'Title' },
+                { label: 'Kind', className: 'col-kind' },
+                { label: 'Level', className: 'col-level' },
+                { label: 'Matches', className: 'col-num' },
+                { label: 'False pos.', className: 'col-num' },
+                { label: 'Last match', className: 'col-time' },
+              ]}
+            />
             <tbody>
-              {loading ? (
-                <SkeletonRows rows={12} columns={7} />
-              ) : items.length === 0 ? (
-                <tr>
-                  <td colSpan={7} className="empty">
-                    No rules match.
-                  </td>
-                </tr>
-              ) : (
-                items.map((rule) => (
+              <GridRows
+                loading={loading}
+                items={items}
+                columns={7}
+                empty="No rules match."
+                row={(rule) => (
                   <tr
                     key={rule.id}
                     data-rule-id={rule.id}
@@ -238,8 +223,8 @@ export function Rules() {
                       <Time at={rule.stats.last_match_at} />
                     </td>
                   </tr>
-                ))
-              )}
+                )}
+              />
             </tbody>
           </table>
           <LoadMore cursor={cursor} loading={loading} onLoad={loadMore} />
@@ -596,16 +581,13 @@ function Suppressions({ writer }: { writer: boolean }) {
           </tr>
         </thead>
         <tbody>
-          {items === null ? (
-            <SkeletonRows rows={2} columns={writer ? 6 : 5} />
-          ) : items.length === 0 ? (
-            <tr>
-              <td colSpan={writer ? 6 : 5} className="empty">
-                No suppressions in force.
-              </td>
-            </tr>
-          ) : (
-            items.map((s) => (
+          <GridRows
+            loading={items === null}
+            items={items ?? []}
+            columns={writer ? 6 : 5}
+            empty="No suppressions in force."
+            skeletonRows={2}
+            row={(s) => (
               <tr key={s.id}>
                 <td className="ellipsis">
                   <code>
@@ -631,8 +613,8 @@ function Suppressions({ writer }: { writer: boolean }) {
                   </td>
                 )}
               </tr>
-            ))
-          )}
+            )}
+          />
         </tbody>
       </table>
       {writer && (
