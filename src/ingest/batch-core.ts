@@ -20,7 +20,7 @@ import {
   type SuppressionMatch,
 } from '../services/detections.js';
 import { compileStoredRules, type StoredRuleSource } from '../services/rules.js';
-import type { EventSightingBatch } from '../storage/event-repository.js';
+import type { EventSightingBatch, IngestSubmission } from '../storage/event-repository.js';
 import type { EventTable } from '../storage/schema.js';
 import { encodeStoredFields } from '../storage/stored-fields.js';
 import { detectionDocument } from './detection-document.js';
@@ -90,6 +90,8 @@ export interface BatchResult {
   readonly undecodable: number;
   /** Messages of normaliser failures (the parsers promise never to throw; the events are kept raw). */
   readonly normaliseErrors: readonly string[];
+  /** Keyed submissions whose first event is in this batch (see ReceivedEvent.submission). */
+  readonly submissions: readonly IngestSubmission[];
   /** What the detectors dropped to stay bounded, counted since each was built (summed over organisations). */
   readonly drops: DetectionDrops;
 }
@@ -260,6 +262,7 @@ const EMPTY_RESULT = {
   events: 0,
   undecodable: 0,
   normaliseErrors: [],
+  submissions: [],
 } as const;
 
 export type Normaliser = (event: ReceivedEvent) => NormalisedEvent;
@@ -286,6 +289,7 @@ export class BatchCore {
     if (request.resume) this.refusing = false;
     if (request.detection) this.apply(request.detection);
     const normaliseErrors: string[] = [];
+    const submissions: IngestSubmission[] = [];
     let undecodable = 0;
     const items: PipelineItem[] = [];
     for (const record of request.records) {
@@ -295,6 +299,10 @@ export class BatchCore {
       } catch {
         undecodable++;
         continue;
+      }
+      if (event.submission !== undefined) {
+        const { key, events } = event.submission;
+        submissions.push({ orgId: event.orgId, key, events, receivedAt: event.receivedAt });
       }
       let normalised: NormalisedEvent;
       try {
@@ -331,6 +339,7 @@ export class BatchCore {
       events: items.length,
       undecodable,
       normaliseErrors,
+      submissions,
     };
   }
 

@@ -43,6 +43,17 @@ export interface ReceivedEvent {
   readonly format: FormatHint;
   /** A text line/frame exactly as received (decoded as UTF-8, invalid bytes replaced), or a JSON document. */
   readonly raw: string | Record<string, unknown>;
+  /**
+   * On the first event of a submission that carried an idempotency key: the key and how many events
+   * the submission stored. The pipeline records it with the events, so a retry is recognised even
+   * after a crash (see services/events.ts).
+   */
+  readonly submission?: SubmissionMark;
+}
+
+export interface SubmissionMark {
+  readonly key: string;
+  readonly events: number;
 }
 
 /** An observable found in an event, by type, as written in the event (normalised later by core/observable). */
@@ -71,4 +82,18 @@ export interface NormalisedEvent {
  */
 export interface EventIntake {
   submit(events: readonly ReceivedEvent[]): Promise<void>;
+}
+
+/** What a keyed submission came to: the events it stored, and whether an earlier one had already. */
+export interface SubmissionOutcome {
+  readonly accepted: number;
+  readonly duplicate: boolean;
+}
+
+/**
+ * Where keyed submissions pass (submission-ledger.ts): `accept` runs unless a submission with the
+ * same organisation and key was accepted before, and then the first one's outcome is answered.
+ */
+export interface SubmissionGate {
+  once(orgId: string, key: string, accept: () => Promise<number>): Promise<SubmissionOutcome>;
 }

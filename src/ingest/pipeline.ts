@@ -1,5 +1,6 @@
 import {
   insertEvents,
+  recordSubmissions,
   readCheckpoint,
   recordEventSightings,
   writeCheckpoint,
@@ -338,6 +339,7 @@ export class IngestPipeline {
       async (unit) => {
         await insertEvents(unit.tx, result.rows, this.context.database.prepareNative);
         await recordEventSightings(unit.tx, result.sightings, this.context.database.prepareNative);
+        await recordSubmissions(unit.tx, result.submissions);
         if (detection) {
           await detection.record(unit, result.detections);
           if (states) await detection.checkpoint(unit, batch.last, states);

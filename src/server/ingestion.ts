@@ -6,10 +6,11 @@ import { InlineBatchProcessor, WorkerBatchProcessor } from '../ingest/batch-proc
 import { IngestPipeline, type DetectionStage } from '../ingest/pipeline.js';
 import { RuleDetectionStage } from '../ingest/rule-detection-stage.js';
 import { openFileSpool, spoolIntake, type Spool } from '../ingest/spool/index.js';
+import { ledgerFor } from '../ingest/submission-ledger.js';
 import { startSyslogServer, type SyslogServer } from '../ingest/syslog/index.js';
 import type { ServiceContext } from '../services/context.js';
 import { ensureDefaultOrganization } from '../services/identity.js';
-import { deleteEventsBefore } from '../storage/event-repository.js';
+import { deleteEventsBefore, deleteSubmissionsBefore, findSubmission } from '../storage/event-repository.js';
 import { findOrganizationBySlug } from '../storage/identity-repository.js';
 import type { Config } from './config.js';
 
@@ -57,17 +58,21 @@ export async function startIngestion(
     directory: path.join(config.dataDir, 'spool'),
     backlogLimitBytes: config.spoolMaxBytes,
   });
-  const context: ServiceContext = { ...base, intake: spoolIntake(spool) };
+  const pipelineContext: ServiceContext = { ...base, intake: spoolIntake(spool) };
   // Parsing and detection run in a worker thread beside this one (sockets, spool, database), unless
   // configured off (FIREBREAK_INGEST_WORKER=off): then on this thread.
   const processor = config.ingestWorker ? new WorkerBatchProcessor() : new InlineBatchProcessor();
-  const pipeline = new IngestPipeline(context, spool, {
+  const pipeline = new IngestPipeline(pipelineContext, spool, {
     processor,
-    detection: options.detection ?? new RuleDetectionStage(context),
+    detection: options.detection ?? new RuleDetectionStage(pipelineContext),
     onError: (error) =>
       options.log.warn({ err: error }, 'event pipeline failed; retrying from its checkpoint'),
   });
   pipeline.start();
+  const context: ServiceContext = {
+    ...pipelineContext,
+    submissions: ledgerFor((orgId, key) => findSubmission(base.database.db, orgId, key), spool, pipeline),
+  };
 
   let syslog: SyslogServer | null = null;
   if (config.syslogPort > 0 || config.syslogTlsPort !== undefined) {
@@ -110,7 +115,10 @@ export async function startIngestion(
   }
 
   const purgeExpired = async (): Promise<number> => {
-    const cutoff = uuidv7Floor(context.clock.now().getTime() - config.eventRetentionDays * 86_400_000);
+    const cutoffMs = context.clock.now().getTime() - config.eventRetentionDays * 86_400_000;
+    // Idempotency keys are kept as long as the events they stand for.
+    await context.database.write((tx) => deleteSubmissionsBefore(tx, new Date(cutoffMs).toISOString()));
+    const cutoff = uuidv7Floor(cutoffMs);
     let total = 0;
     for (;;) {
       const deleted = await context.database.write((tx) => deleteEventsBefore(tx, cutoff, PURGE_CHUNK));

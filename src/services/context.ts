@@ -4,7 +4,7 @@ import type { Sha256Hex } from '../core/audit-chain.js';
 import type { Clock } from '../core/clock.js';
 import type { IdGenerator } from '../core/ids.js';
 import { appendAudit, changeOf, type AuditAppend, type ChangeNotice } from '../storage/audit-repository.js';
-import type { EventIntake } from '../ingest/event-record.js';
+import type { EventIntake, SubmissionGate } from '../ingest/event-record.js';
 import type { Database, WriteOptions } from '../storage/database.js';
 import type { Schema } from '../storage/schema.js';
 
@@ -24,6 +24,8 @@ export interface ServiceContext {
   readonly instanceId: string;
   /** Where received events go (the durable spool); absent in processes that take no events. */
   readonly intake?: EventIntake;
+  /** Where keyed event submissions pass, in a process that takes events (see submission-ledger.ts). */
+  readonly submissions?: SubmissionGate;
 }
 
 export const sha256Hex: Sha256Hex = (text) => createHash('sha256').update(text, 'utf8').digest('hex');

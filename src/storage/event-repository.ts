@@ -334,3 +334,46 @@ export async function findEventSighting(
       }
     : null;
 }
+
+/** A keyed event submission, as the pipeline records it with its events. */
+export interface IngestSubmission {
+  readonly orgId: string;
+  readonly key: string;
+  readonly events: number;
+  readonly receivedAt: string;
+}
+
+/** Records keyed submissions; one already recorded (a replay of the spool) is left as it was. */
+export async function recordSubmissions(
+  db: Kysely<Schema>,
+  submissions: readonly IngestSubmission[],
+): Promise<void> {
+  if (submissions.length === 0) return;
+  await db
+    .insertInto('ingest_submissions')
+    .values(
+      submissions.map((s) => ({ org_id: s.orgId, key: s.key, events: s.events, received_at: s.receivedAt })),
+    )
+    .onConflict((c) => c.columns(['org_id', 'key']).doNothing())
+    .execute();
+}
+
+/** How many events the keyed submission had, or null when none with that key was recorded. */
+export async function findSubmission(db: Kysely<Schema>, orgId: string, key: string): Promise<number | null> {
+  const row = await db
+    .selectFrom('ingest_submissions')
+    .select('events')
+    .where('org_id', '=', orgId)
+    .where('key', '=', key)
+    .executeTakeFirst();
+  return row ? Number(row.events) : null;
+}
+
+/** Forgets keyed submissions received before `cutoff` (ISO time), as events are purged. */
+export async function deleteSubmissionsBefore(db: Kysely<Schema>, cutoff: string): Promise<number> {
+  const result = await db
+    .deleteFrom('ingest_submissions')
+    .where('received_at', '<', cutoff)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

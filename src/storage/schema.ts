@@ -194,6 +194,14 @@ export interface EventTable {
   raw_is_json: Flag;
 }
 
+/** An event submission that carried an idempotency key (see migration 2026112709). */
+export interface IngestSubmissionTable {
+  org_id: string;
+  key: string;
+  events: number;
+  received_at: Timestamp;
+}
+
 export interface EventSightingTable {
   org_id: string;
   type: string;
@@ -326,4 +334,5 @@ export interface Schema {
   ingest_checkpoints: IngestCheckpointTable;
   event_sightings: EventSightingTable;
   detection_lists: DetectionListTable;
+  ingest_submissions: IngestSubmissionTable;
 }

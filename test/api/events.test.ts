@@ -44,7 +44,7 @@ for (const engine of ENGINES) {
     it('takes text lines, parses them, and finds them by normalised field', async () => {
       const response = await post(`${SSH_FAILURE}\n\n`, 'text/plain', '?format=syslog&source=web1');
       expect(response.statusCode).toBe(202);
-      expect(response.json()).toEqual({ accepted: 1, rejected: 0, errors: [] });
+      expect(response.json()).toEqual({ accepted: 1, rejected: 0, errors: [], duplicate: false });
       await ingestion.drain();
       const found = await env.call('viewer', 'GET', '/api/v1/events?q=source.ip:203.0.113.9');
       expect(found.statusCode).toBe(200);
@@ -86,6 +86,37 @@ for (const engine of ENGINES) {
       const found = await env.call('viewer', 'GET', '/api/v1/events?q=three');
       expect(found.json().items).toHaveLength(1);
       expect(found.json().items[0].raw).toEqual({ message: 'three' });
+    });
+
+    it('stores a batch once when it comes again with the same Idempotency-Key, before and after the pipeline stored it', async () => {
+      const marker = `idem${Date.now()}`;
+      const body = [`{"message":"${marker} one"}`, 'broken', `{"message":"${marker} two"}`].join('\n');
+      const key = { 'idempotency-key': `batch-${marker}` };
+      const first = await post(body, 'application/x-ndjson', '', key);
+      expect(first.statusCode).toBe(202);
+      expect(first.json()).toMatchObject({ accepted: 2, rejected: 1, duplicate: false });
+      // A retry at once (the sender timed out), and one after the pipeline stored the first.
+      const retry = await post(body, 'application/x-ndjson', '', key);
+      expect(retry.statusCode).toBe(202);
+      expect(retry.json()).toMatchObject({
+        accepted: 2,
+        rejected: 1,
+        errors: [{ line: 2 }],
+        duplicate: true,
+      });
+      await ingestion.drain();
+      const later = await post(body, 'application/x-ndjson', '', key);
+      expect(later.json()).toMatchObject({ accepted: 2, duplicate: true });
+      // Another key is another batch.
+      const other = await post(body, 'application/x-ndjson', '', { 'idempotency-key': `other-${marker}` });
+      expect(other.json()).toMatchObject({ accepted: 2, duplicate: false });
+      await ingestion.drain();
+      const found = await env.call('viewer', 'GET', `/api/v1/events?q=${marker}&limit=100`);
+      expect(found.json().items).toHaveLength(4);
+
+      const bad = await post(body, 'application/x-ndjson', '', { 'idempotency-key': 'has a space' });
+      expect(bad.statusCode).toBe(400);
+      expect(JSON.stringify(bad.json())).toContain('idempotency-key');
     });
 
     it('inflates gzip bodies, refuses gzip bombs with 413 and broken gzip with 400', async () => {

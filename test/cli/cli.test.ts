@@ -58,6 +58,7 @@ describe.each(ENGINES)('CLI on $name', (engine) => {
           '2026112706-event-sightings',
           '2026112707-detection-lists',
           '2026112708-incident-closed-index',
+          '2026112709-ingest-submissions',
         ],
       });
       const second = await firebreak(db, ['migrate']);

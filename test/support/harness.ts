@@ -24,6 +24,8 @@ import { IngestPipeline, type DetectionStage } from '../../src/ingest/pipeline.j
 import { RuleDetectionStage } from '../../src/ingest/rule-detection-stage.js';
 import { openFileSpool, spoolIntake, type FileSpool } from '../../src/ingest/spool/index.js';
 import type { Engine, TestDatabase } from './engines.js';
+import { ledgerFor } from '../../src/ingest/submission-ledger.js';
+import { findSubmission } from '../../src/storage/event-repository.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -146,7 +148,12 @@ export async function createApiEnv(
       batchSize: 500,
     });
     pipeline.start();
-    env = { ...base, context };
+    const submissions = ledgerFor(
+      (orgId, key) => findSubmission(base.context.database.db, orgId, key),
+      spool,
+      pipeline,
+    );
+    env = { ...base, context: { ...context, submissions } };
     ingestion = {
       spool,
       pipeline,

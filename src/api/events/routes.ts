@@ -26,6 +26,16 @@ const SourceName = z
   .max(200)
   .regex(/^[\w.:@/-]+$/, 'letters, digits and . _ - : @ / only');
 
+/**
+ * A sender's idempotency key: the same key on a retry of the same batch. Printable ASCII without
+ * spaces (a UUID is the usual choice), at most 200 characters.
+ */
+const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces only');
+
 export const EventWire = z
   .object({
     id: z.string(),
@@ -99,16 +109,24 @@ export function eventRoutes(context: ServiceContext): FastifyPluginAsyncZod {
             'objects) or text/plain (one raw line per event, e.g. syslog). Content-Encoding gzip is accepted. ' +
             'Answers 202 once the valid lines are on disk; each invalid line is listed with its number and ' +
             'the others are kept. 400 when no line is valid, 413 over 16 MiB (or 64 MiB inflated), 429 with ' +
-            'Retry-After while the spool is full.',
+            'Retry-After while the spool is full. With an Idempotency-Key header, a retry of a batch the ' +
+            'server already took stores nothing and answers the first count with duplicate: true (503 for a ' +
+            'moment after a restart, while the server finishes storing what it took before).',
           querystring: z.strictObject({
             format: z.enum(FORMAT_HINTS).default('auto'),
             source: SourceName.optional(),
           }),
+          headers: z.object({ 'idempotency-key': IdempotencyKey.optional() }),
           response: {
             202: z.object({
               accepted: z.number().int(),
               rejected: z.number().int(),
               errors: z.array(z.object({ line: z.number().int(), error: z.string() })),
+              duplicate: z
+                .boolean()
+                .describe(
+                  'true when a submission with the same Idempotency-Key was taken before: nothing was stored again',
+                ),
             }),
             ...ERRORS,
             413: ErrorResponse.describe('body too large'),
@@ -141,7 +159,7 @@ export function eventRoutes(context: ServiceContext): FastifyPluginAsyncZod {
         }
         const format =
           request.query.format === 'auto' && kind === 'text' ? ('auto' as const) : request.query.format;
-        const accepted = await submitEvents(
+        const outcome = await submitEvents(
           context,
           auth.actor,
           batch.items.map((item) => item.raw),
@@ -151,12 +169,14 @@ export function eventRoutes(context: ServiceContext): FastifyPluginAsyncZod {
             peer: `${request.ip}`,
             format,
           },
+          request.headers['idempotency-key'],
         );
         reply.status(202);
         return {
-          accepted,
+          accepted: outcome.accepted,
           rejected: errors.length,
           errors: errors.slice(0, MAX_LISTED_ERRORS),
+          duplicate: outcome.duplicate,
         };
       },
     );

@@ -3,6 +3,7 @@
  * `firebreak ingest` and `firebreak events search`. Retries what the server says to retry; never
  * puts the token in a message.
  */
+import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { z } from 'zod';
@@ -227,10 +228,13 @@ export class EventsClient {
     const text = input.lines.length === 0 ? '' : `${input.lines.join('\n')}\n`;
     const body = await gzip(Buffer.from(text, 'utf8'), { level: 4 });
     const url = this.url({ format: input.format, source: input.source });
+    // One key per batch, the same on every retry of it: a retry after a timeout cannot store the
+    // batch twice when the first attempt did reach the server.
     const response = await this.request(url, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${this.options.token}`,
+        'idempotency-key': randomUUID(),
         'content-type': CONTENT_TYPES[input.body],
         'content-encoding': 'gzip',
         accept: 'application/json',

@@ -8,6 +8,7 @@ import * as detection from './2026112705-detection.js';
 import * as eventSightings from './2026112706-event-sightings.js';
 import * as detectionLists from './2026112707-detection-lists.js';
 import * as incidentClosedIndex from './2026112708-incident-closed-index.js';
+import * as ingestSubmissions from './2026112709-ingest-submissions.js';
 
 export interface MigrationContext {
   readonly dialect: DialectName;
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, VersionedMigration> = {
   '2026112706-event-sightings': eventSightings,
   '2026112707-detection-lists': detectionLists,
   '2026112708-incident-closed-index': incidentClosedIndex,
+  '2026112709-ingest-submissions': ingestSubmissions,
 };
 
 /** Migrations are compiled into the package (no directory scan), so a bundled install finds them. */

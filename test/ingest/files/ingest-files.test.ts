@@ -61,6 +61,32 @@ describe('ingestFiles', () => {
   });
 });
 
+describe('events client retries', () => {
+  it('sends each batch with its own Idempotency-Key and the same key on every retry of it', async () => {
+    const keys: string[] = [];
+    let calls = 0;
+    const client = new EventsClient({
+      server: 'http://firebreak.test',
+      token: 't',
+      sleep: () => Promise.resolve(),
+      fetch: (_url, init) => {
+        keys.push(new Headers(init?.headers).get('idempotency-key') ?? '');
+        calls++;
+        // The first attempt times out after reaching the server; the second is answered.
+        if (calls === 1) return Promise.reject(new TypeError('fetch failed'));
+        return Promise.resolve(new Response(JSON.stringify({ accepted: 1, errors: [] }), { status: 202 }));
+      },
+    });
+    const batch = { lines: ['a'], format: 'syslog', source: 'x', body: 'text' } as const;
+    await client.postEvents(batch);
+    await client.postEvents(batch);
+    expect(keys).toHaveLength(3);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[2]).not.toBe(keys[0]);
+  });
+});
+
 describe('events client helpers', () => {
   it('reads Retry-After as seconds or as an HTTP date', () => {
     expect(retryAfterMs('12')).toBe(12_000);
