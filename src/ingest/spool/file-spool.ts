@@ -757,6 +757,8 @@ export class FileSpool implements Spool {
 
   /** Keeps a successful write's bytes for the reader (exactly what the file holds there). */
   private rememberWrite(write: Window): void {
+    // A single write over the bound (a huge batch) is not kept: it is read back from the file.
+    if (write.length > RECENT_WRITES_BYTES) return;
     this.recentWrites.push(write);
     this.recentWritesBytes += write.length;
     while (this.recentWritesBytes > RECENT_WRITES_BYTES && this.recentWrites.length > 1) {
