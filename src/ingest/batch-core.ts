@@ -86,7 +86,7 @@ export interface BatchResult {
   /** Exported states (JSON), when asked. */
   readonly states: ReadonlyArray<{ readonly orgId: string; readonly json: string }> | null;
   readonly events: number;
-  /** Records that were not valid JSON (a damaged spool): skipped, counted. */
+  /** Records that could not be decoded (a damaged spool): skipped, counted. */
   readonly undecodable: number;
   /** Messages of normaliser failures (the parsers promise never to throw; the events are kept raw). */
   readonly normaliseErrors: readonly string[];

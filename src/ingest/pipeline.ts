@@ -323,7 +323,7 @@ export class IngestPipeline {
     const detection = this.options.detection;
     for (const message of result.normaliseErrors) this.options.onError?.(new Error(`normaliser: ${message}`));
     if (result.undecodable > 0) {
-      this.options.onError?.(new Error(`${result.undecodable} spooled records were not valid JSON`));
+      this.options.onError?.(new Error(`${result.undecodable} spooled records could not be decoded`));
     }
     const states = result.states;
     // Everything a batch writes can be rebuilt from the spool, which flushed it before acknowledging
