@@ -265,7 +265,7 @@ describe.each(ENGINES)('events into a real server process on $name', (engine) =>
       ).toBe(true);
     }, 90_000);
 
-    it('after kill -9, every acknowledged event is stored exactly once (count in = count out)', async () => {
+    it('after kill -9, every acknowledged event is stored exactly once (count in = count out), and retries with the same Idempotency-Key add nothing', async () => {
       db = await engine.create();
       const port = await freePort();
       server = await startServerProcess(args(port), env);
@@ -273,17 +273,31 @@ describe.each(ENGINES)('events into a real server process on $name', (engine) =>
       let acknowledged = 0;
       let next = 0;
       let stop = false;
+      type Batch = { key: string; body: string };
+      let lastAcknowledged: Batch | null = null;
+      let unanswered: Batch | null = null;
+      const send = (batch: Batch) =>
+        fetch(`${server!.url}/api/v1/events?source=durability`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-ndjson',
+            authorization: `Bearer ${token}`,
+            'idempotency-key': batch.key,
+          },
+          body: batch.body,
+        });
       const sender = (async () => {
-        while (!stop) {
+        for (let n = 0; !stop; n++) {
           const lines = Array.from({ length: 200 }, () => JSON.stringify({ message: `durable ${next++}` }));
+          const batch = { key: `batch-${n}`, body: lines.join('\n') };
+          unanswered = batch;
           try {
-            const response = await fetch(`${server!.url}/api/v1/events?source=durability`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${token}` },
-              body: lines.join('\n'),
-            });
-            if (response.status === 202)
+            const response = await send(batch);
+            if (response.status === 202) {
               acknowledged += ((await response.json()) as { accepted: number }).accepted;
+              lastAcknowledged = batch;
+              unanswered = null;
+            }
           } catch {
             return; // the server died mid-request: that batch was never acknowledged
           }
@@ -296,6 +310,21 @@ describe.each(ENGINES)('events into a real server process on $name', (engine) =>
       expect(acknowledged).toBeGreaterThan(0);
 
       server = await startServerProcess(args(port), env);
+      // The sender retries what it sent: the last acknowledged batch (its answer might have been lost
+      // on the way) and the one the crash left unanswered (taken or not). 503 while the restarted
+      // server is still storing what it took before.
+      const retry = async (batch: Batch) => {
+        for (;;) {
+          const response = await send(batch);
+          if (response.status !== 503) {
+            expect(response.status).toBe(202);
+            return (await response.json()) as { accepted: number; duplicate: boolean };
+          }
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      };
+      expect(await retry(lastAcknowledged!)).toMatchObject({ accepted: 200, duplicate: true });
+      if (unanswered) expect((await retry(unanswered)).accepted).toBe(200);
       // One pass over every stored event: ids and messages from the same pages, so events still being
       // processed (spooled but never acknowledged) cannot make the two disagree.
       const count = async () => {
