@@ -1,5 +1,5 @@
 import { scalarText, type PreparedEvent } from './event.js';
-import { LiteralAutomaton, hitBuffer } from './prefilter.js';
+import { LiteralAutomaton, hitBuffer, scannedLiteral } from './prefilter.js';
 import { KEYWORDS_FIELD } from './sigma-compiler.js';
 import type { CompiledRule, RuleInfo, RuleSet, RuleVariant } from './rule-set.js';
 
@@ -19,7 +19,9 @@ interface Bucket {
   readonly fields: ReadonlyArray<{
     readonly field: string;
     readonly automaton: LiteralAutomaton;
-    readonly ids: readonly number[][];
+    /** The payloads of literal id l are payloads[start[l] .. start[l + 1]) (flat: no array per literal). */
+    readonly start: Int32Array;
+    readonly payloads: Int32Array;
   }>;
   readonly guarded: readonly RuleVariant[];
   /** Per guarded variant, the bit mask of its requirement groups (all must be seen). */
@@ -29,7 +31,16 @@ interface Bucket {
    * their own (see `PreparedEvent.keywordsExcept`). Null when keywords scan every value.
    */
   readonly keywordCovered: ReadonlySet<string> | null;
+  /**
+   * False when no keyword literal, as the automaton searches it, is made only of characters a number's
+   * text can hold (digits, `.`, `e`, `+`, `-`): the keyword scan then skips numeric values, which cannot
+   * contain one.
+   */
+  readonly keywordNumbers: boolean;
 }
+
+/** The text of a number (`String(n)` of a JSON number) holds only these characters. */
+const NUMERIC_TEXT = /^[0-9.e+-]*$/;
 
 /**
  * Keyword literals (field-less searches) are added to every field automaton of a bucket when there are at
@@ -101,13 +112,36 @@ function buildBucket(variants: readonly RuleVariant[], usePrefilter: boolean): B
       keywordCovered.add(field);
     }
   }
+  let keywordNumbers = false;
+  if (keywords !== undefined)
+    for (const literal of keywords.literals.keys())
+      if (NUMERIC_TEXT.test(scannedLiteral(literal))) keywordNumbers = true;
   return {
     always,
     guarded,
     keywordCovered,
+    keywordNumbers,
     full: Int32Array.from(full),
-    fields: [...byField.entries()].map(([field, f]) => ({ field, automaton: f.automaton, ids: f.ids })),
+    fields: [...byField.entries()].map(([field, f]) => ({
+      field,
+      automaton: f.automaton,
+      ...flatten(f.ids),
+    })),
   };
+}
+
+/** Lists of payloads as one array and the start of each list. */
+function flatten(lists: readonly number[][]): { start: Int32Array; payloads: Int32Array } {
+  const start = new Int32Array(lists.length + 1);
+  let total = 0;
+  for (let i = 0; i < lists.length; i++) {
+    start[i] = total;
+    total += lists[i]!.length;
+  }
+  start[lists.length] = total;
+  const payloads = new Int32Array(total);
+  for (let i = 0; i < lists.length; i++) payloads.set(lists[i]!, start[i]!);
+  return { start, payloads };
 }
 
 export interface EngineOptions {
@@ -246,7 +280,7 @@ export class SigmaMatcher {
         else {
           const rest = this.leaves;
           rest.length = 0;
-          event.keywordsExcept(covered, rest);
+          event.keywordsExcept(covered, rest, bucket.keywordNumbers);
           leaves = rest;
         }
         for (let j = 0; j < leaves.length; j++) automaton.scan(leaves[j]!, hits);
@@ -263,11 +297,12 @@ export class SigmaMatcher {
         }
       }
       const found = hits.ids;
-      const ids = f.ids;
+      const start = f.start;
+      const payloads = f.payloads;
       for (let h = 0, n = hits.count; h < n; h++) {
-        const list = ids[found[h]!]!;
-        for (let k = 0; k < list.length; k++) {
-          const payload = list[k]!;
+        const literal = found[h]!;
+        for (let k = start[literal]!, end = start[literal + 1]!; k < end; k++) {
+          const payload = payloads[k]!;
           const index = payload >> 3;
           const before = seen[index]!;
           const mask = ((before & -512) === tag ? before : tag) | (1 << (payload & 7));

@@ -147,14 +147,14 @@ class WindowsView {
   }
 
   /** Every scalar of the event data and the named System fields (see `PreparedEvent.keywordsExcept`). */
-  leaves(out: string[], skip?: ReadonlySet<string>): void {
+  leaves(out: string[], skip?: ReadonlySet<string>, numbers = true): void {
     if (this.data !== undefined) {
-      if (skip === undefined) collectLeaves(this.data, out, 0);
-      else collectLeavesExcept(this.data, skip, out);
+      if (skip === undefined) collectLeaves(this.data, out, 0, numbers);
+      else collectLeavesExcept(this.data, skip, out, numbers);
     }
-    for (const u of this.userData) collectLeaves(u, out, 0);
+    for (const u of this.userData) collectLeaves(u, out, 0, numbers);
     for (const name of this.kind === 'evtx' ? EVTX_SYSTEM : WINLOGBEAT_SYSTEM_NAMES)
-      collectLeaves(this.system(name), out, 0);
+      collectLeaves(this.system(name), out, 0, numbers);
   }
 }
 
@@ -337,12 +337,13 @@ export class PreparedEvent {
    * Appends to `out` the values `keywords` lists, less the string values of the top-level event-data
    * fields (for Windows events; of the event, for others) named in `skip`: the values `get` returns for
    * those names, which the prefilter scans on their own. `skip` must not hold EventID or Channel
-   * (whose `get` reads the System values first).
+   * (whose `get` reads the System values first). With `numbers` false, numeric values are left out too
+   * (for a scan whose literals cannot occur in the text of a number).
    */
-  keywordsExcept(skip: ReadonlySet<string>, out: string[]): void {
-    if (this.view !== undefined) this.view.leaves(out, skip);
-    else if (isObject(this.raw)) collectLeavesExcept(this.raw, skip, out);
-    else collectLeaves(this.raw, out, 0);
+  keywordsExcept(skip: ReadonlySet<string>, out: string[], numbers = true): void {
+    if (this.view !== undefined) this.view.leaves(out, skip, numbers);
+    else if (isObject(this.raw)) collectLeavesExcept(this.raw, skip, out, numbers);
+    else collectLeaves(this.raw, out, 0, numbers);
   }
 
   /** Every scalar value, lower-cased and joined by newlines (for the keyword prefilter). */
@@ -390,28 +391,36 @@ export function scalarText(value: unknown): string | null {
   }
 }
 
-function collectLeaves(value: unknown, out: string[], depth: number): void {
+function collectLeaves(value: unknown, out: string[], depth: number, numbers = true): void {
   if (depth > 16) return;
+  // the text of a finite number or a bigint holds only digits, '.', 'e', '+' and '-'
+  if (!numbers && ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint'))
+    return;
   const text = scalarText(value);
   if (text !== null) {
     out.push(text);
     return;
   }
   if (Array.isArray(value)) {
-    for (const item of value) collectLeaves(item, out, depth + 1);
+    for (const item of value) collectLeaves(item, out, depth + 1, numbers);
   } else if (isObject(value)) {
     // for-in over a parsed JSON object (own keys only, in Object.keys order) reads values through the
     // enum cache instead of a megamorphic keyed load per key
-    for (const key in value) collectLeaves(value[key], out, depth + 1);
+    for (const key in value) collectLeaves(value[key], out, depth + 1, numbers);
   }
 }
 
 /** `collectLeaves` of an object's members, less the string members named in `skip`. */
-function collectLeavesExcept(object: JsonObject, skip: ReadonlySet<string>, out: string[]): void {
+function collectLeavesExcept(
+  object: JsonObject,
+  skip: ReadonlySet<string>,
+  out: string[],
+  numbers = true,
+): void {
   for (const key in object) {
     const value = object[key];
     if (typeof value === 'string' && skip.has(key)) continue;
-    collectLeaves(value, out, 1);
+    collectLeaves(value, out, 1, numbers);
   }
 }
 

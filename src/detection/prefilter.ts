@@ -45,6 +45,12 @@ function grow(hits: HitBuffer): Int32Array {
   return bigger;
 }
 
+/** What the automaton searches for a literal: its lower case, cut to the last MAX_LITERAL characters. */
+export function scannedLiteral(text: string): string {
+  const full = text.toLowerCase();
+  return full.length > MAX_LITERAL ? full.slice(full.length - MAX_LITERAL) : full;
+}
+
 export class LiteralAutomaton {
   /** @param denseBudget table entries for full rows (default DENSE_BUDGET; small values test the sparse path) */
   constructor(private readonly denseBudget: number = DENSE_BUDGET) {}
@@ -66,8 +72,7 @@ export class LiteralAutomaton {
 
   /** Adds a literal with a payload id. Must be called before the first search. */
   add(text: string, id: number): void {
-    const full = text.toLowerCase();
-    const literal = full.length > MAX_LITERAL ? full.slice(full.length - MAX_LITERAL) : full;
+    const literal = scannedLiteral(text);
     const trie = this.trie;
     if (trie === null) throw new Error('LiteralAutomaton: add after build');
     let node = 0;
