@@ -7,6 +7,9 @@
  *   node --import tsx bench/detection-profile.ts oracle OUT   every (event, rule) match over varied events
  *   node --import tsx bench/detection-profile.ts detect R     detection alone: the regression events, parsed
  *                                                             beforehand, R rounds after 2R rounds of warm-up
+ *   node --import tsx bench/detection-profile.ts twice N      the matcher on each event of the file, then again
+ *                                                             at once on a fresh view of the same event: the
+ *                                                             same work on warm CPU caches and predictors
  *
  * The event file is written once to $TMPDIR/firebreak-prof and reused. `hunt` under `node --cpu-prof` or
  * `FIREBREAK_CALLGRIND=1 valgrind --tool=callgrind --instr-atstart=no` profiles the hot path; `oracle` output compared before and after a change
@@ -180,6 +183,31 @@ if (mode === 'baseline' || mode === 'hunt' || mode === 'empty') {
   console.log(
     `detect: ${rounds * samples.length} events, ${(cpuMs(used) / 1000).toFixed(2)} s CPU, ${n} detections`,
   );
+} else if (mode === 'twice') {
+  // What touching cold data and code costs: each event matched once as the hunt does, then once more at
+  // once through a fresh PreparedEvent (no per-event cache carried over: the same work, with the CPU's
+  // caches and branch predictors warm). Wall time per event.
+  const count = Number(arg ?? 200_000);
+  const file = await eventFile(count);
+  const warm = await eventFile(WARM);
+  const matcher = new Detector((await load()).set).matcher;
+  for await (const r of readJsonDocuments(warm)) matcher.match(prepareEvent(r.value));
+  let first = 0;
+  let again = 0;
+  let n = 0;
+  for await (const r of readJsonDocuments(file)) {
+    const event = prepareEvent(r.value);
+    const same = prepareEvent(r.value);
+    const t0 = performance.now();
+    matcher.match(event);
+    const t1 = performance.now();
+    matcher.match(same);
+    first += t1 - t0;
+    again += performance.now() - t1;
+    n++;
+  }
+  const us = (ms: number): string => ((ms * 1000) / n).toFixed(2);
+  console.log(`twice ${count}: first ${us(first)} us/event, again ${us(again)} us/event`);
 } else if (mode === 'oracle') {
   const loaded = await load();
   const detector = new Detector(loaded.set);
@@ -192,6 +220,6 @@ if (mode === 'baseline' || mode === 'hunt' || mode === 'empty') {
   writeFileSync(arg ?? 'oracle.txt', `${lines.join('\n')}\n`);
   console.log(`oracle: ${events.length} events, ${lines.length} detections`);
 } else {
-  console.error('usage: detection-profile.ts hunt|baseline|empty N | detect ROUNDS | oracle OUT');
+  console.error('usage: detection-profile.ts hunt|baseline|empty|twice N | detect ROUNDS | oracle OUT');
   process.exit(2);
 }
