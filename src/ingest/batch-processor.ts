@@ -87,6 +87,7 @@ export class WorkerBatchProcessor implements BatchProcessor {
       const pending = this.pending.get(reply.id);
       if (!pending) return;
       this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
       if (reply.ok) pending.resolve(reply.result);
       else pending.reject(new Error(`batch worker: ${reply.message}`));
     });
@@ -97,7 +98,9 @@ export class WorkerBatchProcessor implements BatchProcessor {
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`batch worker exited with code ${code}`)));
-    // The worker must not keep the process alive on its own (shutdown closes it explicitly).
+    // An idle worker must not keep the process alive on its own (shutdown closes it explicitly); one
+    // with requests in hand does (see send), or a shutdown that saves detection state at the end would
+    // find the event loop empty and the process gone before the answer came.
     worker.unref();
     this.worker = worker;
     return worker;
@@ -116,6 +119,7 @@ export class WorkerBatchProcessor implements BatchProcessor {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      worker.ref();
       worker.postMessage({ ...message, id } as WorkerRequest);
     });
   }

@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 /**
  * The pipeline's batch processor in a real worker thread against the same core on the calling thread:
  * same rows, sightings and detections; the refusal protocol that keeps batches in order when an
@@ -149,5 +154,30 @@ describe('batch processor', () => {
       exportState: false,
     });
     expect(after.rows).toHaveLength(1);
+  });
+
+  it('keeps the process alive while a request is in hand, and not once the worker is idle', async () => {
+    // A child process whose only work is one request: with the worker unreferenced while busy, the
+    // event loop would be empty and the process would exit (code 13) before the answer came.
+    const root = path.resolve(import.meta.dirname, '../..');
+    const dir = mkdtempSync(path.join(tmpdir(), 'fb-processor-'));
+    const file = path.join(dir, 'one-request.mjs');
+    writeFileSync(
+      file,
+      `import { WorkerBatchProcessor } from ${JSON.stringify(pathToFileURL(path.join(root, 'src/ingest/batch-processor.ts')).href)};
+       const processor = new WorkerBatchProcessor();
+       const result = await processor.process({ records: [], mode: 'live', detection: null, exportState: true });
+       console.log('answered', result.events);`,
+    );
+    const child = spawnSync(process.execPath, ['--import', 'tsx', file], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    rmSync(dir, { recursive: true, force: true });
+    expect(child.stderr).toBe('');
+    expect(child.stdout.trim()).toBe('answered 0');
+    // The idle worker (never closed here) did not hold the process open afterwards.
+    expect(child.status).toBe(0);
   });
 });
