@@ -1,8 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { registerHuntCommands } from '../../src/cli/hunt-commands.js';
 
 async function cli(args: string[]) {
@@ -45,8 +45,14 @@ detection:
     condition: sel
 `;
 
+const made: string[] = [];
+afterAll(async () => {
+  await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
 async function setup() {
   const dir = await mkdtemp(join(tmpdir(), 'fb-hunt-'));
+  made.push(dir);
   await writeFile(join(dir, 'high.yml'), rule('r-high', 'high', '\\cmd.exe'));
   await writeFile(join(dir, 'low.yml'), rule('r-low', 'low', '\\whoami.exe'));
   const events = [
