@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,11 @@ async function read(text: string): Promise<unknown[]> {
   const file = join(dir, 'in.json');
   await writeFile(file, text);
   const out: unknown[] = [];
-  for await (const r of readJsonDocuments(file)) out.push(r.value);
+  try {
+    for await (const r of readJsonDocuments(file)) out.push(r.value);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
   return out;
 }
 

@@ -1,12 +1,18 @@
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EMPTY_MAPPING } from '../../src/detection/logsource.js';
 import { loadRules } from '../../src/hunt/rule-loader.js';
 
+const made: string[] = [];
+afterAll(async () => {
+  await Promise.all(made.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
 async function failuresOf(files: Record<string, string>) {
   const dir = await mkdtemp(join(tmpdir(), 'fb-rules-'));
+  made.push(dir);
   for (const [name, text] of Object.entries(files)) {
     await mkdir(join(dir, name, '..'), { recursive: true });
     await writeFile(join(dir, name), text);
