@@ -171,6 +171,23 @@ describe('keyword literals merged into the field automata', () => {
     expect(m(event)).toBe(expected);
   });
 
+  // Numbers are scanned as their text only when some keyword literal could occur in one (digits, sign,
+  // point, exponent); the full evaluation (matcherFor checks the two agree) is the reference.
+  it.each([
+    [['4624'], { EventID: 4624 }, true],
+    [['4624'], { EventID: 4625 }, false],
+    [['1.5'], { Ratio: 1.5 }, true],
+    [['-3'], { Delta: -3 }, true],
+    [['e+21'], { Big: 1e21 }, true],
+    [['mimikatz', '4624'], { EventID: 4624 }, true],
+    [['mimikatz'], { EventID: 4624, Image: 'Mimikatz.exe' }, true],
+    [['mimikatz'], { EventID: 4624 }, false],
+    [['24'], { Nested: { Id: [1, 4624] } }, true],
+  ])('keywords %j on numbers %j: %s', (keywords, event, expected) => {
+    const list = keywords.map((k) => `    - '${k}'`).join('\n');
+    expect(matcherFor(`keywords:\n${list}\ncondition: keywords`)(event)).toBe(expected);
+  });
+
   it('reads Windows event data the same way', () => {
     const rule = compileRule(
       parseRule(
