@@ -237,6 +237,23 @@ export function parseTimestamp(value: unknown): number | undefined {
 }
 
 /**
+ * A field name's dotted path, split once per name (rules ask for the same few hundred names event
+ * after event; splitting on every lookup of an absent field allocated an array each time). Null for
+ * names without a dot.
+ */
+const PATHS = new Map<string, readonly string[] | null>();
+const MAX_PATHS = 65_536;
+function dottedPath(field: string): readonly string[] | null {
+  let path = PATHS.get(field);
+  if (path === undefined) {
+    path = field.indexOf('.') < 0 ? null : field.split('.');
+    if (PATHS.size >= MAX_PATHS) PATHS.clear();
+    PATHS.set(field, path);
+  }
+  return path;
+}
+
+/**
  * One event as the engine sees it. Pure and cheap to build; caches what many rules ask for
  * (lower-cased field values, the keyword list) for the life of one evaluation.
  */
@@ -296,11 +313,12 @@ export class PreparedEvent {
     if (!isObject(raw)) return undefined;
     const direct = raw[field];
     if (direct !== undefined) return direct;
-    if (field.indexOf('.') < 0) return undefined;
+    const path = dottedPath(field);
+    if (path === null) return undefined;
     let current: unknown = raw;
-    for (const part of field.split('.')) {
+    for (let i = 0; i < path.length; i++) {
       if (!isObject(current)) return undefined;
-      current = current[part];
+      current = current[path[i]!];
       if (current === undefined) return undefined;
     }
     return current;
