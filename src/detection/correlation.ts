@@ -210,12 +210,16 @@ function lowerBound(items: readonly Item[], t: number): number {
   return lo;
 }
 
+type Plan = ReadonlyArray<readonly [CompiledCorrelation, readonly number[]]>;
+
 /** Runs correlation rules over the matches of the rules they reference. Pure; time comes from events. */
 export class CorrelationEngine {
   readonly metrics: CorrelationMetrics = { lateDropped: 0, groupsEvicted: 0, eventsDropped: 0 };
   private readonly correlations: CompiledCorrelation[];
   /** Rule ref (id or name) -> correlations referencing it. */
   private readonly byRef = new Map<string, CompiledCorrelation[]>();
+  /** Rule id -> rule name -> what a match of that rule feeds (see planFor). */
+  private readonly plans = new Map<string, Map<string | undefined, Plan>>();
   private watermark = -Infinity;
   private nextSweep = -Infinity;
   private readonly limits: CorrelationLimits;
@@ -253,25 +257,47 @@ export class CorrelationEngine {
    * including windows closed by the advancing watermark.
    */
   observe(rule: RuleInfo, event: PreparedEvent, time: number): CorrelationMatch[] {
-    const targets = [
-      ...(this.byRef.get(rule.id) ?? []),
-      ...(rule.name !== undefined && rule.name !== rule.id ? (this.byRef.get(rule.name) ?? []) : []),
-    ];
     const out: CorrelationMatch[] = [];
     if (time > this.watermark + this.limits.allowedLatenessMs)
       this.watermark = time - this.limits.allowedLatenessMs;
-    for (const c of targets) {
-      const indexes = [
-        ...(c.refIndex.get(rule.id) ?? []),
-        ...(rule.name !== undefined ? (c.refIndex.get(rule.name) ?? []) : []),
-      ];
-      for (const ruleIndex of new Set(indexes)) {
+    for (const [c, indexes] of this.planFor(rule)) {
+      for (const ruleIndex of indexes) {
         const match = this.insert(c, ruleIndex, event, time);
         if (match !== null) out.push(match);
       }
     }
     if (this.watermark >= this.nextSweep) out.push(...this.sweep(false));
     return out;
+  }
+
+  /**
+   * Which correlations a match of `rule` feeds, and as which of their rules: worked out once per rule
+   * id and name (it was rebuilt, with three arrays and a set, for every match).
+   */
+  private planFor(rule: RuleInfo): Plan {
+    let byName = this.plans.get(rule.id);
+    if (byName === undefined) {
+      byName = new Map();
+      this.plans.set(rule.id, byName);
+    }
+    let plan = byName.get(rule.name);
+    if (plan === undefined) {
+      const targets = [
+        ...(this.byRef.get(rule.id) ?? []),
+        ...(rule.name !== undefined && rule.name !== rule.id ? (this.byRef.get(rule.name) ?? []) : []),
+      ];
+      plan = targets.map((c): [CompiledCorrelation, readonly number[]] => [
+        c,
+        [
+          ...new Set([
+            ...(c.refIndex.get(rule.id) ?? []),
+            ...(rule.name !== undefined ? (c.refIndex.get(rule.name) ?? []) : []),
+          ]),
+        ],
+      ]);
+      byName.set(rule.name, plan);
+    }
+    return plan;
   }
 
   private insert(
