@@ -25,8 +25,6 @@ interface Queued {
 export class WriteBatcher {
   private readonly queue: Queued[] = [];
   private draining = false;
-  /** The connection's `synchronous` setting as last set here (it starts FULL, see database.ts). */
-  private flushing = true;
 
   constructor(
     private readonly db: Kysely<Schema>,
@@ -56,14 +54,25 @@ export class WriteBatcher {
   }
 
   private async runBatch(batch: Queued[]): Promise<void> {
+    if (batch.some((item) => item.durable)) return this.runTransaction(batch);
+    // Set outside the transaction, as SQLite requires, and set back after it: everything else on
+    // this connection (reads, writes outside the batcher) keeps the FULL it was opened with.
+    try {
+      await sql`pragma synchronous = NORMAL`.execute(this.db);
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    try {
+      await this.runTransaction(batch);
+    } finally {
+      await sql`pragma synchronous = FULL`.execute(this.db).catch(() => undefined);
+    }
+  }
+
+  private async runTransaction(batch: Queued[]): Promise<void> {
     let trx;
     try {
-      const flush = batch.some((item) => item.durable);
-      if (flush !== this.flushing) {
-        // Outside any transaction, as SQLite requires; two fixed statements, nothing interpolated.
-        await sql.raw(flush ? 'pragma synchronous = FULL' : 'pragma synchronous = NORMAL').execute(this.db);
-        this.flushing = flush;
-      }
       trx = await this.db.startTransaction().execute();
     } catch (error) {
       for (const item of batch) item.reject(error);

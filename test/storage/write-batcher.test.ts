@@ -125,6 +125,10 @@ describe.each(ENGINES)('database writes on $name', (engine) => {
           database.write(flushed, { durable: false }),
         ]);
         expect(both).toEqual([true, true, true]);
+        // Outside a write, the connection is back to flushing every commit.
+        await database.write(flushed, { durable: false });
+        const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(database.db);
+        expect(rows[0]!.synchronous).toBe(2);
       },
     );
   });
