@@ -54,29 +54,37 @@ export class WriteBatcher {
   }
 
   private async runBatch(batch: Queued[]): Promise<void> {
-    if (batch.some((item) => item.durable)) return this.runTransaction(batch);
-    // Set outside the transaction, as SQLite requires, and set back after it: everything else on
-    // this connection (reads, writes outside the batcher) keeps the FULL it was opened with.
+    if (batch.some((item) => item.durable)) {
+      (await this.runTransaction(batch))();
+      return;
+    }
+    // Set outside the transaction, as SQLite requires, and set back before anyone hears of the
+    // commit: everything else on this connection keeps the FULL it was opened with.
     try {
       await sql`pragma synchronous = NORMAL`.execute(this.db);
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;
     }
+    let settle: () => void = () => undefined;
     try {
-      await this.runTransaction(batch);
+      settle = await this.runTransaction(batch);
     } finally {
       await sql`pragma synchronous = FULL`.execute(this.db).catch(() => undefined);
+      settle();
     }
   }
 
-  private async runTransaction(batch: Queued[]): Promise<void> {
+  /** Runs the batch in one transaction; answers its callers when the returned function is called. */
+  private async runTransaction(batch: Queued[]): Promise<() => void> {
+    const rejectAll = (error: unknown) => () => {
+      for (const item of batch) item.reject(error);
+    };
     let trx;
     try {
       trx = await this.db.startTransaction().execute();
     } catch (error) {
-      for (const item of batch) item.reject(error);
-      return;
+      return rejectAll(error);
     }
     const outcomes: Array<{ item: Queued; ok: boolean; value: unknown }> = [];
     try {
@@ -99,12 +107,13 @@ export class WriteBatcher {
         .rollback()
         .execute()
         .catch(() => undefined);
-      for (const item of batch) item.reject(error);
-      return;
+      return rejectAll(error);
     }
-    for (const { item, ok, value } of outcomes) {
-      if (ok) item.resolve(value);
-      else item.reject(value);
-    }
+    return () => {
+      for (const { item, ok, value } of outcomes) {
+        if (ok) item.resolve(value);
+        else item.reject(value);
+      }
+    };
   }
 }
