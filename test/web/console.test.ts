@@ -232,6 +232,8 @@ describe.skipIf(SKIP !== null)('web console in Chromium', () => {
     await page.keyboard.press('?');
     await page.getByRole('heading', { name: 'Keyboard shortcuts' }).waitFor();
     await page.keyboard.press('Escape');
+    // The next key goes to the page only once the modal is gone (under load the close can lag).
+    await page.getByRole('heading', { name: 'Keyboard shortcuts' }).waitFor({ state: 'hidden' });
     await page.keyboard.press('p');
     await page.getByRole('heading', { name: 'Promote to a new incident' }).waitFor();
     await page.getByRole('button', { name: 'Promote', exact: true }).click();
