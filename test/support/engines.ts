@@ -58,6 +58,17 @@ const postgres: Engine = {
         rmSync(dataDir, { recursive: true, force: true });
         const client = new pg.Client({ connectionString: PG_URL });
         await client.connect();
+        // A pool's end() resolves while its connections may still be closing; forcing the drop then
+        // kills them mid-close, and their clients raise the error with nobody listening. Wait (up
+        // to 5 s) until they are gone, then drop (forcing only what is left after that).
+        for (let waited = 0; waited < 5000; waited += 50) {
+          const { rows } = await client.query<{ n: string }>(
+            'select count(*) as n from pg_stat_activity where datname = $1',
+            [name],
+          );
+          if (Number(rows[0]!.n) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         await client.query(`drop database if exists ${name} with (force)`);
         await client.end();
       },
