@@ -9,7 +9,10 @@
  * restart, until the pipeline has stored everything the spool held at start, keyed submissions are
  * refused with a retryable error rather than risk taking one twice.
  */
+import type { Kysely } from 'kysely';
 import { OperationalError } from '../core/errors.js';
+import { findSubmission } from '../storage/event-repository.js';
+import type { Schema } from '../storage/schema.js';
 import type { SubmissionGate, SubmissionOutcome } from './event-record.js';
 
 export interface SubmissionLedgerDeps {
@@ -92,7 +95,7 @@ export class SubmissionLedger implements SubmissionGate {
  * has stored what the spool held now.
  */
 export function ledgerFor(
-  stored: SubmissionLedgerDeps['stored'],
+  db: Kysely<Schema>,
   spool: { stats(): { readonly lastPosition: number } },
   pipeline: { drained(position: number): Promise<void>; stats(): { readonly position: number } },
 ): SubmissionLedger {
@@ -101,7 +104,7 @@ export function ledgerFor(
     caughtUp = true;
   });
   return new SubmissionLedger({
-    stored,
+    stored: (orgId, key) => findSubmission(db, orgId, key),
     caughtUp: () => caughtUp,
     storedPosition: () => pipeline.stats().position,
     spooledPosition: () => spool.stats().lastPosition,

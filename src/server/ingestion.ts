@@ -10,7 +10,7 @@ import { ledgerFor } from '../ingest/submission-ledger.js';
 import { startSyslogServer, type SyslogServer } from '../ingest/syslog/index.js';
 import type { ServiceContext } from '../services/context.js';
 import { ensureDefaultOrganization } from '../services/identity.js';
-import { deleteEventsBefore, deleteSubmissionsBefore, findSubmission } from '../storage/event-repository.js';
+import { deleteEventsBefore, deleteSubmissionsBefore } from '../storage/event-repository.js';
 import { findOrganizationBySlug } from '../storage/identity-repository.js';
 import type { Config } from './config.js';
 
@@ -71,7 +71,7 @@ export async function startIngestion(
   pipeline.start();
   const context: ServiceContext = {
     ...pipelineContext,
-    submissions: ledgerFor((orgId, key) => findSubmission(base.database.db, orgId, key), spool, pipeline),
+    submissions: ledgerFor(base.database.db, spool, pipeline),
   };
 
   let syslog: SyslogServer | null = null;

@@ -25,7 +25,6 @@ import { RuleDetectionStage } from '../../src/ingest/rule-detection-stage.js';
 import { openFileSpool, spoolIntake, type FileSpool } from '../../src/ingest/spool/index.js';
 import type { Engine, TestDatabase } from './engines.js';
 import { ledgerFor } from '../../src/ingest/submission-ledger.js';
-import { findSubmission } from '../../src/storage/event-repository.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -148,11 +147,7 @@ export async function createApiEnv(
       batchSize: 500,
     });
     pipeline.start();
-    const submissions = ledgerFor(
-      (orgId, key) => findSubmission(base.context.database.db, orgId, key),
-      spool,
-      pipeline,
-    );
+    const submissions = ledgerFor(base.context.database.db, spool, pipeline);
     env = { ...base, context: { ...context, submissions } };
     ingestion = {
       spool,
