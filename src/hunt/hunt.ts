@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { isoUtc } from '../core/iso-time.js';
 import { Detector, type Detection, type DetectorOptions } from '../detection/detector.js';
 import { prepareEvent } from '../detection/event.js';
 import type { RuleSet } from '../detection/rule-set.js';
@@ -69,7 +70,7 @@ export async function runHunt(
   let lastIso = '';
   const iso = (ms: number): string => {
     if (ms !== lastTime) {
-      lastIso = new Date(ms).toISOString();
+      lastIso = isoUtc(ms);
       lastTime = ms;
     }
     return lastIso;
@@ -93,15 +94,15 @@ export async function runHunt(
               value: d.alert.value,
               baseline_median: d.alert.median,
               baseline_mad: d.alert.mad,
-              window_start: new Date(d.alert.windowStart).toISOString(),
+              window_start: isoUtc(d.alert.windowStart),
               event: d.event.raw,
             }
           : {
               group: d.match.group,
               value: d.match.value,
               events: d.match.events,
-              first: new Date(d.match.first).toISOString(),
-              last: new Date(d.match.last).toISOString(),
+              first: isoUtc(d.match.first),
+              last: isoUtc(d.match.last),
             };
     options.onMatch({
       rule_id: d.rule.id,

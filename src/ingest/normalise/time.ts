@@ -3,6 +3,8 @@
  * epoch milliseconds, or undefined when the text is not a readable time. Times without a zone are UTC.
  */
 
+import { isoUtc } from '../../core/iso-time.js';
+
 /** Earliest and latest event time accepted as the event's own (outside: use the receive time). */
 const MIN_TIME = Date.UTC(1970, 0, 1);
 const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -76,7 +78,7 @@ let lastIso = { t: 0, iso: '1970-01-01T00:00:00.000Z' };
 export function toIso(t: number): string {
   if (t === lastIso.t) return lastIso.iso;
   const ok = inRange(t);
-  const iso = new Date(ok === undefined ? 0 : ok).toISOString();
+  const iso = isoUtc(ok === undefined ? 0 : ok);
   lastIso = { t, iso };
   return iso;
 }
