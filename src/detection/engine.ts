@@ -1,5 +1,6 @@
 import { scalarText, type PreparedEvent } from './event.js';
 import { LiteralAutomaton, hitBuffer, scannedLiteral } from './prefilter.js';
+import { ScanArena } from './scan-arena.js';
 import { KEYWORDS_FIELD } from './sigma-compiler.js';
 import type { CompiledRule, RuleInfo, RuleSet, RuleVariant } from './rule-set.js';
 
@@ -54,7 +55,11 @@ const STAMP_LIMIT = 1 << 22;
 /** The bucket key part of an absent product, channel or event id. */
 const ABSENT = '\u0000';
 
-function buildBucket(variants: readonly RuleVariant[], usePrefilter: boolean): Bucket {
+function buildBucket(
+  variants: readonly RuleVariant[],
+  usePrefilter: boolean,
+  arena: ScanArena | null,
+): Bucket {
   const always: RuleVariant[] = [];
   const guarded: RuleVariant[] = [];
   const full: number[] = [];
@@ -75,7 +80,7 @@ function buildBucket(variants: readonly RuleVariant[], usePrefilter: boolean): B
       for (const req of group) {
         let f = byField.get(req.field);
         if (f === undefined) {
-          f = { automaton: new LiteralAutomaton(), literals: new Map(), ids: [] };
+          f = { automaton: new LiteralAutomaton(undefined, arena), literals: new Map(), ids: [] };
           byField.set(req.field, f);
         }
         let lit = f.literals.get(req.literal);
@@ -147,6 +152,16 @@ function flatten(lists: readonly number[][]): { start: Int32Array; payloads: Int
 export interface EngineOptions {
   /** Literal prefilter (default on); off evaluates every dispatched rule, for tests and comparisons. */
   readonly prefilter?: boolean;
+  /**
+   * Where the prefilter scans: 'wasm' (default; falls back to JavaScript where WebAssembly is missing)
+   * or 'js' (for tests and comparisons).
+   */
+  readonly scan?: 'wasm' | 'js';
+}
+
+function newArena(options: EngineOptions): ScanArena | null {
+  if (options.prefilter === false || options.scan === 'js' || typeof WebAssembly !== 'object') return null;
+  return new ScanArena();
 }
 
 /**
@@ -172,12 +187,18 @@ export class SigmaMatcher {
   private readonly leaves: string[] = [];
   /** Guarded variants whose requirements all hold, for the current event. */
   private candidates: Int32Array = new Int32Array(0);
+  /** The values to scan for the current event, and the index of the bucket field each belongs to. */
+  private readonly texts: string[] = [];
+  private readonly owners: number[] = [];
+  /** Holds the automata of the current buckets, scanned in WebAssembly (null: scans in JavaScript). */
+  private arena: ScanArena | null;
 
   constructor(
     readonly rules: readonly CompiledRule[],
-    options: EngineOptions = {},
+    private readonly options: EngineOptions = {},
   ) {
     this.usePrefilter = options.prefilter ?? true;
+    this.arena = newArena(options);
     for (const rule of rules) {
       for (const v of rule.variants) {
         const d = v.dispatch;
@@ -227,15 +248,17 @@ export class SigmaMatcher {
       // Events of unknown product: every rule not tied to an indexed log source.
       for (const k of this.byKey.keys()) if (k.startsWith('product:')) take(k);
     }
-    bucket = buildBucket(variants, this.usePrefilter);
+    if (this.bucketCount >= 10_000) {
+      // The arena holds the automata of the dropped buckets: a fresh one for the new ones.
+      this.buckets.clear();
+      this.bucketCount = 0;
+      this.arena = newArena(this.options);
+    }
+    bucket = buildBucket(variants, this.usePrefilter, this.arena);
     if (this.seen.length < bucket.guarded.length) {
       this.seen = new Int32Array(bucket.guarded.length * 2);
       this.candidates = new Int32Array(bucket.guarded.length * 2);
       this.stamp = 0;
-    }
-    if (this.bucketCount >= 10_000) {
-      this.buckets.clear();
-      this.bucketCount = 0;
     }
     let byChannel = this.buckets.get(product);
     if (byChannel === undefined) this.buckets.set(product, (byChannel = new Map()));
@@ -244,6 +267,41 @@ export class SigmaMatcher {
     byId.set(eventId, bucket);
     this.bucketCount++;
     return bucket;
+  }
+
+  /**
+   * Marks the requirement groups the literals `ids[from .. from + count)` of field `f` satisfy, and
+   * appends each variant whose groups are now all seen to the candidates. Returns the candidate count.
+   */
+  private tally(
+    f: Bucket['fields'][number],
+    ids: Int32Array,
+    from: number,
+    count: number,
+    tag: number,
+    bucket: Bucket,
+    candidateCount: number,
+  ): number {
+    const seen = this.seen;
+    const full = bucket.full;
+    const candidates = this.candidates;
+    const start = f.start;
+    const payloads = f.payloads;
+    for (let h = from, end = from + count; h < end; h++) {
+      const literal = ids[h]!;
+      for (let k = start[literal]!, last = start[literal + 1]!; k < last; k++) {
+        const payload = payloads[k]!;
+        const index = payload >> 3;
+        const before = seen[index]!;
+        const mask = ((before & -512) === tag ? before : tag) | (1 << (payload & 7));
+        seen[index] = mask;
+        if (mask === (tag | full[index]!)) {
+          seen[index] = mask | 0x100; // reported: no longer equal to full
+          candidates[candidateCount++] = index;
+        }
+      }
+    }
+    return candidateCount;
   }
 
   /** The rules matching one event, at most one match per rule. */
@@ -264,56 +322,78 @@ export class SigmaMatcher {
       stamp = this.stamp = 1;
     }
     const tag = stamp << 9;
-    const seen = this.seen;
-    const full = bucket.full;
-    const candidates = this.candidates;
     const hits = this.hits;
     let candidateCount = 0;
-    for (const f of bucket.fields) {
-      hits.count = 0;
-      const automaton = f.automaton;
+    // The values to scan: one text per field value (each item of an array), each keyword value.
+    const fields = bucket.fields;
+    const texts = this.texts;
+    const owners = this.owners;
+    texts.length = 0;
+    owners.length = 0;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
       if (f.field === KEYWORDS_FIELD) {
         // each value on its own: a keyword matches within one value
         const covered = bucket.keywordCovered;
-        let leaves: readonly string[];
-        if (covered === null) leaves = event.keywords();
-        else {
-          const rest = this.leaves;
-          rest.length = 0;
-          event.keywordsExcept(covered, rest, bucket.keywordNumbers);
-          leaves = rest;
-        }
-        for (let j = 0; j < leaves.length; j++) automaton.scan(leaves[j]!, hits);
+        const before = texts.length;
+        if (covered === null) texts.push(...event.keywords());
+        else event.keywordsExcept(covered, texts, bucket.keywordNumbers);
+        for (let j = before; j < texts.length; j++) owners.push(i);
       } else {
         const value = event.get(f.field);
-        if (typeof value === 'string') automaton.scan(value, hits);
-        else if (Array.isArray(value)) {
+        if (typeof value === 'string') {
+          texts.push(value);
+          owners.push(i);
+        } else if (Array.isArray(value)) {
           for (const item of value)
-            if (typeof item === 'string' || typeof item === 'number') automaton.scan(String(item), hits);
+            if (typeof item === 'string' || typeof item === 'number') {
+              texts.push(String(item));
+              owners.push(i);
+            }
         } else {
           const text = scalarText(value);
-          if (text === null) continue;
-          automaton.scan(text, hits);
-        }
-      }
-      const found = hits.ids;
-      const start = f.start;
-      const payloads = f.payloads;
-      for (let h = 0, n = hits.count; h < n; h++) {
-        const literal = found[h]!;
-        for (let k = start[literal]!, end = start[literal + 1]!; k < end; k++) {
-          const payload = payloads[k]!;
-          const index = payload >> 3;
-          const before = seen[index]!;
-          const mask = ((before & -512) === tag ? before : tag) | (1 << (payload & 7));
-          seen[index] = mask;
-          if (mask === (tag | full[index]!)) {
-            seen[index] = mask | 0x100; // reported: no longer equal to full
-            candidates[candidateCount++] = index;
+          if (text !== null) {
+            texts.push(text);
+            owners.push(i);
           }
         }
       }
     }
+    // All of them cross into the arena at once.
+    const arena = this.arena;
+    const loaded =
+      arena !== null && texts.length > 0 && arena.load(texts.length === 1 ? texts[0]! : texts.join(''));
+    let offset = 0;
+    for (let i = 0; i < texts.length;) {
+      const owner = owners[i]!;
+      const f = fields[owner]!;
+      if (loaded) {
+        // Loaded texts of one field that follow each other (the keyword values, an array's items) are
+        // scanned as one: a literal found across two of them only lets one candidate too many through.
+        const from = offset;
+        let next = i;
+        while (next < texts.length && owners[next] === owner) offset += texts[next++]!.length;
+        const tables = f.automaton.tables();
+        const count = tables === null ? -1 : arena!.scanLoaded(tables, from, offset);
+        if (count >= 0) {
+          candidateCount = this.tally(f, arena!.words, arena!.hitBase, count, tag, bucket, candidateCount);
+        } else {
+          // a character past ASCII (the texts are scanned again on their own, lower-cased), or no arena room
+          for (let j = i; j < next; j++) {
+            hits.count = 0;
+            f.automaton.scan(texts[j]!, hits);
+            candidateCount = this.tally(f, hits.ids, 0, hits.count, tag, bucket, candidateCount);
+          }
+        }
+        i = next;
+        continue;
+      }
+      hits.count = 0;
+      f.automaton.scan(texts[i]!, hits);
+      candidateCount = this.tally(f, hits.ids, 0, hits.count, tag, bucket, candidateCount);
+      i++;
+    }
+    const candidates = this.candidates;
     for (let c = 0; c < candidateCount; c++) {
       const v = bucket.guarded[candidates[c]!]!;
       if (!out.includes(v.rule) && v.test(event)) out.push(v.rule);

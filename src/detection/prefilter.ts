@@ -15,10 +15,13 @@
  * column per ASCII code, then one per non-ASCII class), so the scan loop reads one table per character,
  * not a class table and then the transition table.
  */
+import { SCAN_COLUMNS, type PlacedTables, type ScanArena } from './scan-arena.js';
+
 const MAX_LITERAL = 12;
 const OTHER_CLASSES = 16;
 /** Columns of a full table row: the 128 ASCII codes, then the non-ASCII classes 1..OTHER_CLASSES. */
 const COLUMNS = 128 + OTHER_CLASSES;
+if (COLUMNS !== SCAN_COLUMNS) throw new Error('prefilter: the scan arena assumes another row width');
 /**
  * Table entries (states × columns) an automaton may spend on full DFA rows: the shallowest states get
  * them (breadth-first numbering), deeper ones keep sparse edges and a failure link. 6M entries of 32 bits
@@ -38,6 +41,15 @@ export function hitBuffer(): HitBuffer {
   return { ids: new Int32Array(256), count: 0 };
 }
 
+/** Appends `count` ids from `source[from ...]` to `hits`. */
+export function appendHits(hits: HitBuffer, source: Int32Array, from: number, count: number): void {
+  while (hits.count + count > hits.ids.length) grow(hits);
+  const ids = hits.ids;
+  let at = hits.count;
+  for (let i = from, end = from + count; i < end; i++) ids[at++] = source[i]!;
+  hits.count = at;
+}
+
 function grow(hits: HitBuffer): Int32Array {
   const bigger = new Int32Array(hits.ids.length * 2);
   bigger.set(hits.ids);
@@ -52,8 +64,18 @@ export function scannedLiteral(text: string): string {
 }
 
 export class LiteralAutomaton {
-  /** @param denseBudget table entries for full rows (default DENSE_BUDGET; small values test the sparse path) */
-  constructor(private readonly denseBudget: number = DENSE_BUDGET) {}
+  /**
+   * @param denseBudget table entries for full rows (default DENSE_BUDGET; small values test the sparse path)
+   * @param arena where an automaton whose rows are all full scans (in WebAssembly); without it, or when
+   *   the automaton has sparse states or the arena is full, it scans in JavaScript
+   */
+  constructor(
+    private readonly denseBudget: number = DENSE_BUDGET,
+    private readonly arena: ScanArena | null = null,
+  ) {}
+
+  /** Set when the tables live in the arena (the JavaScript copies are then dropped). */
+  private placed: PlacedTables | null = null;
 
   private trie: Array<Map<number, number>> | null = [new Map()];
   private trieOut: number[][] = [[]];
@@ -205,10 +227,38 @@ export class LiteralAutomaton {
     this.outIds = outIds;
     this.trie = null;
     this.trieOut = [];
+    if (this.arena !== null && dense === n) {
+      this.placed = this.arena.place(table, outStart, outIds);
+      if (this.placed !== null) {
+        this.delta = new Int32Array(0);
+        this.outStart = new Int32Array(0);
+        this.outIds = new Int32Array(0);
+      }
+    }
+  }
+
+  /**
+   * The automaton's tables in the arena, or null when it scans in JavaScript. With tables, callers may
+   * scan text they loaded into the arena themselves (`ScanArena.load`, `scanLoaded`).
+   */
+  tables(): PlacedTables | null {
+    if (this.trie !== null) this.build();
+    return this.placed;
+  }
+
+  /** Back to scanning in JavaScript (the arena could not take the hits of a scan). */
+  private unplace(): void {
+    const placed = this.placed!;
+    const { delta, outStart, outIds } = placed.arena.copyOut(placed);
+    this.delta = delta;
+    this.outStart = outStart;
+    this.outIds = outIds;
+    this.placed = null;
   }
 
   /** Number of states (for memory reporting). */
   get states(): number {
+    if (this.placed !== null) return this.placed.states;
     return this.trie === null ? this.outStart.length - 1 : this.trie.length;
   }
 
@@ -225,6 +275,16 @@ export class LiteralAutomaton {
    */
   scan(text: string, hits: HitBuffer): void {
     if (this.trie !== null) this.build();
+    const placed = this.placed;
+    if (placed !== null) {
+      const arena = placed.arena;
+      const count = arena.scanText(placed, text);
+      if (count >= 0) {
+        appendHits(hits, arena.words, arena.hitBase, count);
+        return;
+      }
+      this.unplace();
+    }
     const start = hits.count;
     if (!this.run(text, hits, true)) {
       hits.count = start;

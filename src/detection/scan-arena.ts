@@ -1,0 +1,413 @@
+/**
+ * The prefilter's scan loop in WebAssembly, with the automata's tables and one event's text in its
+ * memory. In JavaScript the loop costs about 60 instructions a character (`charCodeAt` dispatches on the
+ * string's representation, every typed-array read checks its bounds); here about 12. The text of an
+ * event's values crosses once per event, joined, as UTF-16 code units (with Node's Buffer a native copy;
+ * `TextEncoder.encodeInto` would write UTF-8, whose offsets differ from the strings' as soon as one
+ * character is not ASCII, and costs 8 instructions a character). A value with a character past ASCII
+ * is scanned again on its own, lower-cased, like `LiteralAutomaton` does.
+ *
+ * Tables use the layout of `LiteralAutomaton` (one row of COLUMNS entries per state: the 128 ASCII codes,
+ * then 16 classes for the other characters, code % 16), with each entry rewritten as the byte address of
+ * the target's row times two, plus one when the target has outputs.
+ */
+import { assembleModule, op, type WasmFunction } from './wasm-assembler.js';
+
+/** Columns of a table row, as in `LiteralAutomaton`. */
+export const SCAN_COLUMNS = 144;
+const ROW_BYTES = SCAN_COLUMNS * 4;
+const PAGE = 65_536;
+/** Row addresses times two must stay below 2^31 (they are read back with a logical shift, but stored as int32). */
+const MAX_BYTES = 1 << 30;
+const INITIAL_HITS = 1 << 14;
+
+/** Where an automaton's tables lie in an arena (byte addresses). */
+export interface PlacedTables {
+  readonly arena: ScanArena;
+  readonly delta: number;
+  readonly outStart: number;
+  readonly outIds: number;
+  readonly states: number;
+  readonly outputs: number;
+}
+
+// Parameters and locals of the scan functions.
+const DELTA = 0;
+const OUT_START = 1;
+const OUT_IDS = 2;
+const TEXT = 3;
+const TEXT_END = 4;
+const HITS = 5;
+const HITS_END = 6;
+const ROW = 7;
+const NEXT = 8;
+const CHAR = 9;
+const FROM = 10;
+const TO = 11;
+const CURSOR = 12;
+
+/**
+ * scan(delta, outStart, outIds, text, textEnd, hits, hitsEnd) -> hit count, or -2 when the hits area is
+ * full. The text is UTF-16 code units. `wide` maps the units past ASCII to their class column; narrow
+ * returns -1 at the first of them (the text must then be scanned lower-cased).
+ */
+function scanFunction(wide: boolean): WasmFunction {
+  const readChar = wide
+    ? [
+        op.get(TEXT),
+        op.load16,
+        op.set(CHAR),
+        op.get(TEXT),
+        op.const(2),
+        op.add,
+        op.set(TEXT),
+        op.get(CHAR),
+        op.const(127),
+        op.gtU,
+        op.if,
+        op.get(CHAR),
+        op.const(15),
+        op.and,
+        op.const(128),
+        op.add,
+        op.set(CHAR),
+        op.end,
+      ]
+    : [
+        op.get(TEXT),
+        op.load16,
+        op.tee(CHAR),
+        op.const(127),
+        op.gtU,
+        op.if,
+        op.const(-1),
+        op.return,
+        op.end,
+        op.get(TEXT),
+        op.const(2),
+        op.add,
+        op.set(TEXT),
+      ];
+  return {
+    name: wide ? 'scanWide' : 'scanNarrow',
+    params: 7,
+    locals: 6,
+    body: [
+      op.get(DELTA),
+      op.set(ROW),
+      op.get(HITS),
+      op.set(CURSOR),
+      op.block,
+      op.loop,
+      // while (text < textEnd)
+      op.get(TEXT),
+      op.get(TEXT_END),
+      op.geU,
+      op.brIf(1),
+      ...readChar,
+      // next = row[char]; row = next >>> 1
+      op.get(ROW),
+      op.get(CHAR),
+      op.const(2),
+      op.shl,
+      op.add,
+      op.load(),
+      op.tee(NEXT),
+      op.const(1),
+      op.shrU,
+      op.set(ROW),
+      op.get(NEXT),
+      op.const(1),
+      op.and,
+      op.if,
+      // the target has outputs: from = outStart[state], to = outStart[state + 1]
+      op.get(ROW),
+      op.get(DELTA),
+      op.sub,
+      op.const(ROW_BYTES),
+      op.divU,
+      op.const(2),
+      op.shl,
+      op.get(OUT_START),
+      op.add,
+      op.tee(FROM),
+      op.load(4),
+      op.set(TO),
+      op.get(FROM),
+      op.load(),
+      op.set(FROM),
+      // if (cursor + (to - from) * 4 > hitsEnd) return -2
+      op.get(CURSOR),
+      op.get(TO),
+      op.get(FROM),
+      op.sub,
+      op.const(2),
+      op.shl,
+      op.add,
+      op.get(HITS_END),
+      op.gtU,
+      op.if,
+      op.const(-2),
+      op.return,
+      op.end,
+      op.block,
+      op.loop,
+      op.get(FROM),
+      op.get(TO),
+      op.geU,
+      op.brIf(1),
+      op.get(CURSOR),
+      op.get(OUT_IDS),
+      op.get(FROM),
+      op.const(2),
+      op.shl,
+      op.add,
+      op.load(),
+      op.store,
+      op.get(CURSOR),
+      op.const(4),
+      op.add,
+      op.set(CURSOR),
+      op.get(FROM),
+      op.const(1),
+      op.add,
+      op.set(FROM),
+      op.br(0),
+      op.end,
+      op.end,
+      op.end,
+      op.br(0),
+      op.end,
+      op.end,
+      // (cursor - hits) / 4
+      op.get(CURSOR),
+      op.get(HITS),
+      op.sub,
+      op.const(2),
+      op.shrU,
+    ],
+  };
+}
+
+type ScanFn = (
+  delta: number,
+  outStart: number,
+  outIds: number,
+  text: number,
+  textEnd: number,
+  hits: number,
+  hitsEnd: number,
+) => number;
+
+let compiled: WebAssembly.Module | undefined;
+
+function scanModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(assembleModule([scanFunction(false), scanFunction(true)], 1));
+  return compiled;
+}
+
+/** Node's Buffer, when there is one: it copies a string's UTF-16 units into memory natively. */
+interface NativeBytes {
+  write(text: string, offset: number, encoding: 'utf16le'): number;
+}
+type NativeBytesFrom = (buffer: ArrayBuffer) => NativeBytes;
+const nativeBytes: NativeBytesFrom | null = (() => {
+  const B = (globalThis as { Buffer?: { from(buffer: ArrayBuffer): NativeBytes } }).Buffer;
+  return B === undefined ? null : (buffer: ArrayBuffer) => B.from(buffer);
+})();
+
+/**
+ * One WebAssembly memory: the tables of the automata placed in it (allocated upwards, never freed: an
+ * arena lives as long as the rule set it serves), and scratch areas for the text being scanned and the
+ * hits found. Not for concurrent use.
+ */
+export class ScanArena {
+  private readonly memory: WebAssembly.Memory;
+  private readonly scanNarrow: ScanFn;
+  private readonly scanWide: ScanFn;
+  /** First free byte. */
+  private top = 0;
+  private bytes = new Uint8Array(0);
+  /** The memory as int32 words: hits are read from `words[hitBase ...]`. */
+  words = new Int32Array(0);
+  private units = new Uint16Array(0);
+  private native: NativeBytes | null = null;
+  hitBase = 0;
+  private hitsEnd = 0;
+  /** The loaded text (`load`) and the text scanned on its own (`scanText`): byte address and size. */
+  private textAt = 0;
+  private textCapacity = 0;
+  private asideAt = 0;
+  private asideCapacity = 0;
+
+  /** @param maxBytes the most memory the arena may take (at most 1 GiB; small values test the fallbacks) */
+  constructor(private readonly maxBytes: number = MAX_BYTES) {
+    if (maxBytes > MAX_BYTES || maxBytes < PAGE)
+      throw new RangeError(`ScanArena: maxBytes ${maxBytes} out of range`);
+    this.memory = new WebAssembly.Memory({ initial: 1, maximum: Math.floor(maxBytes / PAGE) });
+    const instance = new WebAssembly.Instance(scanModule(), { env: { memory: this.memory } });
+    this.scanNarrow = instance.exports['scanNarrow'] as ScanFn;
+    this.scanWide = instance.exports['scanWide'] as ScanFn;
+    this.refresh();
+    this.allocateHits(INITIAL_HITS);
+  }
+
+  /** Bytes in use (for memory reporting). */
+  get size(): number {
+    return this.top;
+  }
+
+  /** Reserves `length` bytes (8-aligned); null when the arena would pass its maximum. */
+  private allocate(length: number): number | null {
+    const at = (this.top + 7) & ~7;
+    const end = at + length;
+    if (end > this.maxBytes) return null;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      try {
+        this.memory.grow(Math.ceil((end - have) / PAGE));
+      } catch {
+        return null;
+      }
+      this.refresh();
+    }
+    this.top = end;
+    return at;
+  }
+
+  /** Views are detached when the memory grows. */
+  private refresh(): void {
+    const buffer = this.memory.buffer;
+    this.bytes = new Uint8Array(buffer);
+    this.words = new Int32Array(buffer);
+    this.units = new Uint16Array(buffer);
+    this.native = nativeBytes === null ? null : nativeBytes(buffer);
+  }
+
+  /** Writes `text` as UTF-16 code units at byte `at`. */
+  private writeUnits(text: string, at: number): void {
+    if (this.native !== null) {
+      this.native.write(text, at, 'utf16le');
+      return;
+    }
+    const units = this.units;
+    const base = at >> 1;
+    for (let i = 0; i < text.length; i++) units[base + i] = text.charCodeAt(i);
+  }
+
+  private allocateHits(count: number): boolean {
+    const at = this.allocate(count * 4);
+    if (at === null) return false;
+    this.hitBase = at >> 2;
+    this.hitsEnd = at + count * 4;
+    return true;
+  }
+
+  /**
+   * Copies an automaton's tables in. `delta` holds `LiteralAutomaton` entries (target state × COLUMNS ×
+   * 2, plus 1 when it has outputs) for every state; null when the arena is full.
+   */
+  place(delta: Int32Array, outStart: Int32Array, outIds: Int32Array): PlacedTables | null {
+    const deltaAt = this.allocate(delta.length * 4);
+    if (deltaAt === null) return null;
+    const outStartAt = this.allocate(outStart.length * 4);
+    const outIdsAt = outStartAt === null ? null : this.allocate(outIds.length * 4);
+    if (outStartAt === null || outIdsAt === null) return null;
+    const words = this.words;
+    const base = deltaAt >> 2;
+    for (let i = 0; i < delta.length; i++) {
+      const entry = delta[i]!;
+      words[base + i] = ((deltaAt + (entry >> 1) * 4) * 2) | (entry & 1);
+    }
+    words.set(outStart, outStartAt >> 2);
+    words.set(outIds, outIdsAt >> 2);
+    return {
+      arena: this,
+      delta: deltaAt,
+      outStart: outStartAt,
+      outIds: outIdsAt,
+      states: outStart.length - 1,
+      outputs: outIds.length,
+    };
+  }
+
+  /** The tables as `place` took them (for an automaton that must go back to scanning in JavaScript). */
+  copyOut(tables: PlacedTables): {
+    delta: Int32Array<ArrayBuffer>;
+    outStart: Int32Array<ArrayBuffer>;
+    outIds: Int32Array<ArrayBuffer>;
+  } {
+    const words = this.words;
+    const base = tables.delta >> 2;
+    const delta = new Int32Array(tables.states * SCAN_COLUMNS);
+    for (let i = 0; i < delta.length; i++) {
+      const entry = words[base + i]!;
+      delta[i] = ((((entry >>> 1) - tables.delta) >> 2) << 1) | (entry & 1);
+    }
+    const outStart = Int32Array.from(
+      words.subarray(tables.outStart >> 2, (tables.outStart >> 2) + tables.states + 1),
+    );
+    const outIds = Int32Array.from(words.subarray(tables.outIds >> 2, (tables.outIds >> 2) + tables.outputs));
+    return { delta, outStart, outIds };
+  }
+
+  /**
+   * Writes `text` (the values of one event, joined) to the text area, for `scanLoaded`. False when the
+   * arena cannot hold it.
+   */
+  load(text: string): boolean {
+    const needed = text.length * 2;
+    if (needed > this.textCapacity) {
+      const at = this.allocate(needed * 2);
+      if (at === null) return false;
+      this.textAt = at;
+      this.textCapacity = needed * 2;
+    }
+    this.writeUnits(text, this.textAt);
+    return true;
+  }
+
+  /**
+   * Scans characters [from, to) of the loaded text; the hits are `words[hitBase .. hitBase + count)`.
+   * Returns the count; -1 when the range holds a character past ASCII (scan it with `scanText`); -2 when
+   * the arena cannot hold the hits.
+   */
+  scanLoaded(tables: PlacedTables, from: number, to: number): number {
+    return this.run(tables, this.textAt + from * 2, this.textAt + to * 2, false);
+  }
+
+  /** Scans one text of any characters on its own (its lower case when it is not ASCII); as `scanLoaded`. */
+  scanText(tables: PlacedTables, text: string): number {
+    if (!this.aside(text.length)) return -2;
+    this.writeUnits(text, this.asideAt);
+    const count = this.run(tables, this.asideAt, this.asideAt + text.length * 2, false);
+    if (count !== -1) return count;
+    // Not ASCII: the lower case (whose length may differ), with the other characters in their classes.
+    const lower = text.toLowerCase();
+    if (!this.aside(lower.length)) return -2;
+    this.writeUnits(lower, this.asideAt);
+    return this.run(tables, this.asideAt, this.asideAt + lower.length * 2, true);
+  }
+
+  /** Makes the aside area hold `length` characters. */
+  private aside(length: number): boolean {
+    if (length * 2 <= this.asideCapacity) return true;
+    const capacity = Math.max(length * 4, 4096);
+    const at = this.allocate(capacity);
+    if (at === null) return false;
+    this.asideAt = at;
+    this.asideCapacity = capacity;
+    return true;
+  }
+
+  private run(tables: PlacedTables, start: number, end: number, wide: boolean): number {
+    for (;;) {
+      const at = this.hitBase << 2;
+      const scan = wide ? this.scanWide : this.scanNarrow;
+      const count = scan(tables.delta, tables.outStart, tables.outIds, start, end, at, this.hitsEnd);
+      if (count !== -2) return count;
+      // More hits than the area holds: a larger one, and the same scan again.
+      if (!this.allocateHits(((this.hitsEnd - at) >> 2) * 4)) return -2;
+    }
+  }
+}
