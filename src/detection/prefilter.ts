@@ -15,7 +15,7 @@
  * column per ASCII code, then one per non-ASCII class), so the scan loop reads one table per character,
  * not a class table and then the transition table.
  */
-import { SCAN_COLUMNS, type PlacedTables, type ScanArena } from './scan-arena.js';
+import { MAX_PLACED_STATES, SCAN_COLUMNS, type PlacedTables, type ScanArena } from './scan-arena.js';
 
 const MAX_LITERAL = 12;
 const OTHER_CLASSES = 16;
@@ -227,8 +227,8 @@ export class LiteralAutomaton {
     this.outIds = outIds;
     this.trie = null;
     this.trieOut = [];
-    if (this.arena !== null && dense === n) {
-      this.placed = this.arena.place(table, outStart, outIds);
+    if (this.arena !== null && dense === n && n <= MAX_PLACED_STATES) {
+      this.placed = this.arena.place(table, outStart, outIds, this.classOfAscii, this.classes);
       if (this.placed !== null) {
         this.delta = new Int32Array(0);
         this.outStart = new Int32Array(0);

@@ -7,94 +7,96 @@
  * character is not ASCII, and costs 8 instructions a character). A value with a character past ASCII
  * is scanned again on its own, lower-cased, like `LiteralAutomaton` does.
  *
- * Tables use the layout of `LiteralAutomaton` (one row of COLUMNS entries per state: the 128 ASCII codes,
- * then 16 classes for the other characters, code % 16), with each entry rewritten as the byte address of
- * the target's row times two, plus one when the target has outputs.
+ * The tables are the automaton's, made compact, because the scan waits on memory, not on instructions:
+ * a Sysmon process-creation event walks some 600 characters through automata of up to 35,000 states,
+ * and deep states (the long shared prefixes of paths like `c:\windows\system32\`) are visited for
+ * one or two characters each, a cache and TLB miss apiece. `LiteralAutomaton` keeps 144 int32 columns
+ * a row (20 MB for the largest SigmaHQ automaton); here a row has one uint16 entry per character class
+ * (85 for that automaton: 6 MB), the target's state number, and the states with outputs are numbered
+ * last, so a number at or above `firstOutput` says "report" without another read.
  */
 import { assembleModule, op, type WasmFunction } from './wasm-assembler.js';
 
 /** Columns of a table row, as in `LiteralAutomaton`. */
 export const SCAN_COLUMNS = 144;
-const ROW_BYTES = SCAN_COLUMNS * 4;
 const PAGE = 65_536;
-/** Row addresses times two must stay below 2^31 (they are read back with a logical shift, but stored as int32). */
+/** At most 1 GiB: addresses stay well inside int32. */
 const MAX_BYTES = 1 << 30;
 const INITIAL_HITS = 1 << 14;
 
-/** Where an automaton's tables lie in an arena (byte addresses). */
+/** Where an automaton's tables lie in an arena (byte addresses) and their shape. */
 export interface PlacedTables {
   readonly arena: ScanArena;
-  readonly delta: number;
+  /** states × classes uint16 entries: the target's state number. */
+  readonly table: number;
+  /** 128 bytes: the class of each ASCII code (characters past ASCII: class 1 + code % 16). */
+  readonly classMap: number;
+  readonly classes: number;
+  /** States numbered from here on have outputs. */
+  readonly firstOutput: number;
+  /** int32, states + 1 entries (in the arena's numbering), and the output ids they delimit. */
   readonly outStart: number;
   readonly outIds: number;
   readonly states: number;
   readonly outputs: number;
 }
 
+/** The most states a placed automaton may have: state numbers are uint16. */
+export const MAX_PLACED_STATES = 65_536;
+
 // Parameters and locals of the scan functions.
-const DELTA = 0;
-const OUT_START = 1;
-const OUT_IDS = 2;
-const TEXT = 3;
-const TEXT_END = 4;
-const HITS = 5;
-const HITS_END = 6;
-const ROW = 7;
-const NEXT = 8;
-const CHAR = 9;
-const FROM = 10;
-const TO = 11;
-const CURSOR = 12;
+const TABLE = 0;
+const CLASS_MAP = 1;
+const CLASSES = 2;
+const FIRST_OUTPUT = 3;
+const OUT_START = 4;
+const OUT_IDS = 5;
+const TEXT = 6;
+const TEXT_END = 7;
+const HITS = 8;
+const HITS_END = 9;
+const STATE = 10;
+const CHAR = 11;
+const FROM = 12;
+const TO = 13;
+const CURSOR = 14;
 
 /**
- * scan(delta, outStart, outIds, text, textEnd, hits, hitsEnd) -> hit count, or -2 when the hits area is
- * full. The text is UTF-16 code units. `wide` maps the units past ASCII to their class column; narrow
- * returns -1 at the first of them (the text must then be scanned lower-cased).
+ * scan(table, classMap, classes, firstOutput, outStart, outIds, text, textEnd, hits, hitsEnd) -> hit
+ * count, or -2 when the hits area is full. The text is UTF-16 code units. `wide` maps the units past
+ * ASCII to their class (1 + code % 16); narrow returns -1 at the first of them (the text must then be
+ * scanned lower-cased).
  */
 function scanFunction(wide: boolean): WasmFunction {
-  const readChar = wide
-    ? [
-        op.get(TEXT),
-        op.load16,
-        op.set(CHAR),
-        op.get(TEXT),
-        op.const(2),
-        op.add,
-        op.set(TEXT),
-        op.get(CHAR),
-        op.const(127),
-        op.gtU,
-        op.if,
-        op.get(CHAR),
-        op.const(15),
-        op.and,
-        op.const(128),
-        op.add,
-        op.set(CHAR),
-        op.end,
-      ]
-    : [
-        op.get(TEXT),
-        op.load16,
-        op.tee(CHAR),
-        op.const(127),
-        op.gtU,
-        op.if,
-        op.const(-1),
-        op.return,
-        op.end,
-        op.get(TEXT),
-        op.const(2),
-        op.add,
-        op.set(TEXT),
-      ];
+  // CHAR ends up holding the character's class.
+  const readChar = [
+    op.get(TEXT),
+    op.load16,
+    op.set(CHAR),
+    op.get(TEXT),
+    op.const(2),
+    op.add,
+    op.set(TEXT),
+    op.get(CHAR),
+    op.const(127),
+    op.gtU,
+    op.if,
+    ...(wide
+      ? [op.get(CHAR), op.const(15), op.and, op.const(1), op.add, op.set(CHAR)]
+      : [op.const(-1), op.return]),
+    op.else,
+    op.get(CLASS_MAP),
+    op.get(CHAR),
+    op.add,
+    op.load8,
+    op.set(CHAR),
+    op.end,
+  ];
   return {
     name: wide ? 'scanWide' : 'scanNarrow',
-    params: 7,
-    locals: 6,
+    params: 10,
+    locals: 5,
     body: [
-      op.get(DELTA),
-      op.set(ROW),
       op.get(HITS),
       op.set(CURSOR),
       op.block,
@@ -105,27 +107,23 @@ function scanFunction(wide: boolean): WasmFunction {
       op.geU,
       op.brIf(1),
       ...readChar,
-      // next = row[char]; row = next >>> 1
-      op.get(ROW),
+      // state = table[state × classes + class]
+      op.get(STATE),
+      op.get(CLASSES),
+      op.mul,
       op.get(CHAR),
-      op.const(2),
-      op.shl,
       op.add,
-      op.load(),
-      op.tee(NEXT),
       op.const(1),
-      op.shrU,
-      op.set(ROW),
-      op.get(NEXT),
-      op.const(1),
-      op.and,
+      op.shl,
+      op.get(TABLE),
+      op.add,
+      op.load16,
+      op.tee(STATE),
+      op.get(FIRST_OUTPUT),
+      op.geU,
       op.if,
-      // the target has outputs: from = outStart[state], to = outStart[state + 1]
-      op.get(ROW),
-      op.get(DELTA),
-      op.sub,
-      op.const(ROW_BYTES),
-      op.divU,
+      // the state has outputs: from = outStart[state], to = outStart[state + 1]
+      op.get(STATE),
       op.const(2),
       op.shl,
       op.get(OUT_START),
@@ -190,7 +188,10 @@ function scanFunction(wide: boolean): WasmFunction {
 }
 
 type ScanFn = (
-  delta: number,
+  table: number,
+  classMap: number,
+  classes: number,
+  firstOutput: number,
   outStart: number,
   outIds: number,
   text: number,
@@ -304,48 +305,92 @@ export class ScanArena {
   }
 
   /**
-   * Copies an automaton's tables in. `delta` holds `LiteralAutomaton` entries (target state × COLUMNS ×
-   * 2, plus 1 when it has outputs) for every state; null when the arena is full.
+   * Copies an automaton in, compacted (see the module comment). `delta` holds `LiteralAutomaton` rows
+   * for every state (target × SCAN_COLUMNS × 2, plus 1 when the target has outputs); `classOfAscii` and
+   * `classes` its alphabet classes (0: ASCII not in any literal, 1..16: past ASCII, then the others).
+   * Null when the arena is full, the automaton has more than MAX_PLACED_STATES states, or its start
+   * state has outputs.
    */
-  place(delta: Int32Array, outStart: Int32Array, outIds: Int32Array): PlacedTables | null {
-    const deltaAt = this.allocate(delta.length * 4);
-    if (deltaAt === null) return null;
-    const outStartAt = this.allocate(outStart.length * 4);
+  place(
+    delta: Int32Array,
+    outStart: Int32Array,
+    outIds: Int32Array,
+    classOfAscii: Uint8Array,
+    classes: number,
+  ): PlacedTables | null {
+    const states = outStart.length - 1;
+    if (states > MAX_PLACED_STATES || outStart[1]! > outStart[0]!) return null;
+    // Numbering: the states without outputs first (the start state stays 0), then those with outputs.
+    const renumber = new Int32Array(states);
+    let next = 0;
+    for (let s = 0; s < states; s++) if (outStart[s + 1] === outStart[s]) renumber[s] = next++;
+    const firstOutput = next;
+    for (let s = 0; s < states; s++) if (outStart[s + 1] !== outStart[s]) renumber[s] = next++;
+    // A column standing for each class: an ASCII code of the class, or the column of a class past ASCII.
+    const column = new Int32Array(classes).fill(-1);
+    for (let c = 127; c >= 0; c--) column[classOfAscii[c]!] = c;
+    for (let j = 1; j <= 16; j++) column[j] = 127 + j;
+    const tableAt = this.allocate(states * classes * 2);
+    const mapAt = tableAt === null ? null : this.allocate(128);
+    const outStartAt = mapAt === null ? null : this.allocate((states + 1) * 4);
     const outIdsAt = outStartAt === null ? null : this.allocate(outIds.length * 4);
-    if (outStartAt === null || outIdsAt === null) return null;
+    if (tableAt === null || mapAt === null || outStartAt === null || outIdsAt === null) return null;
+    const units = this.units;
     const words = this.words;
-    const base = deltaAt >> 2;
-    for (let i = 0; i < delta.length; i++) {
-      const entry = delta[i]!;
-      words[base + i] = ((deltaAt + (entry >> 1) * 4) * 2) | (entry & 1);
+    for (let s = 0; s < states; s++) {
+      const row = (tableAt >> 1) + renumber[s]! * classes;
+      for (let k = 0; k < classes; k++) {
+        // class 0 has no column when every ASCII code is in some literal: it never occurs then
+        const col = column[k]!;
+        units[row + k] = col < 0 ? 0 : renumber[(delta[s * SCAN_COLUMNS + col]! >> 1) / SCAN_COLUMNS]!;
+      }
     }
-    words.set(outStart, outStartAt >> 2);
-    words.set(outIds, outIdsAt >> 2);
+    this.bytes.set(classOfAscii, mapAt);
+    let total = 0;
+    const order = new Int32Array(states);
+    for (let s = 0; s < states; s++) order[renumber[s]!] = s;
+    for (let n = 0; n < states; n++) {
+      const s = order[n]!;
+      words[(outStartAt >> 2) + n] = total;
+      for (let i = outStart[s]!; i < outStart[s + 1]!; i++) words[(outIdsAt >> 2) + total++] = outIds[i]!;
+    }
+    words[(outStartAt >> 2) + states] = total;
     return {
       arena: this,
-      delta: deltaAt,
+      table: tableAt,
+      classMap: mapAt,
+      classes,
+      firstOutput,
       outStart: outStartAt,
       outIds: outIdsAt,
-      states: outStart.length - 1,
+      states,
       outputs: outIds.length,
     };
   }
 
-  /** The tables as `place` took them (for an automaton that must go back to scanning in JavaScript). */
+  /**
+   * The tables in `LiteralAutomaton`'s layout (in the arena's numbering of states), for an automaton
+   * that must go back to scanning in JavaScript.
+   */
   copyOut(tables: PlacedTables): {
     delta: Int32Array<ArrayBuffer>;
     outStart: Int32Array<ArrayBuffer>;
     outIds: Int32Array<ArrayBuffer>;
   } {
-    const words = this.words;
-    const base = tables.delta >> 2;
-    const delta = new Int32Array(tables.states * SCAN_COLUMNS);
-    for (let i = 0; i < delta.length; i++) {
-      const entry = words[base + i]!;
-      delta[i] = ((((entry >>> 1) - tables.delta) >> 2) << 1) | (entry & 1);
+    const { states, classes, firstOutput } = tables;
+    const units = this.units;
+    const classOf = (col: number): number => (col < 128 ? this.bytes[tables.classMap + col]! : col - 127);
+    const delta = new Int32Array(states * SCAN_COLUMNS);
+    for (let s = 0; s < states; s++) {
+      const row = (tables.table >> 1) + s * classes;
+      for (let col = 0; col < SCAN_COLUMNS; col++) {
+        const target = units[row + classOf(col)]!;
+        delta[s * SCAN_COLUMNS + col] = target * SCAN_COLUMNS * 2 + (target >= firstOutput ? 1 : 0);
+      }
     }
+    const words = this.words;
     const outStart = Int32Array.from(
-      words.subarray(tables.outStart >> 2, (tables.outStart >> 2) + tables.states + 1),
+      words.subarray(tables.outStart >> 2, (tables.outStart >> 2) + states + 1),
     );
     const outIds = Int32Array.from(words.subarray(tables.outIds >> 2, (tables.outIds >> 2) + tables.outputs));
     return { delta, outStart, outIds };
@@ -404,7 +449,18 @@ export class ScanArena {
     for (;;) {
       const at = this.hitBase << 2;
       const scan = wide ? this.scanWide : this.scanNarrow;
-      const count = scan(tables.delta, tables.outStart, tables.outIds, start, end, at, this.hitsEnd);
+      const count = scan(
+        tables.table,
+        tables.classMap,
+        tables.classes,
+        tables.firstOutput,
+        tables.outStart,
+        tables.outIds,
+        start,
+        end,
+        at,
+        this.hitsEnd,
+      );
       if (count !== -2) return count;
       // More hits than the area holds: a larger one, and the same scan again.
       if (!this.allocateHits(((this.hitsEnd - at) >> 2) * 4)) return -2;

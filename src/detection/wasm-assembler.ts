@@ -43,6 +43,7 @@ export const op = {
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
   if: [0x04, 0x40],
+  else: [0x05],
   end: [0x0b],
   return: [0x0f],
   br: (depth: number) => [0x0c, ...uleb(depth)],
