@@ -183,8 +183,6 @@ export class SigmaMatcher {
   private seen: Int32Array = new Int32Array(0);
   /** Literal ids found in the current field (reused for every field of every event). */
   private readonly hits = hitBuffer();
-  /** Keyword values left to scan for the current event. */
-  private readonly leaves: string[] = [];
   /** Guarded variants whose requirements all hold, for the current event. */
   private candidates: Int32Array = new Int32Array(0);
   /** The values to scan for the current event, and the index of the bucket field each belongs to. */

@@ -1,7 +1,7 @@
 /**
  * The prefilter's scan loop in WebAssembly, with the automata's tables and one event's text in its
  * memory. In JavaScript the loop costs about 60 instructions a character (`charCodeAt` dispatches on the
- * string's representation, every typed-array read checks its bounds); here about 12. The text of an
+ * string's representation, every typed-array read checks its bounds); here about 18. The text of an
  * event's values crosses once per event, joined, as UTF-16 code units (with Node's Buffer a native copy;
  * `TextEncoder.encodeInto` would write UTF-8, whose offsets differ from the strings' as soon as one
  * character is not ASCII, and costs 8 instructions a character). A value with a character past ASCII
@@ -13,7 +13,10 @@
  * one or two characters each, a cache and TLB miss apiece. `LiteralAutomaton` keeps 144 int32 columns
  * a row (20 MB for the largest SigmaHQ automaton); here a row has one uint16 entry per character class
  * (85 for that automaton: 6 MB), the target's state number, and the states with outputs are numbered
- * last, so a number at or above `firstOutput` says "report" without another read.
+ * last, so a number at or above `firstOutput` says "report" without another read. Smaller tables did
+ * not make the scan faster, though (the misses come from what runs between two events, not from the
+ * tables' size); running two scans at once did (`scanPair`: while one waits on memory, so does the
+ * other).
  */
 import { assembleModule, op, type WasmFunction } from './wasm-assembler.js';
 
