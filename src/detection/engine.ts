@@ -161,7 +161,12 @@ export interface EngineOptions {
 
 function newArena(options: EngineOptions): ScanArena | null {
   if (options.prefilter === false || options.scan === 'js' || typeof WebAssembly !== 'object') return null;
-  return new ScanArena();
+  try {
+    return new ScanArena();
+  } catch {
+    // No WebAssembly memory to be had (a process limited in address space, say): scan in JavaScript.
+    return null;
+  }
 }
 
 /**
