@@ -17,6 +17,11 @@ export function Dialog({
   labelledBy?: string;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  // The native close event comes a task after `close()`: by then the page may have opened another
+  // dialog (Escape, then a shortcut key at once), which a late onClose would shut again. Only a close
+  // the page did not ask for (a form with method="dialog") is reported.
+  const openRef = useRef(open);
+  openRef.current = open;
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
@@ -28,7 +33,9 @@ export function Dialog({
       ref={ref}
       className="dialog"
       aria-labelledby={labelledBy}
-      onClose={onClose}
+      onClose={() => {
+        if (openRef.current) onClose();
+      }}
       onCancel={(event) => {
         event.preventDefault();
         onClose();
