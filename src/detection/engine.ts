@@ -193,8 +193,6 @@ export class SigmaMatcher {
   /** The values to scan for the current event, and the index of the bucket field each belongs to. */
   private readonly texts: string[] = [];
   private readonly owners: number[] = [];
-  /** Per job of the current event: first text, end text, first and end character in the loaded text. */
-  private jobs = new Int32Array(256);
   /** Holds the automata of the current buckets, scanned in WebAssembly (null: scans in JavaScript). */
   private arena: ScanArena | null;
 
@@ -272,41 +270,6 @@ export class SigmaMatcher {
     byId.set(eventId, bucket);
     this.bucketCount++;
     return bucket;
-  }
-
-  /** Job k alone (see `match`): its range of the loaded text, else its texts one by one. */
-  private scanJob(
-    k: number,
-    f: Bucket['fields'][number],
-    texts: readonly string[],
-    tag: number,
-    bucket: Bucket,
-    candidateCount: number,
-  ): number {
-    const arena = this.arena!;
-    const job = this.jobs;
-    const count = arena.scanLoaded(f.automaton.tables()!, job[k * 4 + 2]!, job[k * 4 + 3]!);
-    if (count >= 0) return this.tally(f, arena.words, arena.hitBase, count, tag, bucket, candidateCount);
-    // a character past ASCII (the texts are scanned again on their own, lower-cased), or no arena room
-    return this.scanJobTexts(k, f, texts, tag, bucket, candidateCount);
-  }
-
-  /** The texts of job k one by one. */
-  private scanJobTexts(
-    k: number,
-    f: Bucket['fields'][number],
-    texts: readonly string[],
-    tag: number,
-    bucket: Bucket,
-    candidateCount: number,
-  ): number {
-    const hits = this.hits;
-    for (let j = this.jobs[k * 4]!, end = this.jobs[k * 4 + 1]!; j < end; j++) {
-      hits.count = 0;
-      f.automaton.scan(texts[j]!, hits);
-      candidateCount = this.tally(f, hits.ids, 0, hits.count, tag, bucket, candidateCount);
-    }
-    return candidateCount;
   }
 
   /**
@@ -403,70 +366,35 @@ export class SigmaMatcher {
     const arena = this.arena;
     const loaded =
       arena !== null && texts.length > 0 && arena.load(texts.length === 1 ? texts[0]! : texts.join(''));
-    // Loaded texts of one field that follow each other (the keyword values, an array's items) are one
-    // job: a literal found across two of them only lets one candidate too many through. Jobs run two
-    // at a time (their cache misses overlap); texts not loaded, or whose automaton scans in JavaScript,
-    // are scanned at once.
     let offset = 0;
-    let jobs = 0;
-    if (this.jobs.length < texts.length * 4) this.jobs = new Int32Array(texts.length * 8);
-    const job = this.jobs;
     for (let i = 0; i < texts.length;) {
       const owner = owners[i]!;
       const f = fields[owner]!;
-      let next = i + 1;
-      const tables = loaded ? f.automaton.tables() : null;
-      if (tables === null) {
-        if (loaded) offset += texts[i]!.length;
-        hits.count = 0;
-        f.automaton.scan(texts[i]!, hits);
-        candidateCount = this.tally(f, hits.ids, 0, hits.count, tag, bucket, candidateCount);
+      if (loaded) {
+        // Loaded texts of one field that follow each other (the keyword values, an array's items) are
+        // scanned as one: a literal found across two of them only lets one candidate too many through.
+        const from = offset;
+        let next = i;
+        while (next < texts.length && owners[next] === owner) offset += texts[next++]!.length;
+        const tables = f.automaton.tables();
+        const count = tables === null ? -1 : arena!.scanLoaded(tables, from, offset);
+        if (count >= 0) {
+          candidateCount = this.tally(f, arena!.words, arena!.hitBase, count, tag, bucket, candidateCount);
+        } else {
+          // a character past ASCII (the texts are scanned again on their own, lower-cased), or no arena room
+          for (let j = i; j < next; j++) {
+            hits.count = 0;
+            f.automaton.scan(texts[j]!, hits);
+            candidateCount = this.tally(f, hits.ids, 0, hits.count, tag, bucket, candidateCount);
+          }
+        }
         i = next;
         continue;
       }
-      const from = offset;
-      offset += texts[i]!.length;
-      while (next < texts.length && owners[next] === owner) offset += texts[next++]!.length;
-      job[jobs * 4] = i;
-      job[jobs * 4 + 1] = next;
-      job[jobs * 4 + 2] = from;
-      job[jobs * 4 + 3] = offset;
-      jobs++;
-      i = next;
-    }
-    for (let k = 0; k < jobs; k += 2) {
-      if (k + 1 < jobs) {
-        const fa = fields[owners[job[k * 4]!]!]!;
-        const fb = fields[owners[job[k * 4 + 4]!]!]!;
-        const count = arena!.scanPair(
-          fa.automaton.tables()!,
-          job[k * 4 + 2]!,
-          job[k * 4 + 3]!,
-          fb.automaton.tables()!,
-          job[k * 4 + 6]!,
-          job[k * 4 + 7]!,
-        );
-        if (count >= 0) {
-          const failed = arena!.pairFailed;
-          if ((failed & 1) === 0)
-            candidateCount = this.tally(fa, arena!.words, arena!.hitBase, count, tag, bucket, candidateCount);
-          else candidateCount = this.scanJobTexts(k, fa, texts, tag, bucket, candidateCount);
-          if ((failed & 2) === 0)
-            candidateCount = this.tally(
-              fb,
-              arena!.words,
-              arena!.pairBase,
-              arena!.pairCount,
-              tag,
-              bucket,
-              candidateCount,
-            );
-          else candidateCount = this.scanJobTexts(k + 1, fb, texts, tag, bucket, candidateCount);
-          continue;
-        }
-        candidateCount = this.scanJob(k + 1, fb, texts, tag, bucket, candidateCount);
-      }
-      candidateCount = this.scanJob(k, fields[owners[job[k * 4]!]!]!, texts, tag, bucket, candidateCount);
+      hits.count = 0;
+      f.automaton.scan(texts[i]!, hits);
+      candidateCount = this.tally(f, hits.ids, 0, hits.count, tag, bucket, candidateCount);
+      i++;
     }
     const candidates = this.candidates;
     for (let c = 0; c < candidateCount; c++) {

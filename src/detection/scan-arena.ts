@@ -14,9 +14,9 @@
  * a row (20 MB for the largest SigmaHQ automaton); here a row has one uint16 entry per character class
  * (85 for that automaton: 6 MB), the target's state number, and the states with outputs are numbered
  * last, so a number at or above `firstOutput` says "report" without another read. Smaller tables did
- * not make the scan faster, though (the misses come from what runs between two events, not from the
- * tables' size); running two scans at once did (`scanPair`: while one waits on memory, so does the
- * other).
+ * not make the scan measurably faster, though (the misses come from what runs between two events, not
+ * from the tables' size), and neither did two scans advanced in turn in one loop, to overlap their
+ * misses (tried, and left out: see docs/detection.md).
  */
 import { assembleModule, op, type WasmFunction } from './wasm-assembler.js';
 
@@ -190,259 +190,6 @@ function scanFunction(wide: boolean): WasmFunction {
   };
 }
 
-/** The locals of one chain of `scanPair`. */
-interface Chain {
-  readonly table: number;
-  readonly classMap: number;
-  readonly classes: number;
-  readonly firstOutput: number;
-  readonly outStart: number;
-  readonly outIds: number;
-  readonly text: number;
-  readonly textEnd: number;
-  readonly state: number;
-  readonly char: number;
-  readonly from: number;
-  readonly to: number;
-  readonly fail: number;
-  readonly cursor: number;
-  /** A writes its hits upwards from the start of the hits area, B downwards from its end. */
-  readonly up: boolean;
-}
-
-/** The other chain's cursor: the two must not cross. */
-function chainStep(c: Chain, other: Chain): Array<readonly number[]> {
-  const room = c.up
-    ? // cursor + (to - from) * 4 > other cursor
-      [
-        op.get(c.cursor),
-        op.get(c.to),
-        op.get(c.from),
-        op.sub,
-        op.const(2),
-        op.shl,
-        op.add,
-        op.get(other.cursor),
-        op.gtU,
-      ]
-    : // cursor - (to - from) * 4 < other cursor, written as other + (to - from) * 4 > cursor
-      [
-        op.get(other.cursor),
-        op.get(c.to),
-        op.get(c.from),
-        op.sub,
-        op.const(2),
-        op.shl,
-        op.add,
-        op.get(c.cursor),
-        op.gtU,
-      ];
-  const store = c.up
-    ? [
-        op.get(c.cursor),
-        op.get(c.outIds),
-        op.get(c.from),
-        op.const(2),
-        op.shl,
-        op.add,
-        op.load(),
-        op.store,
-        op.get(c.cursor),
-        op.const(4),
-        op.add,
-        op.set(c.cursor),
-      ]
-    : [
-        op.get(c.cursor),
-        op.const(4),
-        op.sub,
-        op.tee(c.cursor),
-        op.get(c.outIds),
-        op.get(c.from),
-        op.const(2),
-        op.shl,
-        op.add,
-        op.load(),
-        op.store,
-      ];
-  return [
-    op.block,
-    op.get(c.text),
-    op.load16,
-    op.set(c.char),
-    op.get(c.text),
-    op.const(2),
-    op.add,
-    op.set(c.text),
-    op.get(c.char),
-    op.const(127),
-    op.gtU,
-    op.if,
-    // past ASCII: this chain stops (its texts are scanned again on their own)
-    op.const(1),
-    op.set(c.fail),
-    op.get(c.textEnd),
-    op.set(c.text),
-    op.br(1),
-    op.end,
-    op.get(c.classMap),
-    op.get(c.char),
-    op.add,
-    op.load8,
-    op.set(c.char),
-    op.get(c.state),
-    op.get(c.classes),
-    op.mul,
-    op.get(c.char),
-    op.add,
-    op.const(1),
-    op.shl,
-    op.get(c.table),
-    op.add,
-    op.load16,
-    op.tee(c.state),
-    op.get(c.firstOutput),
-    op.geU,
-    op.if,
-    op.get(c.state),
-    op.const(2),
-    op.shl,
-    op.get(c.outStart),
-    op.add,
-    op.tee(c.from),
-    op.load(4),
-    op.set(c.to),
-    op.get(c.from),
-    op.load(),
-    op.set(c.from),
-    ...room,
-    op.if,
-    op.const(-2),
-    op.return,
-    op.end,
-    op.block,
-    op.loop,
-    op.get(c.from),
-    op.get(c.to),
-    op.geU,
-    op.brIf(1),
-    ...store,
-    op.get(c.from),
-    op.const(1),
-    op.add,
-    op.set(c.from),
-    op.br(0),
-    op.end,
-    op.end,
-    op.end,
-    op.end,
-  ];
-}
-
-/**
- * scanPair(A: table, classMap, classes, firstOutput, outStart, outIds, text, textEnd; B: the same;
- * hits, hitsEnd, status) -> A's hit count (from `hits` up), or -2 when the hits area is full. B's hits
- * lie below `hitsEnd`, their count at `status`; `status + 4` has bit 0 set when A met a character past
- * ASCII (and stopped), bit 1 for B. The two chains advance a character each in turn: each waits on a
- * cache miss nearly every character, and two independent ones overlap.
- */
-function pairFunction(): WasmFunction {
-  const HITS_P = 16;
-  const HITS_END_P = 17;
-  const STATUS = 18;
-  const chain = (base: number, locals: number, up: boolean): Chain => ({
-    table: base,
-    classMap: base + 1,
-    classes: base + 2,
-    firstOutput: base + 3,
-    outStart: base + 4,
-    outIds: base + 5,
-    text: base + 6,
-    textEnd: base + 7,
-    state: locals,
-    char: locals + 1,
-    from: locals + 2,
-    to: locals + 3,
-    fail: locals + 4,
-    cursor: locals + 5,
-    up,
-  });
-  const a = chain(0, 19, true);
-  const b = chain(8, 25, false);
-  return {
-    name: 'scanPair',
-    params: 19,
-    locals: 12,
-    body: [
-      op.get(HITS_P),
-      op.set(a.cursor),
-      op.get(HITS_END_P),
-      op.set(b.cursor),
-      // both at once while both have text
-      op.block,
-      op.loop,
-      op.get(a.text),
-      op.get(a.textEnd),
-      op.geU,
-      op.brIf(1),
-      op.get(b.text),
-      op.get(b.textEnd),
-      op.geU,
-      op.brIf(1),
-      ...chainStep(a, b),
-      ...chainStep(b, a),
-      op.br(0),
-      op.end,
-      op.end,
-      // then the rest of each
-      op.block,
-      op.loop,
-      op.get(a.text),
-      op.get(a.textEnd),
-      op.geU,
-      op.brIf(1),
-      ...chainStep(a, b),
-      op.br(0),
-      op.end,
-      op.end,
-      op.block,
-      op.loop,
-      op.get(b.text),
-      op.get(b.textEnd),
-      op.geU,
-      op.brIf(1),
-      ...chainStep(b, a),
-      op.br(0),
-      op.end,
-      op.end,
-      // status: B's count, the fail bits; result: A's count
-      op.get(STATUS),
-      op.get(HITS_END_P),
-      op.get(b.cursor),
-      op.sub,
-      op.const(2),
-      op.shrU,
-      op.store,
-      op.get(STATUS),
-      op.const(4),
-      op.add,
-      op.get(a.fail),
-      op.get(b.fail),
-      op.const(1),
-      op.shl,
-      op.or,
-      op.store,
-      op.get(a.cursor),
-      op.get(HITS_P),
-      op.sub,
-      op.const(2),
-      op.shrU,
-    ],
-  };
-}
-
-type PairFn = (...args: number[]) => number;
-
 type ScanFn = (
   table: number,
   classMap: number,
@@ -459,9 +206,7 @@ type ScanFn = (
 let compiled: WebAssembly.Module | undefined;
 
 function scanModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(
-    assembleModule([scanFunction(false), scanFunction(true), pairFunction()], 1),
-  );
+  compiled ??= new WebAssembly.Module(assembleModule([scanFunction(false), scanFunction(true)], 1));
   return compiled;
 }
 
@@ -484,13 +229,6 @@ export class ScanArena {
   private readonly memory: WebAssembly.Memory;
   private readonly scanNarrow: ScanFn;
   private readonly scanWide: ScanFn;
-  private readonly scanPairFn: PairFn;
-  /** Two words `scanPair` leaves its second result in. */
-  private status = 0;
-  /** After `scanPair`: B's hit count, where its hits start in `words`, and which chains met text past ASCII (bit 0: A, bit 1: B). */
-  pairCount = 0;
-  pairBase = 0;
-  pairFailed = 0;
   /** First free byte. */
   private top = 0;
   private bytes = new Uint8Array(0);
@@ -514,9 +252,7 @@ export class ScanArena {
     const instance = new WebAssembly.Instance(scanModule(), { env: { memory: this.memory } });
     this.scanNarrow = instance.exports['scanNarrow'] as ScanFn;
     this.scanWide = instance.exports['scanWide'] as ScanFn;
-    this.scanPairFn = instance.exports['scanPair'] as PairFn;
     this.refresh();
-    this.status = this.allocate(8)!;
     this.allocateHits(INITIAL_HITS);
   }
 
@@ -686,45 +422,6 @@ export class ScanArena {
    */
   scanLoaded(tables: PlacedTables, from: number, to: number): number {
     return this.run(tables, this.textAt + from * 2, this.textAt + to * 2, false);
-  }
-
-  /**
-   * Scans two ranges of the loaded text at once, with their own automata (the cache misses of the two
-   * overlap). Returns A's hit count (hits at `words[hitBase ...]`), B's in `pairCount` (at
-   * `words[pairBase ...]`), and in `pairFailed` which range held a character past ASCII (its hits are
-   * then incomplete: scan its texts with `scanText`); -2 when the hits area is full (scan the two with
-   * `scanLoaded`).
-   */
-  scanPair(a: PlacedTables, fromA: number, toA: number, b: PlacedTables, fromB: number, toB: number): number {
-    const at = this.hitBase << 2;
-    const text = this.textAt;
-    const count = this.scanPairFn(
-      a.table,
-      a.classMap,
-      a.classes,
-      a.firstOutput,
-      a.outStart,
-      a.outIds,
-      text + fromA * 2,
-      text + toA * 2,
-      b.table,
-      b.classMap,
-      b.classes,
-      b.firstOutput,
-      b.outStart,
-      b.outIds,
-      text + fromB * 2,
-      text + toB * 2,
-      at,
-      this.hitsEnd,
-      this.status,
-    );
-    if (count < 0) return count;
-    const words = this.words;
-    this.pairCount = words[this.status >> 2]!;
-    this.pairFailed = words[(this.status >> 2) + 1]!;
-    this.pairBase = (this.hitsEnd >> 2) - this.pairCount;
-    return count;
   }
 
   /** Scans one text of any characters on its own (its lower case when it is not ASCII); as `scanLoaded`. */

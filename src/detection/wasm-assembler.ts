@@ -64,7 +64,6 @@ export const op = {
   mul: [0x6c],
   divU: [0x6e],
   and: [0x71],
-  or: [0x72],
   shl: [0x74],
   shrU: [0x76],
 } as const;

@@ -87,56 +87,6 @@ describe('ScanArena (the prefilter scan in WebAssembly)', () => {
     expect(refused).toBeLessThan(texts.length - 50);
   });
 
-  it('scans two ranges at once as each on its own, and says which held text past ASCII', () => {
-    const { literals, texts } = corpus(14);
-    const arena = new ScanArena();
-    const first = automaton(literals.slice(0, 150), arena);
-    const second = automaton(literals.slice(150), arena);
-    const jsFirst = automaton(literals.slice(0, 150), null);
-    const jsSecond = automaton(literals.slice(150), null);
-    expect(arena.load(texts.join(''))).toBe(true);
-    const starts: number[] = [];
-    texts.reduce((at, t) => (starts.push(at), at + t.length), 0);
-    const sorted = (ids: Iterable<number>) => [...ids].sort((x, y) => x - y);
-    const failures = new Set<number>();
-    for (let i = 0; i + 1 < texts.length; i += 2) {
-      const [a, b] = [texts[i]!, texts[i + 1]!];
-      const count = arena.scanPair(
-        first.tables()!,
-        starts[i]!,
-        starts[i]! + a.length,
-        second.tables()!,
-        starts[i + 1]!,
-        starts[i + 1]! + b.length,
-      );
-      expect(count).toBeGreaterThanOrEqual(0);
-      const failed = arena.pairFailed;
-      expect((failed & 1) !== 0).toBe(asciiOnly(a) !== a);
-      expect((failed & 2) !== 0).toBe(asciiOnly(b) !== b);
-      failures.add(failed);
-      if ((failed & 1) === 0)
-        expect(sorted(arena.words.subarray(arena.hitBase, arena.hitBase + count))).toEqual(
-          sorted(hitsOf(jsFirst, a)),
-        );
-      if ((failed & 2) === 0)
-        expect(sorted(arena.words.subarray(arena.pairBase, arena.pairBase + arena.pairCount))).toEqual(
-          sorted(hitsOf(jsSecond, b)),
-        );
-    }
-    // every combination of the two ranges' characters occurred
-    expect(sorted(failures)).toEqual([0, 1, 2, 3]);
-  });
-
-  it('refuses a pair whose hits do not fit, for the caller to scan them one by one', () => {
-    const arena = new ScanArena();
-    const a = new LiteralAutomaton(undefined, arena);
-    a.add('a', 1);
-    const text = 'a'.repeat(10_000);
-    arena.load(text + text);
-    expect(arena.scanPair(a.tables()!, 0, 10_000, a.tables()!, 10_000, 20_000)).toBe(-2);
-    expect(arena.scanLoaded(a.tables()!, 0, 20_000)).toBe(20_000);
-  });
-
   it('grows the hits area when one text has more hits than it holds', () => {
     const a = new LiteralAutomaton(undefined, new ScanArena());
     a.add('a', 7);
