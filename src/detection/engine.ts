@@ -366,35 +366,29 @@ export class SigmaMatcher {
     const arena = this.arena;
     const loaded =
       arena !== null && texts.length > 0 && arena.load(texts.length === 1 ? texts[0]! : texts.join(''));
+    // The texts of one field that follow each other (the keyword values, an array's items) are
+    // scanned as one range of the loaded text: a literal found across two of them only lets one
+    // candidate too many through. Otherwise (nothing loaded, an automaton in JavaScript, a character
+    // past ASCII, no arena room) each text is scanned on its own.
     let offset = 0;
     for (let i = 0; i < texts.length;) {
       const owner = owners[i]!;
       const f = fields[owner]!;
-      if (loaded) {
-        // Loaded texts of one field that follow each other (the keyword values, an array's items) are
-        // scanned as one: a literal found across two of them only lets one candidate too many through.
-        const from = offset;
-        let next = i;
-        while (next < texts.length && owners[next] === owner) offset += texts[next++]!.length;
-        const tables = f.automaton.tables();
-        const count = tables === null ? -1 : arena!.scanLoaded(tables, from, offset);
-        if (count >= 0) {
-          candidateCount = this.tally(f, arena!.words, arena!.hitBase, count, tag, bucket, candidateCount);
-        } else {
-          // a character past ASCII (the texts are scanned again on their own, lower-cased), or no arena room
-          for (let j = i; j < next; j++) {
-            hits.count = 0;
-            f.automaton.scan(texts[j]!, hits);
-            candidateCount = this.tally(f, hits.ids, 0, hits.count, tag, bucket, candidateCount);
-          }
+      const from = offset;
+      let next = i;
+      while (next < texts.length && owners[next] === owner) offset += texts[next++]!.length;
+      const tables = loaded ? f.automaton.tables() : null;
+      const count = tables === null ? -1 : arena!.scanLoaded(tables, from, offset);
+      if (count >= 0) {
+        candidateCount = this.tally(f, arena!.words, arena!.hitBase, count, tag, bucket, candidateCount);
+      } else {
+        for (let j = i; j < next; j++) {
+          hits.count = 0;
+          f.automaton.scan(texts[j]!, hits);
+          candidateCount = this.tally(f, hits.ids, 0, hits.count, tag, bucket, candidateCount);
         }
-        i = next;
-        continue;
       }
-      hits.count = 0;
-      f.automaton.scan(texts[i]!, hits);
-      candidateCount = this.tally(f, hits.ids, 0, hits.count, tag, bucket, candidateCount);
-      i++;
+      i = next;
     }
     const candidates = this.candidates;
     for (let c = 0; c < candidateCount; c++) {

@@ -256,11 +256,6 @@ export class ScanArena {
     this.allocateHits(INITIAL_HITS);
   }
 
-  /** Bytes in use (for memory reporting). */
-  get size(): number {
-    return this.top;
-  }
-
   /** Reserves `length` bytes (8-aligned); null when the arena would pass its maximum. */
   private allocate(length: number): number | null {
     const at = (this.top + 7) & ~7;

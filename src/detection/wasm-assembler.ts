@@ -5,7 +5,7 @@
  */
 
 /** Unsigned LEB128. */
-export function uleb(value: number): number[] {
+function uleb(value: number): number[] {
   const out: number[] = [];
   let n = value >>> 0;
   do {
@@ -18,7 +18,7 @@ export function uleb(value: number): number[] {
 }
 
 /** Signed LEB128 (for i32.const). */
-export function sleb(value: number): number[] {
+function sleb(value: number): number[] {
   const out: number[] = [];
   let n = value | 0;
   for (;;) {
@@ -62,7 +62,6 @@ export const op = {
   add: [0x6a],
   sub: [0x6b],
   mul: [0x6c],
-  divU: [0x6e],
   and: [0x71],
   shl: [0x74],
   shrU: [0x76],
