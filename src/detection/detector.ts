@@ -2,14 +2,20 @@ import { AnomalyDetector, type AnomalyAlert } from './anomaly.js';
 import { CorrelationEngine, type CorrelationLimits, type CorrelationMatch } from './correlation.js';
 import { SigmaMatcher, type EngineOptions } from './engine.js';
 import { prepareEvent, type PreparedEvent } from './event.js';
-import type { RuleInfo, RuleSet } from './rule-set.js';
+import type { CompiledRule, RuleInfo, RuleSet } from './rule-set.js';
 
-/** A detection: a rule matching an event, or a correlation completing. */
-export type Detection =
+const asPrepared = (event: PreparedEvent): PreparedEvent => event;
+
+/**
+ * A detection: a rule matching an event, an anomaly baseline exceeded, or a correlation completing. `E` is
+ * how the event is held: prepared, or (a hunt on worker threads) the text the main thread parses only
+ * when something needs its fields.
+ */
+export type Detection<E = PreparedEvent> =
   | {
       readonly kind: 'rule';
       readonly rule: RuleInfo;
-      readonly event: PreparedEvent;
+      readonly event: E;
       readonly timestamp: number | undefined;
     }
   | {
@@ -21,7 +27,7 @@ export type Detection =
   | {
       readonly kind: 'anomaly';
       readonly rule: RuleInfo;
-      readonly event: PreparedEvent;
+      readonly event: E;
       readonly timestamp: number;
       readonly alert: AnomalyAlert;
     };
@@ -58,24 +64,38 @@ export class Detector {
   process(event: PreparedEvent): Detection[] {
     const rules = this.matcher.match(event);
     if (rules.length === 0) return [];
-    const out: Detection[] = [];
-    const timestamp = event.timestamp();
+    return this.resolve(rules, event.timestamp(), event, asPrepared);
+  }
+
+  /**
+   * What the rules one event matched report, in order: each rule's match (unless a correlation holds it
+   * back), its anomaly alerts, the correlations it completes. The matching may have run elsewhere (a
+   * worker thread); `prepare` gives the event's fields to the anomaly baselines and correlations that
+   * need them, and is called only then.
+   */
+  resolve<E>(
+    rules: readonly CompiledRule[],
+    timestamp: number | undefined,
+    event: E,
+    prepare: (event: E) => PreparedEvent,
+  ): Detection<E>[] {
+    const out: Detection<E>[] = [];
     if (timestamp !== undefined && timestamp > this.lastTime) this.lastTime = timestamp;
     for (const rule of rules) {
       if (rule.emit) out.push({ kind: 'rule', rule: rule.info, event, timestamp });
       if (rule.anomaly !== undefined) {
         const time = timestamp ?? this.lastTime;
-        for (const alert of this.anomalies.get(rule.info.id)!.observe(event, time))
+        for (const alert of this.anomalies.get(rule.info.id)!.observe(prepare(event), time))
           out.push({ kind: 'anomaly', rule: rule.info, event, timestamp: time, alert });
       }
       if (this.correlations.references(rule.info)) {
-        this.chain(this.correlations.observe(rule.info, event, timestamp ?? this.lastTime), out, 0);
+        this.chain(this.correlations.observe(rule.info, prepare(event), timestamp ?? this.lastTime), out, 0);
       }
     }
     return out;
   }
 
-  private chain(matches: CorrelationMatch[], out: Detection[], depth: number): void {
+  private chain<E>(matches: CorrelationMatch[], out: Detection<E>[], depth: number): void {
     for (const m of matches) {
       out.push({ kind: 'correlation', rule: m.correlation, timestamp: m.last, match: m });
       if (depth < 8 && this.correlations.references(m.correlation)) {

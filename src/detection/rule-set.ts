@@ -149,6 +149,18 @@ export interface RuleSet {
   readonly rules: readonly CompiledRule[];
   readonly correlations: readonly SigmaCorrelationRuleWithInfo[];
   readonly filters: readonly CompiledFilter[];
+  /**
+   * What `buildRuleSet` built the set from: plain data, so another thread can build the same set (same
+   * rules in the same order) from a structured clone of it. Compiled predicates cannot cross threads.
+   */
+  readonly origin?: RuleSetOrigin;
+}
+
+/** The inputs of `buildRuleSet`. */
+export interface RuleSetOrigin {
+  readonly documents: readonly SourceDocument[];
+  readonly mapping: LogsourceMapping;
+  readonly placeholders?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface SigmaCorrelationRuleWithInfo {
@@ -237,7 +249,8 @@ export function buildRuleSet(
         if (r) r.emit = false;
       }
   }
-  return { set: { rules: kept, correlations: validCorrelations, filters }, failures };
+  const origin: RuleSetOrigin = { documents, mapping, placeholders: options.placeholders };
+  return { set: { rules: kept, correlations: validCorrelations, filters, origin }, failures };
 }
 
 function sameLogsource(rule: SigmaDetectionRule | SigmaAnomalyRule, filter: SigmaFilterRule): boolean {

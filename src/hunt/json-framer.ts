@@ -1,0 +1,228 @@
+import { open } from 'node:fs/promises';
+
+/** The complete documents of one piece of an input file, as byte ranges of `bytes`. */
+export interface DocumentFrames {
+  /** Holds the documents: a buffer of its own (never a slice of Node's pool), so it can be transferred. */
+  readonly bytes: Buffer;
+  /** Byte offsets in `bytes` where each document starts and ends (exclusive). */
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly count: number;
+  /** Record number (1-based) of the first document. */
+  readonly firstRecord: number;
+  /** Bytes of the file read so far, for progress. */
+  readonly bytesRead: number;
+}
+
+const CHUNK = 1 << 20;
+
+/** ASCII whitespace as `String.prototype.trim` sees it. */
+const isAsciiSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+
+/** True when bytes [from, end) hold only whitespace (decoding only when a byte is not ASCII). */
+function isBlank(bytes: Buffer, from: number, end: number): boolean {
+  for (let i = from; i < end; i++) {
+    const c = bytes[i]!;
+    if (isAsciiSpace(c)) continue;
+    if (c < 0x80) return false;
+    return bytes.toString('utf8', i, end).trim() === '';
+  }
+  return true;
+}
+
+/** Collects document ranges for one buffer; grows as needed. */
+class Ranges {
+  starts = new Int32Array(1024);
+  ends = new Int32Array(1024);
+  count = 0;
+
+  add(start: number, end: number): void {
+    if (this.count === this.starts.length) {
+      const starts = new Int32Array(this.count * 2);
+      const ends = new Int32Array(this.count * 2);
+      starts.set(this.starts);
+      ends.set(this.ends);
+      this.starts = starts;
+      this.ends = ends;
+    }
+    this.starts[this.count] = start;
+    this.ends[this.count] = end;
+    this.count++;
+  }
+}
+
+/**
+ * Cuts a JSON input file into its documents without parsing them, as `readJsonDocuments` reads them
+ * (the same layouts, records numbered alike: NDJSON, a JSON array of documents, documents concatenated
+ * pretty-printed or not; a byte order mark skipped; blank lines skipped), and yields them as byte ranges
+ * over buffers of about 1 MiB that end on a document boundary. A hunt on worker threads hands each
+ * buffer to a worker whole, so only the framing runs on the reading thread. Works on bytes: every
+ * character the framing looks at is ASCII, and no byte of a multi-byte UTF-8 sequence is.
+ */
+export async function* frameJsonFile(
+  path: string,
+  name: string = path,
+  chunkSize: number = CHUNK,
+): AsyncGenerator<DocumentFrames> {
+  const handle = await open(path, 'r');
+  try {
+    let buf = Buffer.allocUnsafeSlow(chunkSize);
+    let filled = 0; // valid bytes in buf
+    let consumed = 0; // bytes before this are framed (or skipped)
+    let bytesRead = 0;
+    let eof = false;
+    let first = true;
+    let record = 0;
+    let mode: 'unknown' | 'lines' | 'scan' = 'unknown';
+    // Scanner state, as in parseJsonDocuments.
+    let scanPos = 0;
+    let depth = 0;
+    let inString = false;
+    let escaped = false;
+    let start = -1;
+    let arrayMode = false;
+    let truncated = false;
+    const truncation = (): Error =>
+      new Error(`${name}: record ${record + 1}: truncated JSON document at end of file`);
+
+    while (!eof) {
+      if (filled === buf.length) {
+        // No room left and no document completed in it: a document longer than the buffer.
+        const bigger = Buffer.allocUnsafeSlow(buf.length * 2);
+        buf.copy(bigger, 0, 0, filled);
+        buf = bigger;
+      }
+      const { bytesRead: n } = await handle.read(buf, filled, buf.length - filled, null);
+      if (n === 0) eof = true;
+      filled += n;
+      bytesRead += n;
+      if (first && filled >= 3) {
+        first = false;
+        if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) consumed = scanPos = 3;
+      } else if (first && eof) first = false;
+
+      if (mode === 'unknown') {
+        let p = consumed;
+        while (p < filled && isAsciiSpace(buf[p]!)) p++;
+        if (p === filled) {
+          // Only whitespace so far.
+          filled = consumed = scanPos = 0;
+          if (!eof) continue;
+        } else if (buf[p] === 0x5b /* [ */) {
+          mode = 'scan';
+        } else {
+          const newline = buf.indexOf(10, p);
+          if (newline < 0 || newline >= filled) {
+            if (!eof) continue; // need a full first line to decide
+            mode = 'scan';
+          } else {
+            const firstLine = buf.toString('utf8', p, newline).trim();
+            let ok = false;
+            if (firstLine.startsWith('{') && firstLine.endsWith('}')) {
+              try {
+                JSON.parse(firstLine);
+                ok = true;
+              } catch {
+                ok = false;
+              }
+            }
+            mode = ok ? 'lines' : 'scan';
+          }
+        }
+      }
+
+      const ranges = new Ranges();
+      const firstRecord = record + 1;
+      if (mode === 'lines') {
+        let from = consumed;
+        for (;;) {
+          const nl = buf.indexOf(10, from);
+          if (nl < 0 || nl >= filled) break;
+          const end = nl > from && buf[nl - 1] === 13 /* \r */ ? nl - 1 : nl;
+          if (!isBlank(buf, from, end)) {
+            ranges.add(from, end);
+            record++;
+          }
+          from = nl + 1;
+        }
+        if (eof && from < filled) {
+          const end = buf[filled - 1] === 13 ? filled - 1 : filled;
+          if (!isBlank(buf, from, end)) {
+            ranges.add(from, end);
+            record++;
+          }
+          from = filled;
+        }
+        consumed = scanPos = from;
+      } else if (mode === 'scan') {
+        let i = scanPos;
+        for (; i < filled; i++) {
+          const c = buf[i]!;
+          if (inString) {
+            if (escaped) escaped = false;
+            else if (c === 92 /* \ */) escaped = true;
+            else if (c === 34 /* " */) inString = false;
+            continue;
+          }
+          if (c === 34) {
+            inString = true;
+          } else if (c === 123 /* { */ || c === 91 /* [ */) {
+            if (depth === 0 && c === 91 && record === 0 && start < 0 && !arrayMode) {
+              arrayMode = true;
+              depth = 1;
+              continue;
+            }
+            if (start < 0 && depth === (arrayMode ? 1 : 0)) start = i;
+            depth++;
+          } else if (c === 125 /* } */ || c === 93 /* ] */) {
+            depth--;
+            if (arrayMode && depth === 0) {
+              arrayMode = false; // end of the top-level array
+              continue;
+            }
+            if (start >= 0 && depth === (arrayMode ? 1 : 0)) {
+              ranges.add(start, i + 1);
+              record++;
+              start = -1;
+            }
+          }
+        }
+        scanPos = i;
+        consumed = start >= 0 ? start : filled;
+        truncated = eof && start >= 0 && !isBlank(buf, start, filled);
+      }
+
+      if (ranges.count === 0) {
+        if (truncated) throw truncation();
+        if (consumed === filled) {
+          // Nothing kept: reuse the buffer from its start.
+          scanPos -= consumed;
+          if (start >= 0) start -= consumed;
+          filled = consumed = 0;
+        }
+        continue;
+      }
+      // The unfinished tail moves to a fresh buffer first: the caller may transfer this one.
+      const tail = filled - consumed;
+      const next = Buffer.allocUnsafeSlow(Math.max(chunkSize, tail * 2));
+      buf.copy(next, 0, consumed, filled);
+      const frames: DocumentFrames = {
+        bytes: buf,
+        starts: ranges.starts.slice(0, ranges.count),
+        ends: ranges.ends.slice(0, ranges.count),
+        count: ranges.count,
+        firstRecord,
+        bytesRead,
+      };
+      scanPos -= consumed;
+      if (start >= 0) start -= consumed;
+      filled = tail;
+      consumed = 0;
+      buf = next;
+      yield frames;
+      if (truncated) throw truncation();
+    }
+  } finally {
+    await handle.close();
+  }
+}
