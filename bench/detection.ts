@@ -9,12 +9,13 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CorrelationEngine } from '../src/detection/correlation.js';
 import { prepareEvent } from '../src/detection/event.js';
 import type { RuleInfo, SigmaCorrelationRuleWithInfo } from '../src/detection/rule-set.js';
 import { runHunt } from '../src/hunt/hunt.js';
+import { HuntPool } from '../src/hunt/hunt-pool.js';
 import { readJsonDocuments } from '../src/hunt/json-reader.js';
 import { loadMapping, loadRules } from '../src/hunt/rule-loader.js';
 
@@ -118,6 +119,24 @@ export async function runDetectionBench(): Promise<void> {
     const huntCpu = process.cpuUsage(cpu);
     const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
 
+    // The same hunt on worker threads, as `firebreak hunt` runs large inputs by default. The workers'
+    // start-up (each compiles the rules) is reported apart, as the rule loading is above.
+    const threads = Number(process.env['FIREBREAK_BENCH_THREADS'] ?? availableParallelism());
+    t = performance.now();
+    const pool = await HuntPool.start(loaded.set, threads);
+    const poolMs = performance.now() - t;
+    t = performance.now();
+    cpu = process.cpuUsage();
+    let parallelMatches = 0;
+    let parallelEvents = 0;
+    try {
+      parallelEvents = (await runHunt([file], loaded.set, { pool, onMatch: () => parallelMatches++ })).events;
+    } finally {
+      await pool.close();
+    }
+    const parallelMs = performance.now() - t;
+    const parallelCpu = process.cpuUsage(cpu); // the process: this thread and the workers
+
     const rate = (n: number, ms: number): string =>
       `${Math.round(n / (ms / 1000)).toLocaleString('en-US')} events/s`;
     console.log(
@@ -132,6 +151,12 @@ export async function runDetectionBench(): Promise<void> {
     );
     console.log(
       `  detection alone: ${(((huntMs - baselineMs) * 1000) / summary.events).toFixed(2)} us/event`,
+    );
+    console.log(
+      `  hunt on ${threads} worker threads (${availableParallelism()} CPUs): ${(parallelMs / 1000).toFixed(2)} s, ${rate(parallelEvents, parallelMs)}, ${parallelMatches} matches${parallelMatches === matches ? '' : ' (DIFFERS from the single-thread hunt)'}; workers ready in ${(poolMs / 1000).toFixed(1)} s`,
+    );
+    console.log(
+      `  ratio parallel hunt/baseline: ${(parallelMs / baselineMs).toFixed(2)} wall time (goal <= 2.00); CPU time of all threads ${(cpuMs(parallelCpu) / 1000).toFixed(1)} s, ${(cpuMs(parallelCpu) / cpuMs(baselineCpu)).toFixed(2)} times the baseline's`,
     );
     sampleMemory();
     console.log(`  peak RSS: ${mb(peakRss)} (after baseline ${mb(rssAfterBaseline)})`);

@@ -1,4 +1,22 @@
-import { levelRank, type HuntMatch, type HuntSummary } from './hunt.js';
+import { EVENT_TEXT, levelRank, type HuntMatch, type HuntSummary } from './hunt.js';
+
+/**
+ * One line of `hunt --json`. A rule match on JSON input writes its event as the input has it (when the
+ * document is on one line: numbers past 2^53 and escapes stay exactly as written), without parsing it.
+ */
+export function formatMatchLine(m: HuntMatch): string {
+  const text = m[EVENT_TEXT];
+  if (text === undefined) return JSON.stringify(m);
+  const head = JSON.stringify({
+    rule_id: m.rule_id,
+    rule_title: m.rule_title,
+    level: m.level,
+    file: m.file,
+    record: m.record,
+    timestamp: m.timestamp,
+  });
+  return `${head.slice(0, -1)},"event":${text.oneLine()}}`;
+}
 
 function cut(text: string, width: number): string {
   return text.length <= width ? text.padEnd(width) : `${text.slice(0, width - 1)}…`;

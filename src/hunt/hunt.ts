@@ -1,11 +1,24 @@
 import { stat } from 'node:fs/promises';
 import { isoUtc } from '../core/iso-time.js';
 import { Detector, type Detection, type DetectorOptions } from '../detection/detector.js';
-import { prepareEvent } from '../detection/event.js';
+import { prepareEvent, type PreparedEvent } from '../detection/event.js';
 import type { RuleSet } from '../detection/rule-set.js';
 import { LEVELS, type Level } from '../detection/sigma-rule.js';
 import { readEvtxFile } from '../ingest/evtx/index.js';
+import { HuntPool, type MatchedPiece } from './hunt-pool.js';
 import { readJsonDocuments, type ReadProgress } from './json-reader.js';
+
+/**
+ * Where a match keeps its event's text, when the hunt read one (symbol-keyed, so `JSON.stringify` of a
+ * match leaves it out): `formatMatchLine` writes it instead of serialising the parsed event again.
+ */
+export const EVENT_TEXT: unique symbol = Symbol('firebreak.eventText');
+
+/** An event as its input has it. */
+export interface EventText {
+  /** The document on one line: as written when it is, else parsed and written compactly. */
+  oneLine(): string;
+}
 
 /** One line of `firebreak hunt --json`. */
 export interface HuntMatch {
@@ -19,6 +32,8 @@ export interface HuntMatch {
   readonly timestamp: string | null;
   /** The event (for correlations: the group values, aggregate and window). */
   readonly event: unknown;
+  /** The event's text, for rule matches on JSON input (see `formatMatchLine`). */
+  readonly [EVENT_TEXT]?: EventText;
 }
 
 export interface HuntSummary {
@@ -35,6 +50,13 @@ export interface HuntOptions extends DetectorOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** Current time in ms, for the summary's elapsed time (injectable for tests). */
   readonly now?: () => number;
+  /**
+   * Worker threads that match JSON inputs (default 1: match on this thread). Above 1 the hunt starts a
+   * `HuntPool` for its JSON inputs and closes it at the end; EVTX inputs are matched on this thread.
+   */
+  readonly threads?: number;
+  /** A pool already started for this rule set (its start-up is then not the hunt's); left open. */
+  readonly pool?: HuntPool;
 }
 
 /** Numeric rank of a level, for `--min-level`. */
@@ -44,9 +66,76 @@ export function levelRank(level: Level): number {
 
 const isEvtx = (file: string): boolean => /\.evtx$/i.test(file);
 
+/** The document on one line: as written when it is, else serialised again from its parsed value. */
+function oneLine(text: string, value: () => unknown): string {
+  return text.includes('\n') || text.includes('\r') ? JSON.stringify(value()) : text;
+}
+
+/**
+ * An event a worker matched: its bytes in the piece of input, decoded and parsed on this thread only
+ * when something reads it (the output, a correlation, an anomaly baseline). It keeps the piece alive
+ * (about 1 MiB) while it is referenced.
+ */
+class HeldEvent implements EventText {
+  private text: string | undefined;
+  private value: unknown;
+  private parsed = false;
+  private prepared: PreparedEvent | undefined;
+
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+
+  private source(): string {
+    return (this.text ??= this.bytes.toString('utf8', this.start, this.end));
+  }
+
+  raw(): unknown {
+    if (!this.parsed) {
+      this.value = JSON.parse(this.source());
+      this.parsed = true;
+    }
+    return this.value;
+  }
+
+  prepare(): PreparedEvent {
+    return (this.prepared ??= prepareEvent(this.raw()));
+  }
+
+  oneLine(): string {
+    return oneLine(this.source(), () => this.raw());
+  }
+}
+
+/** An event read and parsed on this thread, with its text. */
+class ReadText implements EventText {
+  constructor(
+    private readonly text: string,
+    private readonly value: unknown,
+  ) {}
+
+  oneLine(): string {
+    return oneLine(this.text, () => this.value);
+  }
+}
+
+const prepareHeld = (event: HeldEvent): PreparedEvent => event.prepare();
+
+/** Worker threads for the JSON inputs, or none. */
+async function poolFor(inputs: readonly string[], set: RuleSet, options: HuntOptions): Promise<HuntPool | undefined> {
+  if (options.pool !== undefined) return options.pool;
+  const threads = options.threads ?? 1;
+  if (threads <= 1 || set.origin === undefined || inputs.every(isEvtx)) return undefined;
+  return HuntPool.start(set, threads, options);
+}
+
 /**
  * Runs a rule set over input files (JSON layouts as `readJsonDocuments` reads them, and .evtx) and
- * reports each match through `onMatch`. Resolves with counts per rule.
+ * reports each match through `onMatch`, in input order. Resolves with counts per rule. With
+ * `threads` above 1, JSON inputs are matched on worker threads (see `HuntPool`); the matches, their
+ * order and the correlations are the same.
  */
 export async function runHunt(
   inputs: readonly string[],
@@ -64,6 +153,12 @@ export async function runHunt(
   for (const file of inputs) total += (await stat(file)).size;
   const progress: ReadProgress = { bytes: 0 };
   let nextReport = 0;
+  const report = (): void => {
+    if (options.onProgress !== undefined && progress.bytes >= nextReport) {
+      options.onProgress(progress.bytes, total);
+      nextReport = progress.bytes + total / 100;
+    }
+  };
 
   // The matches of one event share its time: format it once.
   let lastTime = NaN;
@@ -75,8 +170,9 @@ export async function runHunt(
     }
     return lastIso;
   };
-  const emit = (d: Detection, file: string, record: number | null): void => {
-    if (levelRank(d.rule.level) < min) return;
+  /** Counts a detection; null when it is below `--min-level`. */
+  const count = (d: Detection<unknown>): string | null | undefined => {
+    if (levelRank(d.rule.level) < min) return undefined;
     matches++;
     let entry = byRule.get(d.rule.id);
     if (entry === undefined) {
@@ -84,55 +180,118 @@ export async function runHunt(
       byRule.set(d.rule.id, entry);
     }
     entry.count++;
-    const timestamp = d.timestamp === undefined || !Number.isFinite(d.timestamp) ? null : iso(d.timestamp);
-    const event =
-      d.kind === 'rule'
-        ? d.event.raw
-        : d.kind === 'anomaly'
-          ? {
-              entity: d.alert.entity,
-              value: d.alert.value,
-              baseline_median: d.alert.median,
-              baseline_mad: d.alert.mad,
-              window_start: isoUtc(d.alert.windowStart),
-              event: d.event.raw,
-            }
-          : {
-              group: d.match.group,
-              value: d.match.value,
-              events: d.match.events,
-              first: isoUtc(d.match.first),
-              last: isoUtc(d.match.last),
-            };
-    options.onMatch({
-      rule_id: d.rule.id,
-      rule_title: d.rule.title,
-      level: d.rule.level,
-      file,
-      record,
-      timestamp,
-      event,
-    });
+    return d.timestamp === undefined || !Number.isFinite(d.timestamp) ? null : iso(d.timestamp);
+  };
+  const correlationEvent = (d: Detection<unknown> & { kind: 'correlation' }): unknown => ({
+    group: d.match.group,
+    value: d.match.value,
+    events: d.match.events,
+    first: isoUtc(d.match.first),
+    last: isoUtc(d.match.last),
+  });
+  const anomalyEvent = (d: Detection<unknown> & { kind: 'anomaly' }, raw: unknown): unknown => ({
+    entity: d.alert.entity,
+    value: d.alert.value,
+    baseline_median: d.alert.median,
+    baseline_mad: d.alert.mad,
+    window_start: isoUtc(d.alert.windowStart),
+    event: raw,
+  });
+
+  /** A detection on this thread: the event is prepared, `text` its document as read (JSON inputs). */
+  const emit = (d: Detection, file: string, record: number | null, text?: string): void => {
+    const timestamp = count(d);
+    if (timestamp === undefined) return;
+    const { id, title, level } = d.rule;
+    if (d.kind === 'rule') {
+      const raw = d.event.raw;
+      options.onMatch({
+        rule_id: id,
+        rule_title: title,
+        level,
+        file,
+        record,
+        timestamp,
+        event: raw,
+        [EVENT_TEXT]: text === undefined ? undefined : new ReadText(text, raw),
+      });
+    } else {
+      const event = d.kind === 'anomaly' ? anomalyEvent(d, d.event.raw) : correlationEvent(d);
+      options.onMatch({ rule_id: id, rule_title: title, level, file, record, timestamp, event });
+    }
+  };
+  /** A detection of an event a worker matched: its event is read only if the consumer asks for it. */
+  const emitHeld = (d: Detection<HeldEvent>, file: string, record: number): void => {
+    const timestamp = count(d);
+    if (timestamp === undefined) return;
+    const { id, title, level } = d.rule;
+    if (d.kind === 'rule') {
+      const held = d.event;
+      options.onMatch({
+        rule_id: id,
+        rule_title: title,
+        level,
+        file,
+        record,
+        timestamp,
+        get event() {
+          return held.raw();
+        },
+        [EVENT_TEXT]: held,
+      });
+    } else {
+      const event = d.kind === 'anomaly' ? anomalyEvent(d, d.event.raw()) : correlationEvent(d);
+      options.onMatch({ rule_id: id, rule_title: title, level, file, record, timestamp, event });
+    }
   };
 
-  const one = (file: string, record: number, value: unknown): void => {
+  const one = (file: string, record: number, value: unknown, text?: string): void => {
     events++;
     if (value === null || typeof value !== 'object') return;
     const found = detector.process(prepareEvent(value));
-    for (let i = 0; i < found.length; i++) emit(found[i]!, file, record);
-    if (options.onProgress !== undefined && (events & 0x3fff) === 0 && progress.bytes >= nextReport) {
-      options.onProgress(progress.bytes, total);
-      nextReport = progress.bytes + total / 100;
-    }
+    for (let i = 0; i < found.length; i++) emit(found[i]!, file, record, text);
+    if ((events & 0x3fff) === 0) report();
   };
-  for (const file of inputs) {
-    if (isEvtx(file)) {
-      for await (const r of readEvtxFile(file)) one(file, r.recordId, r.event);
-    } else {
-      // The JSON reader's generator directly: a delegating generator in between cost a promise and an
-      // iterator result per event.
-      for await (const r of readJsonDocuments(file, progress)) one(file, r.record, r.value);
+  const piece = (file: string, { frames, reply }: MatchedPiece): void => {
+    const { matched, times, ruleStarts } = reply;
+    for (let k = 0; k < matched.length; k++) {
+      const index = matched[k]!;
+      const rules = [];
+      for (let j = ruleStarts[k]!; j < ruleStarts[k + 1]!; j++) rules.push(set.rules[reply.rules[j]!]!);
+      const time = times[k]!;
+      const held = new HeldEvent(frames.bytes, frames.starts[index]!, frames.ends[index]!);
+      const found = detector.resolve(rules, Number.isNaN(time) ? undefined : time, held, prepareHeld);
+      for (let i = 0; i < found.length; i++) emitHeld(found[i]!, file, frames.firstRecord + index);
     }
+    if (reply.error !== undefined) {
+      events += reply.error.index;
+      throw new Error(
+        `${file}: record ${frames.firstRecord + reply.error.index}: invalid JSON (${reply.error.message})`,
+      );
+    }
+    events += frames.count;
+    progress.bytes = done + frames.bytesRead;
+    report();
+  };
+
+  const pool = await poolFor(inputs, set, options);
+  let done = 0; // bytes of the files before the current one
+  try {
+    for (const file of inputs) {
+      if (isEvtx(file)) {
+        for await (const r of readEvtxFile(file)) one(file, r.recordId, r.event);
+      } else if (pool !== undefined) {
+        await pool.huntFile(file, (p) => piece(file, p));
+      } else {
+        // The JSON reader's generator directly: a delegating generator in between cost a promise and an
+        // iterator result per event.
+        for await (const r of readJsonDocuments(file, progress)) one(file, r.record, r.value, r.text);
+      }
+      done += (await stat(file)).size;
+      progress.bytes = done;
+    }
+  } finally {
+    if (pool !== undefined && options.pool === undefined) await pool.close();
   }
   for (const d of detector.flush()) emit(d, inputs[inputs.length - 1] ?? '', null);
   options.onProgress?.(total, total);

@@ -1,0 +1,222 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { EngineOptions } from '../detection/engine.js';
+import type { RuleSet, RuleSetOrigin } from '../detection/rule-set.js';
+import { frameJsonFile, type DocumentFrames } from './json-framer.js';
+
+/** What a hunt worker is started with (structured-cloned). */
+export interface HuntWorkerData {
+  readonly origin: RuleSetOrigin;
+  readonly engine: EngineOptions;
+}
+
+/** One piece of input for a worker: the buffer is transferred, and comes back with the reply. */
+export interface PieceRequest {
+  readonly seq: number;
+  readonly bytes: ArrayBuffer;
+  readonly byteLength: number;
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly count: number;
+}
+
+/**
+ * The matches of one piece: for each document that matched (in order), its index in the piece, its time
+ * (NaN when it has none) and the indices of the rules it matched (in `rules`, from `ruleStarts[k]` to
+ * `ruleStarts[k + 1]`), as the matcher returned them. `error` stops at the first document that is not
+ * JSON: the lists hold the matches before it.
+ */
+export interface PieceReply {
+  readonly kind: 'piece';
+  readonly seq: number;
+  readonly bytes: ArrayBuffer;
+  readonly matched: Int32Array;
+  readonly times: Float64Array;
+  readonly ruleStarts: Int32Array;
+  readonly rules: Int32Array;
+  readonly error?: { readonly index: number; readonly message: string };
+}
+
+export type WorkerMessage =
+  | { readonly kind: 'ready'; readonly rules: number }
+  | { readonly kind: 'failed'; readonly message: string }
+  | PieceReply;
+
+/** A piece of input with its matches, handed back to the hunt in file order. */
+export interface MatchedPiece {
+  readonly frames: DocumentFrames;
+  readonly reply: PieceReply;
+}
+
+/**
+ * The worker's entry next to this module: compiled JavaScript in a build; from source (tests, `tsx`) a
+ * small bootstrap that registers tsx in the worker first.
+ */
+function workerEntry(): URL {
+  const own = import.meta.url;
+  return own.endsWith('.ts') ? new URL('./hunt-worker-from-source.mjs', own) : new URL('./hunt-worker.js', own);
+}
+
+interface Slot {
+  readonly worker: Worker;
+  /** Pieces sent and not answered yet. */
+  load: number;
+}
+
+/** Pieces in flight per worker: one being matched, one waiting, so a worker never idles on the reader. */
+const DEPTH = 2;
+
+/**
+ * Worker threads that match the documents of JSON input files against a rule set, for a hunt over
+ * large inputs: this thread reads and frames the input (`frameJsonFile`) and hands each piece whole to
+ * the least busy worker; each worker builds the same rule set from `set.origin`, parses and matches,
+ * and returns the piece with its matches. Pieces come back to the caller in file order, so everything
+ * stateful (correlations, anomaly baselines, the output) stays on the calling thread and sees events
+ * in the order of the input.
+ */
+export class HuntPool {
+  private readonly slots: Slot[] = [];
+  private failure: Error | null = null;
+  private onReply: ((reply: PieceReply) => void) | null = null;
+  private onFailure: ((error: Error) => void) | null = null;
+
+  private constructor() {}
+
+  /** Starts `threads` workers and resolves once each has built the rule set. */
+  static async start(set: RuleSet, threads: number, engine: EngineOptions = {}): Promise<HuntPool> {
+    if (set.origin === undefined) throw new Error('hunt workers need a rule set built by buildRuleSet');
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads: must be a positive integer`);
+    const entry = workerEntry();
+    if (!existsSync(fileURLToPath(entry))) throw new Error(`hunt worker not found: ${entry.href}`);
+    const pool = new HuntPool();
+    const data: HuntWorkerData = { origin: set.origin, engine: { prefilter: engine.prefilter, scan: engine.scan } };
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < threads; i++) {
+      // Parsing allocates a young generation's worth per piece that dies at once; 64 MiB semi-spaces, as
+      // `npm run bench` and `npm start` give the main thread.
+      const worker = new Worker(entry, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 192 } });
+      const slot: Slot = { worker, load: 0 };
+      pool.slots.push(slot);
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          worker.on('message', (message: WorkerMessage) => {
+            if (message.kind === 'ready') {
+              if (message.rules !== set.rules.length)
+                reject(new Error(`hunt worker built ${message.rules} rules, expected ${set.rules.length}`));
+              else resolve();
+            } else if (message.kind === 'failed') reject(new Error(`hunt worker: ${message.message}`));
+            else {
+              slot.load--;
+              pool.onReply?.(message);
+            }
+          });
+          const fail = (error: Error): void => {
+            reject(error);
+            pool.fail(error);
+          };
+          worker.on('error', fail);
+          worker.on('exit', (code) => fail(new Error(`hunt worker exited with code ${code}`)));
+        }),
+      );
+    }
+    try {
+      await Promise.all(ready);
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  get threads(): number {
+    return this.slots.length;
+  }
+
+  private fail(error: Error): void {
+    if (this.failure === null) this.failure = error;
+    this.onFailure?.(error);
+  }
+
+  /**
+   * Matches the documents of one JSON file. `onPiece` receives each piece with its matches in file order
+   * (on this thread); an error it throws ends the file, after the pieces already in flight come back.
+   */
+  async huntFile(path: string, onPiece: (piece: MatchedPiece) => void): Promise<void> {
+    if (this.onReply !== null) throw new Error('a hunt pool runs one file at a time');
+    // What each piece in flight was, less its bytes (they travel and come back with the reply).
+    const waiting = new Map<number, Omit<DocumentFrames, 'bytes'> & { readonly byteLength: number }>();
+    const done = new Map<number, PieceReply>();
+    let nextSeq = 0;
+    let nextOut = 0;
+    let error: Error | null = this.failure;
+    let wake: (() => void) | null = null;
+    const signal = (): void => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
+    this.onReply = (reply) => {
+      done.set(reply.seq, reply);
+      for (let r = done.get(nextOut); r !== undefined; r = done.get(nextOut)) {
+        done.delete(nextOut);
+        const { byteLength, ...meta } = waiting.get(nextOut)!;
+        waiting.delete(nextOut);
+        nextOut++;
+        if (error !== null) continue;
+        try {
+          onPiece({ frames: { ...meta, bytes: Buffer.from(r.bytes, 0, byteLength) }, reply: r });
+        } catch (e) {
+          error = e as Error;
+        }
+      }
+      signal();
+    };
+    this.onFailure = (e) => {
+      error ??= e;
+      signal();
+    };
+    const idle = (): Promise<void> => new Promise<void>((resolve) => (wake = resolve));
+    try {
+      for await (const frames of frameJsonFile(path)) {
+        for (;;) {
+          if (error !== null) break;
+          const slot = this.slots.reduce((a, b) => (b.load < a.load ? b : a));
+          if (slot.load < DEPTH) {
+            const seq = nextSeq++;
+            const { bytes, ...meta } = frames;
+            waiting.set(seq, { ...meta, byteLength: bytes.length });
+            slot.load++;
+            const request: PieceRequest = {
+              seq,
+              bytes: bytes.buffer as ArrayBuffer,
+              byteLength: bytes.length,
+              starts: frames.starts,
+              ends: frames.ends,
+              count: frames.count,
+            };
+            slot.worker.postMessage(request, [request.bytes]);
+            break;
+          }
+          await idle();
+        }
+        if (error !== null) break;
+      }
+    } catch (e) {
+      error ??= e as Error;
+    }
+    try {
+      while (nextOut < nextSeq && this.failure === null) await idle();
+    } finally {
+      this.onReply = null;
+      this.onFailure = null;
+    }
+    if (error !== null) throw error;
+  }
+
+  async close(): Promise<void> {
+    const slots = this.slots.splice(0);
+    for (const s of slots) s.worker.removeAllListeners('exit');
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+}
