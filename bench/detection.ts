@@ -123,7 +123,7 @@ export async function runDetectionBench(): Promise<void> {
     // start-up (each compiles the rules) is reported apart, as the rule loading is above.
     const threads = Number(process.env['FIREBREAK_BENCH_THREADS'] ?? availableParallelism());
     t = performance.now();
-    const pool = await HuntPool.start(loaded.set, threads);
+    const pool = await HuntPool.start(loaded.set, { threads });
     const poolMs = performance.now() - t;
     t = performance.now();
     cpu = process.cpuUsage();

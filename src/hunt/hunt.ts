@@ -128,7 +128,7 @@ async function poolFor(inputs: readonly string[], set: RuleSet, options: HuntOpt
   if (options.pool !== undefined) return options.pool;
   const threads = options.threads ?? 1;
   if (threads <= 1 || set.origin === undefined || inputs.every(isEvtx)) return undefined;
-  return HuntPool.start(set, threads, options);
+  return HuntPool.start(set, { threads, engine: options });
 }
 
 /**

@@ -1,0 +1,143 @@
+/**
+ * The hunt on worker threads reports what the hunt on one thread reports: the same matches in the same
+ * order (rule matches, correlations, anomaly alerts), the same records, counts and errors. Real worker
+ * threads, small pieces so that many pieces cross two workers and come back out of order.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RuleSet } from '../../src/detection/rule-set.js';
+import { formatMatchLine } from '../../src/hunt/format.js';
+import { runHunt, type HuntMatch, type HuntOptions } from '../../src/hunt/hunt.js';
+import { HuntPool } from '../../src/hunt/hunt-pool.js';
+import { loadMapping, loadRules } from '../../src/hunt/rule-loader.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const RULES = join(ROOT, 'rules', 'builtin');
+const INTRUSION = join(import.meta.dirname, 'fixtures', 'builtin', 'intrusion.ndjson');
+
+let dir: string;
+let set: RuleSet;
+let pool: HuntPool;
+let intrusion: string;
+let webLogs: string;
+
+const T0 = Date.parse('2026-03-02T09:00:00Z');
+const HOUR = 3600_000;
+
+/** Thirty quiet hours of one user's downloads, then 600 MB in an hour: the web export anomaly. */
+function accessLogs(): unknown[] {
+  const out: unknown[] = [];
+  const log = (ms: number, bytes: number) => ({
+    '@timestamp': new Date(T0 + ms).toISOString(),
+    'event.dataset': 'access_log',
+    'event.category': ['web'],
+    'source.ip': '10.20.0.15',
+    'user.name': 'alice',
+    'http.request.method': 'GET',
+    'http.response.status_code': 200,
+    'http.response.body.bytes': bytes,
+    'url.original': '/api/export?q="{x}"',
+  });
+  for (let h = 0; h < 30; h++) for (let k = 0; k < 3; k++) out.push(log(h * HOUR + k * 600_000, 4_000_000));
+  out.push(log(30 * HOUR + 60_000, 300_000_000), log(30 * HOUR + 120_000, 300_000_000));
+  return out;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fb-parallel-hunt-'));
+  const loaded = await loadRules([RULES], await loadMapping());
+  expect(loaded.failures).toEqual([]);
+  set = loaded.set;
+  pool = await HuntPool.start(set, { threads: 2, pieceBytes: 2048 });
+  // The intrusion timeline three times over (NDJSON), and the web logs pretty-printed and concatenated.
+  const lines = (await readFile(INTRUSION, 'utf8')).trim();
+  intrusion = join(dir, 'intrusion.ndjson');
+  await writeFile(intrusion, `${lines}\n${lines}\n\n${lines}\n`);
+  webLogs = join(dir, 'web.json');
+  await writeFile(webLogs, accessLogs().map((e) => JSON.stringify(e, null, 2)).join('\n'));
+}, 60_000);
+
+afterAll(async () => {
+  await pool?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function hunt(
+  inputs: string[],
+  options: Partial<HuntOptions>,
+): Promise<{ matches: HuntMatch[]; lines: string[]; events: number; error?: string }> {
+  const matches: HuntMatch[] = [];
+  const lines: string[] = [];
+  try {
+    const summary = await runHunt(inputs, set, {
+      ...options,
+      onMatch: (m) => {
+        matches.push(m);
+        lines.push(formatMatchLine(m));
+      },
+    });
+    return { matches, lines, events: summary.events };
+  } catch (error) {
+    return { matches, lines, events: -1, error: (error as Error).message };
+  }
+}
+
+describe('hunt on worker threads', () => {
+  it('reports the same matches, correlations and anomaly alerts, in the same order, as one thread', async () => {
+    const inputs = [intrusion, webLogs];
+    const one = await hunt(inputs, {});
+    const many = await hunt(inputs, { pool });
+    expect(one.error).toBeUndefined();
+    expect(many.error).toBeUndefined();
+    expect(many.events).toBe(one.events);
+    expect(many.lines).toEqual(one.lines);
+    // What the comparison covers: rule matches, correlations (record null at the end, or completed
+    // within the input), and the anomaly alert on the pretty-printed file.
+    const ids = new Set(one.matches.map((m) => m.rule_id));
+    expect(one.matches.length).toBeGreaterThan(20);
+    expect(set.correlations.some((c) => ids.has(c.info.id))).toBe(true);
+    expect(one.matches.some((m) => m.file === webLogs && m.rule_title.startsWith('Unusual data download'))).toBe(
+      true,
+    );
+    // Events are parsed on demand, and equal to the ones parsed on one thread.
+    expect(many.matches.map((m) => m.event)).toEqual(one.matches.map((m) => m.event));
+    expect(many.matches.map((m) => m.record)).toEqual(one.matches.map((m) => m.record));
+  });
+
+  it('starts and closes its own workers with `threads`', async () => {
+    const one = await hunt([intrusion], {});
+    const two = await hunt([intrusion], { threads: 2 });
+    expect(two.lines).toEqual(one.lines);
+  });
+
+  it('stops at a malformed document with the same error, after the same matches', async () => {
+    const lines = (await readFile(INTRUSION, 'utf8')).trim().split('\n');
+    const broken = join(dir, 'broken.ndjson');
+    await writeFile(broken, [...lines, ...lines.slice(0, 40), '{"event.action": ', ...lines].join('\n'));
+    const one = await hunt([broken], {});
+    const many = await hunt([broken], { pool });
+    expect(one.error).toBe(`${broken}: record ${lines.length + 41}: invalid JSON (${one.error!.split('(')[1]}`);
+    expect(many.error).toBe(one.error);
+    expect(many.lines).toEqual(one.lines);
+    expect(one.lines.length).toBeGreaterThan(0);
+    // The pool is still usable after the error.
+    expect((await hunt([intrusion], { pool })).lines.length).toBeGreaterThan(0);
+  });
+
+  it('writes one-line events as the input has them, and pretty-printed ones compacted', async () => {
+    const lines = (await readFile(INTRUSION, 'utf8')).trim().split('\n');
+    const big = join(dir, 'big-number.ndjson');
+    await writeFile(big, lines.map((l) => `{"big": 12345678901234567890,${l.slice(1)}`).join('\n'));
+    for (const options of [{}, { pool }]) {
+      const out = await hunt([big, webLogs], options);
+      for (const line of out.lines) expect(line).not.toContain('\n');
+      // The rule matches of the file: parsing would have rounded the number to 12345678901234567000.
+      const withBig = out.lines.filter((l) => l.includes('"big":'));
+      expect(withBig.length).toBeGreaterThan(3);
+      for (const line of withBig) expect(line).toContain('"event":{"big": 12345678901234567890,');
+      expect(out.lines.some((l) => l.includes(webLogs) && l.includes('Unusual data download'))).toBe(true);
+    }
+  });
+});
