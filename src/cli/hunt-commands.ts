@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { LEVELS, type Level } from '../detection/sigma-rule.js';
-import { EVENT_TEXT, runHunt, type HuntMatch } from '../hunt/hunt.js';
+import { runHunt, type HuntMatch } from '../hunt/hunt.js';
 import { formatMatchLine, formatMatchTable, formatSummary, formatValidation } from '../hunt/format.js';
 import { loadMapping, loadRules } from '../hunt/rule-loader.js';
 
@@ -90,10 +90,9 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
         onMatch: (m) => {
           if (flags.json) io.out(`${formatMatchLine(m)}\n`);
           else {
-            // A plain copy: a match from a worker reads its event from the piece of input it came in,
-            // and would keep that piece alive.
-            const { [EVENT_TEXT]: _text, ...plain } = m;
-            table.push(plain);
+            // The fields the table shows; the event's text is not kept beside its parsed value.
+            const { rule_id, rule_title, level, file, record, timestamp, event } = m;
+            table.push({ rule_id, rule_title, level, file, record, timestamp, event });
           }
         },
         onProgress:

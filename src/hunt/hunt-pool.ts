@@ -23,8 +23,8 @@ export interface PieceRequest {
 
 /**
  * The matches of one piece: for each document that matched (in order), its index in the piece, its time
- * (NaN when it has none) and the indices of the rules it matched (in `rules`, from `ruleStarts[k]` to
- * `ruleStarts[k + 1]`), as the matcher returned them. `error` stops at the first document that is not
+ * (NaN when it has none), its text, and the indices of the rules it matched (in `rules`, from
+ * `ruleStarts[k]` to `ruleStarts[k + 1]`), as the matcher returned them. `error` stops at the first document that is not
  * JSON: the lists hold the matches before it.
  */
 export interface PieceReply {
@@ -35,6 +35,11 @@ export interface PieceReply {
   readonly times: Float64Array;
   readonly ruleStarts: Int32Array;
   readonly rules: Int32Array;
+  /**
+   * The text of each document that matched, as decoded for parsing: copying a string to this thread
+   * costs less than decoding its bytes again here.
+   */
+  readonly texts: readonly string[];
   readonly error?: { readonly index: number; readonly message: string };
 }
 
@@ -43,7 +48,10 @@ export type WorkerMessage =
   | { readonly kind: 'failed'; readonly message: string }
   | PieceReply;
 
-/** A piece of input with its matches, handed back to the hunt in file order. */
+/**
+ * A piece of input with its matches, handed back to the hunt in file order. Its bytes are read into
+ * again once the callback returns: copy out what must outlive it.
+ */
 export interface MatchedPiece {
   readonly frames: DocumentFrames;
   readonly reply: PieceReply;
@@ -94,6 +102,11 @@ export class HuntPool {
   private failure: Error | null = null;
   private onReply: ((reply: PieceReply) => void) | null = null;
   private onFailure: ((error: Error) => void) | null = null;
+  /**
+   * Piece buffers back from the workers, read into again: a new 1 MiB buffer per piece made V8 run a
+   * full collection every few hundred MiB of input for the external memory alone.
+   */
+  private readonly spare: Buffer[] = [];
 
   private constructor(private readonly pieceBytes: number) {}
 
@@ -179,11 +192,13 @@ export class HuntPool {
         waiting.delete(nextOut);
         nextOut++;
         if (error !== null) continue;
+        const bytes = Buffer.from(r.bytes, 0, byteLength);
         try {
-          onPiece({ frames: { ...meta, bytes: Buffer.from(r.bytes, 0, byteLength) }, reply: r });
+          onPiece({ frames: { ...meta, bytes }, reply: r });
         } catch (e) {
           error = e as Error;
         }
+        if (this.spare.length < this.slots.length * DEPTH + 2) this.spare.push(Buffer.from(r.bytes));
       }
       signal();
     };
@@ -193,7 +208,11 @@ export class HuntPool {
     };
     const idle = (): Promise<void> => new Promise<void>((resolve) => (wake = resolve));
     try {
-      for await (const frames of frameJsonFile(path, path, this.pieceBytes)) {
+      const allocate = (size: number): Buffer => {
+        const i = this.spare.findIndex((b) => b.length >= size);
+        return i < 0 ? Buffer.allocUnsafeSlow(size) : this.spare.splice(i, 1)[0]!;
+      };
+      for await (const frames of frameJsonFile(path, path, this.pieceBytes, allocate)) {
         for (;;) {
           if (error !== null) break;
           const slot = this.slots.reduce((a, b) => (b.load < a.load ? b : a));

@@ -33,11 +33,13 @@ function matchPiece(request: PieceRequest): PieceReply {
   const times: number[] = [];
   const ruleStarts: number[] = [0];
   const rules: number[] = [];
+  const texts: string[] = [];
   let error: PieceReply['error'];
   for (let i = 0; i < count; i++) {
     let value: unknown;
+    const text = bytes.toString('utf8', starts[i], ends[i]);
     try {
-      value = JSON.parse(bytes.toString('utf8', starts[i], ends[i]));
+      value = JSON.parse(text);
     } catch (e) {
       error = { index: i, message: (e as Error).message };
       break;
@@ -47,6 +49,7 @@ function matchPiece(request: PieceRequest): PieceReply {
     const found = matcher.match(event);
     if (found.length === 0) continue;
     matched.push(i);
+    texts.push(text);
     times.push(event.timestamp() ?? NaN);
     for (const rule of found) rules.push(indexOf.get(rule)!);
     ruleStarts.push(rules.length);
@@ -59,6 +62,7 @@ function matchPiece(request: PieceRequest): PieceReply {
     times: Float64Array.from(times),
     ruleStarts: Int32Array.from(ruleStarts),
     rules: Int32Array.from(rules),
+    texts,
     error,
   };
 }

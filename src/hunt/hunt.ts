@@ -72,29 +72,19 @@ function oneLine(text: string, value: () => unknown): string {
 }
 
 /**
- * An event a worker matched: its bytes in the piece of input, decoded and parsed on this thread only
- * when something reads it (the output, a correlation, an anomaly baseline). It keeps the piece alive
- * (about 1 MiB) while it is referenced.
+ * An event a worker matched: its text, parsed on this thread only when something reads its fields (the
+ * output, a correlation, an anomaly baseline).
  */
 class HeldEvent implements EventText {
-  private text: string | undefined;
   private value: unknown;
   private parsed = false;
   private prepared: PreparedEvent | undefined;
 
-  constructor(
-    private readonly bytes: Buffer,
-    private readonly start: number,
-    private readonly end: number,
-  ) {}
-
-  private source(): string {
-    return (this.text ??= this.bytes.toString('utf8', this.start, this.end));
-  }
+  constructor(private readonly text: string) {}
 
   raw(): unknown {
     if (!this.parsed) {
-      this.value = JSON.parse(this.source());
+      this.value = JSON.parse(this.text);
       this.parsed = true;
     }
     return this.value;
@@ -105,7 +95,34 @@ class HeldEvent implements EventText {
   }
 
   oneLine(): string {
-    return oneLine(this.source(), () => this.raw());
+    return oneLine(this.text, () => this.raw());
+  }
+}
+
+/** A rule match of an event a worker matched: `event` parses the event on first read. */
+class HeldMatch implements HuntMatch {
+  readonly [EVENT_TEXT]: HeldEvent;
+
+  constructor(
+    readonly rule_id: string,
+    readonly rule_title: string,
+    readonly level: Level,
+    readonly file: string,
+    readonly record: number,
+    readonly timestamp: string | null,
+    held: HeldEvent,
+  ) {
+    this[EVENT_TEXT] = held;
+  }
+
+  get event(): unknown {
+    return this[EVENT_TEXT].raw();
+  }
+
+  /** What `JSON.stringify` writes: the fields of `hunt --json`, as for any other match. */
+  toJSON(): object {
+    const { rule_id, rule_title, level, file, record, timestamp, event } = this;
+    return { rule_id, rule_title, level, file, record, timestamp, event };
   }
 }
 
@@ -226,19 +243,7 @@ export async function runHunt(
     if (timestamp === undefined) return;
     const { id, title, level } = d.rule;
     if (d.kind === 'rule') {
-      const held = d.event;
-      options.onMatch({
-        rule_id: id,
-        rule_title: title,
-        level,
-        file,
-        record,
-        timestamp,
-        get event() {
-          return held.raw();
-        },
-        [EVENT_TEXT]: held,
-      });
+      options.onMatch(new HeldMatch(id, title, level, file, record, timestamp, d.event));
     } else {
       const event = d.kind === 'anomaly' ? anomalyEvent(d, d.event.raw()) : correlationEvent(d);
       options.onMatch({ rule_id: id, rule_title: title, level, file, record, timestamp, event });
@@ -259,7 +264,7 @@ export async function runHunt(
       const rules = [];
       for (let j = ruleStarts[k]!; j < ruleStarts[k + 1]!; j++) rules.push(set.rules[reply.rules[j]!]!);
       const time = times[k]!;
-      const held = new HeldEvent(frames.bytes, frames.starts[index]!, frames.ends[index]!);
+      const held = new HeldEvent(reply.texts[k]!);
       const found = detector.resolve(rules, Number.isNaN(time) ? undefined : time, held, prepareHeld);
       for (let i = 0; i < found.length; i++) emitHeld(found[i]!, file, frames.firstRecord + index);
     }

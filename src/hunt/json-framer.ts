@@ -56,17 +56,20 @@ class Ranges {
  * (the same layouts, records numbered alike: NDJSON, a JSON array of documents, documents concatenated
  * pretty-printed or not; a byte order mark skipped; blank lines skipped), and yields them as byte ranges
  * over buffers of about 1 MiB that end on a document boundary. A hunt on worker threads hands each
- * buffer to a worker whole, so only the framing runs on the reading thread. Works on bytes: every
+ * buffer to a worker whole, so only the framing runs on the reading thread. `allocate` gives buffers of
+ * at least the size asked (each of its own, starting at offset 0; by default new ones), so that a
+ * caller can recycle them. Works on bytes: every
  * character the framing looks at is ASCII, and no byte of a multi-byte UTF-8 sequence is.
  */
 export async function* frameJsonFile(
   path: string,
   name: string = path,
   chunkSize: number = CHUNK,
+  allocate: (size: number) => Buffer = (size) => Buffer.allocUnsafeSlow(size),
 ): AsyncGenerator<DocumentFrames> {
   const handle = await open(path, 'r');
   try {
-    let buf = Buffer.allocUnsafeSlow(chunkSize);
+    let buf = allocate(chunkSize);
     let filled = 0; // valid bytes in buf
     let consumed = 0; // bytes before this are framed (or skipped)
     let bytesRead = 0;
@@ -88,7 +91,7 @@ export async function* frameJsonFile(
     while (!eof) {
       if (filled === buf.length) {
         // No room left and no document completed in it: a document longer than the buffer.
-        const bigger = Buffer.allocUnsafeSlow(buf.length * 2);
+        const bigger = allocate(buf.length * 2);
         buf.copy(bigger, 0, 0, filled);
         buf = bigger;
       }
@@ -204,7 +207,7 @@ export async function* frameJsonFile(
       }
       // The unfinished tail moves to a fresh buffer first: the caller may transfer this one.
       const tail = filled - consumed;
-      const next = Buffer.allocUnsafeSlow(Math.max(chunkSize, tail * 2));
+      const next = allocate(Math.max(chunkSize, tail * 2));
       buf.copy(next, 0, consumed, filled);
       const frames: DocumentFrames = {
         bytes: buf,
