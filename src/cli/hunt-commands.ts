@@ -84,12 +84,20 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
       }
       const table: HuntMatch[] = [];
       let lastBar = '';
-      const summary = await runHunt(inputs, loaded.set, {
+      // JSON lines go out 64 KiB at a time: a write per match cost more than the matching.
+      let lines = '';
+      const flush = (): void => {
+        if (lines !== '') io.out(lines);
+        lines = '';
+      };
+      const hunting = runHunt(inputs, loaded.set, {
         minLevel: flags.minLevel,
         threads: flags.threads ?? (await defaultThreads(inputs)),
         onMatch: (m) => {
-          if (flags.json) io.out(`${formatMatchLine(m)}\n`);
-          else {
+          if (flags.json) {
+            lines += `${formatMatchLine(m)}\n`;
+            if (lines.length >= 1 << 16) flush();
+          } else {
             // The fields the table shows; the event's text is not kept beside its parsed value.
             const { rule_id, rule_title, level, file, record, timestamp, event } = m;
             table.push({ rule_id, rule_title, level, file, record, timestamp, event });
@@ -107,6 +115,8 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
               }
             : undefined,
       });
+      // The matches found before an error (a malformed document) are written too.
+      const summary = await hunting.finally(flush);
       if (flags.json) {
         io.err(formatSummary(summary));
       } else {
