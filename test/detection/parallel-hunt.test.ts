@@ -6,7 +6,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerHuntCommands } from '../../src/cli/hunt-commands.js';
 import type { RuleSet } from '../../src/detection/rule-set.js';
 import { formatMatchLine } from '../../src/hunt/format.js';
 import { runHunt, type HuntMatch, type HuntOptions } from '../../src/hunt/hunt.js';
@@ -139,5 +141,34 @@ describe('hunt on worker threads', () => {
       for (const line of withBig) expect(line).toContain('"event":{"big": 12345678901234567890,');
       expect(out.lines.some((l) => l.includes(webLogs) && l.includes('Unusual data download'))).toBe(true);
     }
+  });
+
+  it('firebreak hunt --threads: the same output as one thread; a bad count is refused naming the flag', async () => {
+    const cli = async (args: string[]) => {
+      let out = '';
+      let err = '';
+      let code = 0;
+      const program = new Command('firebreak').exitOverride().configureOutput({ writeErr: (t) => (err += t) });
+      registerHuntCommands(program, {
+        out: (t) => (out += t),
+        err: (t) => (err += t),
+        setExitCode: (c) => (code = c),
+      });
+      try {
+        await program.parseAsync(['node', 'firebreak', ...args]);
+      } catch {
+        code = code || 1;
+      }
+      return { out, err, code };
+    };
+    const one = await cli(['hunt', intrusion, webLogs, '--rules', RULES, '--json', '--threads', '1']);
+    const two = await cli(['hunt', intrusion, webLogs, '--rules', RULES, '--json', '--threads', '2']);
+    expect(one.code).toBe(0);
+    expect(two.out).toBe(one.out);
+    expect(one.out.split('\n').length).toBeGreaterThan(20);
+    const bad = await cli(['hunt', intrusion, '--rules', RULES, '--threads', '0']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--threads: must be a whole number from 1 to 256/);
+    expect(bad.out).toBe('');
   });
 });
