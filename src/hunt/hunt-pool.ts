@@ -63,7 +63,9 @@ export interface MatchedPiece {
  */
 function workerEntry(): URL {
   const own = import.meta.url;
-  return own.endsWith('.ts') ? new URL('./hunt-worker-from-source.mjs', own) : new URL('./hunt-worker.js', own);
+  return own.endsWith('.ts')
+    ? new URL('./hunt-worker-from-source.mjs', own)
+    : new URL('./hunt-worker.js', own);
 }
 
 interface Slot {
@@ -118,12 +120,18 @@ export class HuntPool {
     const entry = workerEntry();
     if (!existsSync(fileURLToPath(entry))) throw new Error(`hunt worker not found: ${entry.href}`);
     const pool = new HuntPool(options.pieceBytes ?? PIECE_BYTES);
-    const data: HuntWorkerData = { origin: set.origin, engine: { prefilter: engine.prefilter, scan: engine.scan } };
+    const data: HuntWorkerData = {
+      origin: set.origin,
+      engine: { prefilter: engine.prefilter, scan: engine.scan },
+    };
     const ready: Promise<void>[] = [];
     for (let i = 0; i < threads; i++) {
       // Parsing allocates a young generation's worth per piece that dies at once; 64 MiB semi-spaces, as
       // `npm run bench` and `npm start` give the main thread.
-      const worker = new Worker(entry, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 192 } });
+      const worker = new Worker(entry, {
+        workerData: data,
+        resourceLimits: { maxYoungGenerationSizeMb: 192 },
+      });
       const slot: Slot = { worker, load: 0 };
       pool.slots.push(slot);
       ready.push(

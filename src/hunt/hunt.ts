@@ -141,7 +141,11 @@ class ReadText implements EventText {
 const prepareHeld = (event: HeldEvent): PreparedEvent => event.prepare();
 
 /** Worker threads for the JSON inputs, or none. */
-async function poolFor(inputs: readonly string[], set: RuleSet, options: HuntOptions): Promise<HuntPool | undefined> {
+async function poolFor(
+  inputs: readonly string[],
+  set: RuleSet,
+  options: HuntOptions,
+): Promise<HuntPool | undefined> {
   if (options.pool !== undefined) return options.pool;
   const threads = options.threads ?? 1;
   if (threads <= 1 || set.origin === undefined || inputs.every(isEvtx)) return undefined;

@@ -78,9 +78,9 @@ const layouts: Record<string, string | Buffer> = {
   empty: '',
   'a malformed NDJSON line': `{"a":1}\n{"b":2}\n{"c":\n{"d":4}\n`,
   'a truncated last document': `{\n "a": 1\n}\n{\n "b": [1,\n`,
-  'large documents': Array.from({ length: 3 }, (_, i) => JSON.stringify({ i, pad: 'x{"]'.repeat(5000) }, null, 1)).join(
-    '\n',
-  ),
+  'large documents': Array.from({ length: 3 }, (_, i) =>
+    JSON.stringify({ i, pad: 'x{"]'.repeat(5000) }, null, 1),
+  ).join('\n'),
 };
 
 describe('frameJsonFile', () => {

@@ -58,7 +58,12 @@ beforeAll(async () => {
   intrusion = join(dir, 'intrusion.ndjson');
   await writeFile(intrusion, `${lines}\n${lines}\n\n${lines}\n`);
   webLogs = join(dir, 'web.json');
-  await writeFile(webLogs, accessLogs().map((e) => JSON.stringify(e, null, 2)).join('\n'));
+  await writeFile(
+    webLogs,
+    accessLogs()
+      .map((e) => JSON.stringify(e, null, 2))
+      .join('\n'),
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -100,9 +105,9 @@ describe('hunt on worker threads', () => {
     const ids = new Set(one.matches.map((m) => m.rule_id));
     expect(one.matches.length).toBeGreaterThan(20);
     expect(set.correlations.some((c) => ids.has(c.info.id))).toBe(true);
-    expect(one.matches.some((m) => m.file === webLogs && m.rule_title.startsWith('Unusual data download'))).toBe(
-      true,
-    );
+    expect(
+      one.matches.some((m) => m.file === webLogs && m.rule_title.startsWith('Unusual data download')),
+    ).toBe(true);
     // Events are parsed on demand, and equal to the ones parsed on one thread.
     expect(many.matches.map((m) => m.event)).toEqual(one.matches.map((m) => m.event));
     expect(many.matches.map((m) => m.record)).toEqual(one.matches.map((m) => m.record));
@@ -120,7 +125,9 @@ describe('hunt on worker threads', () => {
     await writeFile(broken, [...lines, ...lines.slice(0, 40), '{"event.action": ', ...lines].join('\n'));
     const one = await hunt([broken], {});
     const many = await hunt([broken], { pool });
-    expect(one.error).toBe(`${broken}: record ${lines.length + 41}: invalid JSON (${one.error!.split('(')[1]}`);
+    expect(one.error).toBe(
+      `${broken}: record ${lines.length + 41}: invalid JSON (${one.error!.split('(')[1]}`,
+    );
     expect(many.error).toBe(one.error);
     expect(many.lines).toEqual(one.lines);
     expect(one.lines.length).toBeGreaterThan(0);
@@ -148,7 +155,9 @@ describe('hunt on worker threads', () => {
       let out = '';
       let err = '';
       let code = 0;
-      const program = new Command('firebreak').exitOverride().configureOutput({ writeErr: (t) => (err += t) });
+      const program = new Command('firebreak')
+        .exitOverride()
+        .configureOutput({ writeErr: (t) => (err += t) });
       registerHuntCommands(program, {
         out: (t) => (out += t),
         err: (t) => (err += t),
