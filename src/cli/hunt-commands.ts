@@ -42,14 +42,14 @@ const threadCount = (value: string): number => {
 };
 
 /**
- * Below this much JSON input a hunt stays on one thread: each worker compiles the rules again (a few
- * seconds for the whole SigmaHQ corpus), which only pays off on large inputs.
+ * Below this much input a hunt stays on one thread: each worker compiles the rules again (about 2 s for
+ * the whole SigmaHQ corpus), which only pays off on large inputs.
  */
 const PARALLEL_FROM_BYTES = 64 << 20;
 
 async function defaultThreads(inputs: readonly string[]): Promise<number> {
   let bytes = 0;
-  for (const file of inputs) if (!/\.evtx$/i.test(file)) bytes += (await stat(file)).size;
+  for (const file of inputs) bytes += (await stat(file)).size;
   return bytes >= PARALLEL_FROM_BYTES ? Math.min(availableParallelism(), 16) : 1;
 }
 
@@ -70,7 +70,7 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
     .option('--mapping <file>', 'log-source mapping YAML (default: the shipped config/logsources.yml)')
     .option(
       '--threads <n>',
-      'worker threads matching JSON input (default: one per CPU from 64 MiB of JSON input, else none)',
+      'worker threads decoding and matching the input (default: one per CPU from 64 MiB of input, else none)',
       threadCount,
     )
     .action(async (inputs: string[], flags: HuntFlags) => {

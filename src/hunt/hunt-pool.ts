@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EngineOptions } from '../detection/engine.js';
 import type { RuleSet, RuleSetOrigin } from '../detection/rule-set.js';
-import { frameJsonFile, type DocumentFrames } from './json-framer.js';
+import { CHUNK_SIZE, readEvtxFile } from '../ingest/evtx/index.js';
+import { frameJsonFile } from './json-framer.js';
 
 /** What a hunt worker is started with (structured-cloned). */
 export interface HuntWorkerData {
@@ -11,36 +12,54 @@ export interface HuntWorkerData {
   readonly engine: EngineOptions;
 }
 
+/** What a piece of input holds: documents of a JSON file (byte ranges), or chunk slots of an EVTX file. */
+export type PieceLayout =
+  | {
+      readonly kind: 'json';
+      readonly starts: Int32Array;
+      readonly ends: Int32Array;
+      readonly count: number;
+      /** Record number of the first document. */
+      readonly firstRecord: number;
+    }
+  | {
+      readonly kind: 'evtx';
+      /** Index of the first chunk slot, and its file offset (for the decoder's problem reports). */
+      readonly firstChunk: number;
+      readonly position: number;
+    };
+
 /** One piece of input for a worker: the buffer is transferred, and comes back with the reply. */
 export interface PieceRequest {
   readonly seq: number;
   readonly bytes: ArrayBuffer;
   readonly byteLength: number;
-  readonly starts: Int32Array;
-  readonly ends: Int32Array;
-  readonly count: number;
+  readonly layout: PieceLayout;
 }
 
 /**
- * The matches of one piece: for each document that matched (in order), its index in the piece, its time
- * (NaN when it has none), its text, and the indices of the rules it matched (in `rules`, from
- * `ruleStarts[k]` to `ruleStarts[k + 1]`), as the matcher returned them. `error` stops at the first document that is not
+ * The matches of one piece: for each event that matched (in order), its record number (the document's
+ * position in a JSON file, the EventRecordID in an EVTX file), its time (NaN when it has none), its
+ * text, and the indices of the rules it matched (in `rules`, from `ruleStarts[k]` to
+ * `ruleStarts[k + 1]`), as the matcher returned them. `error` stops at the first document that is not
  * JSON: the lists hold the matches before it.
  */
 export interface PieceReply {
   readonly kind: 'piece';
   readonly seq: number;
   readonly bytes: ArrayBuffer;
-  readonly matched: Int32Array;
+  /** Documents or records read from the piece (before the error, if any). */
+  readonly events: number;
+  readonly records: Float64Array;
   readonly times: Float64Array;
   readonly ruleStarts: Int32Array;
   readonly rules: Int32Array;
   /**
-   * The text of each document that matched, as decoded for parsing: copying a string to this thread
-   * costs less than decoding its bytes again here.
+   * The text of each event that matched: as decoded for parsing (JSON; copying a string to this thread
+   * costs less than decoding its bytes again here), or serialised (EVTX).
    */
   readonly texts: readonly string[];
-  readonly error?: { readonly index: number; readonly message: string };
+  readonly error?: { readonly record: number; readonly message: string };
 }
 
 export type WorkerMessage =
@@ -48,13 +67,51 @@ export type WorkerMessage =
   | { readonly kind: 'failed'; readonly message: string }
   | PieceReply;
 
-/**
- * A piece of input with its matches, handed back to the hunt in file order. Its bytes are read into
- * again once the callback returns: copy out what must outlive it.
- */
+/** A piece of input read, before it goes to a worker. */
+interface Piece {
+  /** A buffer of its own, from offset 0 (transferable). */
+  readonly bytes: Uint8Array;
+  readonly layout: PieceLayout;
+  /** Bytes of the file read so far. */
+  readonly bytesRead: number;
+}
+
+/** A piece's matches, handed back to the hunt in file order. */
 export interface MatchedPiece {
-  readonly frames: DocumentFrames;
   readonly reply: PieceReply;
+  /** Bytes of the file read up to the end of this piece, for progress. */
+  readonly bytesRead: number;
+}
+
+const isEvtx = (path: string): boolean => /\.evtx$/i.test(path);
+
+async function* jsonPieces(
+  path: string,
+  pieceBytes: number,
+  allocate: (size: number) => Buffer,
+): AsyncGenerator<Piece> {
+  for await (const f of frameJsonFile(path, path, pieceBytes, allocate)) {
+    yield {
+      bytes: f.bytes,
+      layout: { kind: 'json', starts: f.starts, ends: f.ends, count: f.count, firstRecord: f.firstRecord },
+      bytesRead: f.bytesRead,
+    };
+  }
+}
+
+async function* evtxPieces(
+  path: string,
+  pieceBytes: number,
+  allocate: (size: number) => Buffer,
+): AsyncGenerator<Piece> {
+  const file = readEvtxFile(path, { chunksPerRead: Math.max(1, Math.round(pieceBytes / CHUNK_SIZE)) });
+  for await (const batch of file.batches(allocate)) {
+    yield {
+      bytes: batch.bytes,
+      layout: { kind: 'evtx', firstChunk: batch.firstChunk, position: batch.position },
+      bytesRead: file.bytesRead,
+    };
+  }
 }
 
 /**
@@ -175,13 +232,14 @@ export class HuntPool {
   }
 
   /**
-   * Matches the documents of one JSON file. `onPiece` receives each piece with its matches in file order
-   * (on this thread); an error it throws ends the file, after the pieces already in flight come back.
+   * Matches the events of one file: JSON (any layout `readJsonDocuments` reads) or, for a `.evtx` name,
+   * EVTX. `onPiece` receives each piece's matches in file order (on this thread); an error it throws
+   * ends the file, after the pieces already in flight come back.
    */
   async huntFile(path: string, onPiece: (piece: MatchedPiece) => void): Promise<void> {
     if (this.onReply !== null) throw new Error('a hunt pool runs one file at a time');
-    // What each piece in flight was, less its bytes (they travel and come back with the reply).
-    const waiting = new Map<number, Omit<DocumentFrames, 'bytes'> & { readonly byteLength: number }>();
+    // Progress at each piece in flight.
+    const waiting = new Map<number, number>();
     const done = new Map<number, PieceReply>();
     let nextSeq = 0;
     let nextOut = 0;
@@ -196,13 +254,12 @@ export class HuntPool {
       done.set(reply.seq, reply);
       for (let r = done.get(nextOut); r !== undefined; r = done.get(nextOut)) {
         done.delete(nextOut);
-        const { byteLength, ...meta } = waiting.get(nextOut)!;
+        const bytesRead = waiting.get(nextOut)!;
         waiting.delete(nextOut);
         nextOut++;
         if (error !== null) continue;
-        const bytes = Buffer.from(r.bytes, 0, byteLength);
         try {
-          onPiece({ frames: { ...meta, bytes }, reply: r });
+          onPiece({ reply: r, bytesRead });
         } catch (e) {
           error = e as Error;
         }
@@ -220,22 +277,20 @@ export class HuntPool {
         const i = this.spare.findIndex((b) => b.length >= size);
         return i < 0 ? Buffer.allocUnsafeSlow(size) : this.spare.splice(i, 1)[0]!;
       };
-      for await (const frames of frameJsonFile(path, path, this.pieceBytes, allocate)) {
+      const pieces = isEvtx(path) ? evtxPieces : jsonPieces;
+      for await (const piece of pieces(path, this.pieceBytes, allocate)) {
         for (;;) {
           if (error !== null) break;
           const slot = this.slots.reduce((a, b) => (b.load < a.load ? b : a));
           if (slot.load < DEPTH) {
             const seq = nextSeq++;
-            const { bytes, ...meta } = frames;
-            waiting.set(seq, { ...meta, byteLength: bytes.length });
+            waiting.set(seq, piece.bytesRead);
             slot.load++;
             const request: PieceRequest = {
               seq,
-              bytes: bytes.buffer as ArrayBuffer,
-              byteLength: bytes.length,
-              starts: frames.starts,
-              ends: frames.ends,
-              count: frames.count,
+              bytes: piece.bytes.buffer as ArrayBuffer,
+              byteLength: piece.bytes.length,
+              layout: piece.layout,
             };
             slot.worker.postMessage(request, [request.bytes]);
             break;

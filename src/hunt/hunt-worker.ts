@@ -1,12 +1,13 @@
 /**
  * Worker thread entry of a parallel hunt (see hunt-pool.ts): builds the rule set from its origin, then
- * parses and matches the documents of each piece of input it is handed, and returns the piece with the
- * matches. Stateless between pieces: correlations and anomaly baselines run on the hunt's thread.
+ * decodes, parses and matches the events of each piece of input it is handed (JSON documents, or EVTX
+ * chunks), and returns the piece with the matches. Stateless between pieces: correlations and anomaly baselines run on the hunt's thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SigmaMatcher } from '../detection/engine.js';
 import { prepareEvent } from '../detection/event.js';
 import { buildRuleSet, type CompiledRule } from '../detection/rule-set.js';
+import { CHUNK_SIZE, EvtxDecoder } from '../ingest/evtx/index.js';
 import type { HuntWorkerData, PieceReply, PieceRequest, WorkerMessage } from './hunt-pool.js';
 
 const port = parentPort;
@@ -26,45 +27,72 @@ try {
   throw error;
 }
 
-function matchPiece(request: PieceRequest): PieceReply {
-  const bytes = Buffer.from(request.bytes, 0, request.byteLength);
-  const { starts, ends, count } = request;
-  const matched: number[] = [];
-  const times: number[] = [];
-  const ruleStarts: number[] = [0];
-  const rules: number[] = [];
-  const texts: string[] = [];
-  let error: PieceReply['error'];
-  for (let i = 0; i < count; i++) {
-    let value: unknown;
-    const text = bytes.toString('utf8', starts[i], ends[i]);
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      error = { index: i, message: (e as Error).message };
-      break;
-    }
-    if (value === null || typeof value !== 'object') continue;
+/** What one piece's events matched (see PieceReply). */
+class PieceMatches {
+  events = 0;
+  readonly records: number[] = [];
+  readonly times: number[] = [];
+  readonly ruleStarts: number[] = [0];
+  readonly rules: number[] = [];
+  readonly texts: string[] = [];
+
+  /** Matches one parsed event; `text` gives its text when it matched. */
+  consider(value: unknown, record: number, text: () => string): void {
+    this.events++;
+    if (value === null || typeof value !== 'object') return;
     const event = prepareEvent(value);
     const found = matcher.match(event);
-    if (found.length === 0) continue;
-    matched.push(i);
-    texts.push(text);
-    times.push(event.timestamp() ?? NaN);
-    for (const rule of found) rules.push(indexOf.get(rule)!);
-    ruleStarts.push(rules.length);
+    if (found.length === 0) return;
+    this.records.push(record);
+    this.texts.push(text());
+    this.times.push(event.timestamp() ?? NaN);
+    for (const rule of found) this.rules.push(indexOf.get(rule)!);
+    this.ruleStarts.push(this.rules.length);
   }
-  return {
-    kind: 'piece',
-    seq: request.seq,
-    bytes: request.bytes,
-    matched: Int32Array.from(matched),
-    times: Float64Array.from(times),
-    ruleStarts: Int32Array.from(ruleStarts),
-    rules: Int32Array.from(rules),
-    texts,
-    error,
-  };
+
+  reply(request: PieceRequest, error?: PieceReply['error']): PieceReply {
+    return {
+      kind: 'piece',
+      seq: request.seq,
+      bytes: request.bytes,
+      events: this.events,
+      records: Float64Array.from(this.records),
+      times: Float64Array.from(this.times),
+      ruleStarts: Int32Array.from(this.ruleStarts),
+      rules: Int32Array.from(this.rules),
+      texts: this.texts,
+      error,
+    };
+  }
+}
+
+function matchPiece(request: PieceRequest): PieceReply {
+  const bytes = Buffer.from(request.bytes, 0, request.byteLength);
+  const out = new PieceMatches();
+  const { layout } = request;
+  if (layout.kind === 'json') {
+    const { starts, ends, count, firstRecord } = layout;
+    for (let i = 0; i < count; i++) {
+      const text = bytes.toString('utf8', starts[i], ends[i]);
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (e) {
+        return out.reply(request, { record: firstRecord + i, message: (e as Error).message });
+      }
+      out.consider(value, firstRecord + i, () => text);
+    }
+  } else {
+    // Problems in the file are skipped, as the hunt on one thread skips them (readEvtxFile).
+    const decoder = new EvtxDecoder();
+    for (let start = 0; start < bytes.length; start += CHUNK_SIZE) {
+      const chunk = bytes.subarray(start, Math.min(start + CHUNK_SIZE, bytes.length));
+      const index = layout.firstChunk + start / CHUNK_SIZE;
+      for (const r of decoder.decodeChunk(chunk, index, layout.position + start))
+        out.consider(r.event, r.recordId, () => JSON.stringify(r.event));
+    }
+  }
+  return out.reply(request);
 }
 
 port.on('message', (request: PieceRequest) => {

@@ -51,8 +51,8 @@ export interface HuntOptions extends DetectorOptions {
   /** Current time in ms, for the summary's elapsed time (injectable for tests). */
   readonly now?: () => number;
   /**
-   * Worker threads that match JSON inputs (default 1: match on this thread). Above 1 the hunt starts a
-   * `HuntPool` for its JSON inputs and closes it at the end; EVTX inputs are matched on this thread.
+   * Worker threads that decode and match the inputs (default 1: all on this thread). Above 1 the hunt
+   * starts a `HuntPool` and closes it at the end.
    */
   readonly threads?: number;
   /** A pool already started for this rule set (its start-up is then not the hunt's); left open. */
@@ -148,15 +148,15 @@ async function poolFor(
 ): Promise<HuntPool | undefined> {
   if (options.pool !== undefined) return options.pool;
   const threads = options.threads ?? 1;
-  if (threads <= 1 || set.origin === undefined || inputs.every(isEvtx)) return undefined;
+  if (threads <= 1 || set.origin === undefined) return undefined;
   return HuntPool.start(set, { threads, engine: options });
 }
 
 /**
  * Runs a rule set over input files (JSON layouts as `readJsonDocuments` reads them, and .evtx) and
  * reports each match through `onMatch`, in input order. Resolves with counts per rule. With
- * `threads` above 1, JSON inputs are matched on worker threads (see `HuntPool`); the matches, their
- * order and the correlations are the same.
+ * `threads` above 1, the inputs are decoded and matched on worker threads (see `HuntPool`); the
+ * matches, their order and the correlations are the same.
  */
 export async function runHunt(
   inputs: readonly string[],
@@ -261,25 +261,20 @@ export async function runHunt(
     for (let i = 0; i < found.length; i++) emit(found[i]!, file, record, text);
     if ((events & 0x3fff) === 0) report();
   };
-  const piece = (file: string, { frames, reply }: MatchedPiece): void => {
-    const { matched, times, ruleStarts } = reply;
-    for (let k = 0; k < matched.length; k++) {
-      const index = matched[k]!;
+  const piece = (file: string, { reply, bytesRead }: MatchedPiece): void => {
+    const { records, times, ruleStarts } = reply;
+    for (let k = 0; k < records.length; k++) {
       const rules = [];
       for (let j = ruleStarts[k]!; j < ruleStarts[k + 1]!; j++) rules.push(set.rules[reply.rules[j]!]!);
       const time = times[k]!;
       const held = new HeldEvent(reply.texts[k]!);
       const found = detector.resolve(rules, Number.isNaN(time) ? undefined : time, held, prepareHeld);
-      for (let i = 0; i < found.length; i++) emitHeld(found[i]!, file, frames.firstRecord + index);
+      for (let i = 0; i < found.length; i++) emitHeld(found[i]!, file, records[k]!);
     }
-    if (reply.error !== undefined) {
-      events += reply.error.index;
-      throw new Error(
-        `${file}: record ${frames.firstRecord + reply.error.index}: invalid JSON (${reply.error.message})`,
-      );
-    }
-    events += frames.count;
-    progress.bytes = done + frames.bytesRead;
+    events += reply.events;
+    if (reply.error !== undefined)
+      throw new Error(`${file}: record ${reply.error.record}: invalid JSON (${reply.error.message})`);
+    progress.bytes = done + bytesRead;
     report();
   };
 
@@ -287,10 +282,10 @@ export async function runHunt(
   let done = 0; // bytes of the files before the current one
   try {
     for (const file of inputs) {
-      if (isEvtx(file)) {
-        for await (const r of readEvtxFile(file)) one(file, r.recordId, r.event);
-      } else if (pool !== undefined) {
+      if (pool !== undefined) {
         await pool.huntFile(file, (p) => piece(file, p));
+      } else if (isEvtx(file)) {
+        for await (const r of readEvtxFile(file)) one(file, r.recordId, r.event);
       } else {
         // The JSON reader's generator directly: a delegating generator in between cost a promise and an
         // iterator result per event.

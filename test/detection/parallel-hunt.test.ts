@@ -14,6 +14,8 @@ import { formatMatchLine } from '../../src/hunt/format.js';
 import { runHunt, type HuntMatch, type HuntOptions } from '../../src/hunt/hunt.js';
 import { HuntPool } from '../../src/hunt/hunt-pool.js';
 import { loadMapping, loadRules } from '../../src/hunt/rule-loader.js';
+import { buildChunk, buildFile, type RecordSpec, type XNode } from '../ingest/evtx/evtx-builder.js';
+import { HAVE_REGRESSION_DATA, SKIP_REASON, regressionEvtxFiles } from '../ingest/evtx/regression-data.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const RULES = join(ROOT, 'rules', 'builtin');
@@ -180,4 +182,98 @@ describe('hunt on worker threads', () => {
     expect(bad.err).toMatch(/--threads: must be a whole number from 1 to 256/);
     expect(bad.out).toBe('');
   });
+
+  it('decodes and matches EVTX chunks on the workers: the same matches, records and correlations', async () => {
+    // Three chunks of Security events: RDP logon failures from one address (a correlation), then a
+    // successful logon and the log cleared.
+    const el = (name: string, text: string | number): XNode => ({
+      el: name,
+      children: [{ text: String(text) }],
+    });
+    const data = (name: string, text: string | number): XNode => ({
+      el: 'Data',
+      attrs: [['Name', [{ text: name }]]],
+      children: [{ text: String(text) }],
+    });
+    let id = 0;
+    const record = (eventId: number, seconds: number, fields: XNode[]): RecordSpec => {
+      id++;
+      const system: XNode[] = [
+        { el: 'Provider', attrs: [['Name', [{ text: 'Microsoft-Windows-Security-Auditing' }]]] },
+        el('EventID', eventId),
+        {
+          el: 'TimeCreated',
+          attrs: [['SystemTime', [{ text: new Date(T0 + seconds * 1000).toISOString() }]]],
+        },
+        el('EventRecordID', id),
+        el('Channel', 'Security'),
+        el('Computer', 'dc01.example.org'),
+      ];
+      return {
+        id,
+        nodes: [
+          {
+            el: 'Event',
+            children: [
+              { el: 'System', children: system },
+              { el: 'EventData', children: fields },
+            ],
+          },
+        ],
+      };
+    };
+    const logon = (eventId: number, s: number) =>
+      record(eventId, s, [
+        data('TargetUserName', 'administrator'),
+        data('LogonType', 10),
+        data('IpAddress', '203.0.113.9'),
+      ]);
+    const chunks = [
+      Array.from({ length: 8 }, (_, i) => logon(4625, i * 5)),
+      Array.from({ length: 8 }, (_, i) => logon(4625, 40 + i * 5)),
+      [logon(4624, 90), record(1102, 120, [data('SubjectUserName', 'administrator')])],
+    ].map((records) => buildChunk(records).bytes);
+    const evtx = join(dir, 'security.evtx');
+    await writeFile(evtx, buildFile(chunks));
+    // One chunk per piece: the three chunks cross both workers.
+    const evtxPool = await HuntPool.start(set, { threads: 2, pieceBytes: 65536 });
+    try {
+      const one = await hunt([evtx, intrusion], {});
+      const many = await hunt([evtx, intrusion], { pool: evtxPool });
+      expect(one.error).toBeUndefined();
+      expect(many.error).toBeUndefined();
+      expect(many.events).toBe(one.events);
+      expect(many.lines).toEqual(one.lines);
+      const fromEvtx = one.matches.filter((m) => m.file === evtx);
+      const titles = new Set(fromEvtx.map((m) => m.rule_title));
+      expect(titles).toContain('Windows Security event log cleared');
+      expect(titles).toContain('Windows RDP or network logon brute force from one address');
+      expect(fromEvtx.find((m) => m.rule_title === 'Windows Security event log cleared')?.record).toBe(18);
+    } finally {
+      await evtxPool.close();
+    }
+  });
+
+  it.skipIf(!HAVE_REGRESSION_DATA)(
+    `the SigmaHQ regression EVTX files: the same matches on workers as on one thread${HAVE_REGRESSION_DATA ? '' : ` (skipped: ${SKIP_REASON})`}`,
+    async () => {
+      const sigma = join(ROOT, '..', 'shared', 'data', 'sigma', 'rules', 'windows', 'process_creation');
+      const loaded = await loadRules([sigma], await loadMapping());
+      const files = regressionEvtxFiles();
+      const run = async (options: Partial<HuntOptions>) => {
+        const lines: string[] = [];
+        const summary = await runHunt(files, loaded.set, {
+          ...options,
+          onMatch: (m) => lines.push(formatMatchLine(m)),
+        });
+        return { lines, events: summary.events };
+      };
+      const one = await run({});
+      const many = await run({ threads: 2 });
+      expect(many.events).toBe(one.events);
+      expect(many.lines).toEqual(one.lines);
+      expect(one.lines.length).toBeGreaterThan(20);
+    },
+    120_000,
+  );
 });

@@ -14,6 +14,15 @@ import {
   type EvtxStats,
 } from './decoder.js';
 
+/** Chunk slots read together: `bytes` holds whole 64 KiB slots but the last, which may be short. */
+export interface EvtxChunkBatch {
+  readonly bytes: Uint8Array;
+  /** Index of the first slot in the file (0 = the slot after the file header). */
+  readonly firstChunk: number;
+  /** File offset of `bytes`. */
+  readonly position: number;
+}
+
 export interface EvtxFileOptions extends EvtxOptions {
   /** Chunks read per system call (default 16, i.e. 1 MiB). */
   readonly chunksPerRead?: number;
@@ -56,6 +65,25 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<EvtxRecord, void, undefined> {
+    for await (const batch of this.batches()) {
+      // The decoder finishes each chunk (records are independent copies) before the buffer is reused.
+      for (let start = 0; start < batch.bytes.length; start += CHUNK_SIZE) {
+        yield* this.decoder.decodeChunk(
+          batch.bytes.subarray(start, Math.min(start + CHUNK_SIZE, batch.bytes.length)),
+          batch.firstChunk + start / CHUNK_SIZE,
+          batch.position + start,
+        );
+      }
+    }
+  }
+
+  /**
+   * The file's chunk slots, read `chunksPerRead` at a time, undecoded: each chunk decodes on its own
+   * (`EvtxDecoder.decodeChunk`), so a hunt can decode them on worker threads. The file header is
+   * decoded here (into `stats`). By default every batch is read into the same buffer, overwritten by the
+   * next; `allocate` gives a buffer per batch instead (at least the size asked).
+   */
+  async *batches(allocate?: (size: number) => Uint8Array): AsyncGenerator<EvtxChunkBatch, void, undefined> {
     const decoder = new EvtxDecoder(this.options);
     this.decoder = decoder;
     this.read = 0;
@@ -93,22 +121,20 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
         }
         return;
       }
-      const buffer = new Uint8Array(CHUNK_SIZE * chunksPerRead);
+      const size = CHUNK_SIZE * chunksPerRead;
+      const shared = allocate === undefined ? new Uint8Array(size) : null;
       let position = FILE_HEADER_SIZE;
-      let index = 0;
+      let firstChunk = 0;
       for (;;) {
-        const batch = await this.readFully(handle, buffer, position);
-        if (batch.length === 0) return;
-        // The decoder finishes each chunk (records are independent copies) before the buffer is reused.
-        for (let start = 0; start < batch.length; start += CHUNK_SIZE) {
-          yield* decoder.decodeChunk(
-            batch.subarray(start, Math.min(start + CHUNK_SIZE, batch.length)),
-            index++,
-            position + start,
-          );
-        }
-        position += batch.length;
-        if (batch.length < buffer.length) return;
+        const buffer = shared ?? allocate!(size).subarray(0, size);
+        const bytes = await this.readFully(handle, buffer, position);
+        // Read the length now: the consumer may transfer the buffer to another thread (detaching it).
+        const length = bytes.length;
+        if (length === 0) return;
+        yield { bytes, firstChunk, position };
+        firstChunk += Math.ceil(length / CHUNK_SIZE);
+        position += length;
+        if (length < size) return;
       }
     } finally {
       await handle.close();
