@@ -155,7 +155,7 @@ function sysmonValues(n: number): XValue[] {
   ];
 }
 
-function syntheticLog(): { bytes: Uint8Array; records: number } {
+export function syntheticLog(): { bytes: Uint8Array; records: number } {
   const chunks: Uint8Array[] = [];
   let id = 1;
   let perChunk = 0;
