@@ -7,6 +7,8 @@ export interface DocumentFrames {
   /** Byte offsets in `bytes` where each document starts and ends (exclusive). */
   readonly starts: Int32Array;
   readonly ends: Int32Array;
+  /** 1-based line of the input where each document starts. */
+  readonly lines: Int32Array;
   readonly count: number;
   /** Record number (1-based) of the first document. */
   readonly firstRecord: number;
@@ -34,26 +36,30 @@ function isBlank(bytes: Buffer, from: number, end: number): boolean {
 class Ranges {
   starts = new Int32Array(1024);
   ends = new Int32Array(1024);
+  lines = new Int32Array(1024);
   count = 0;
 
-  add(start: number, end: number): void {
+  add(start: number, end: number, line: number): void {
     if (this.count === this.starts.length) {
-      const starts = new Int32Array(this.count * 2);
-      const ends = new Int32Array(this.count * 2);
-      starts.set(this.starts);
-      ends.set(this.ends);
-      this.starts = starts;
-      this.ends = ends;
+      const grow = (from: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+        const to = new Int32Array(this.count * 2);
+        to.set(from);
+        return to;
+      };
+      this.starts = grow(this.starts);
+      this.ends = grow(this.ends);
+      this.lines = grow(this.lines);
     }
     this.starts[this.count] = start;
     this.ends[this.count] = end;
+    this.lines[this.count] = line;
     this.count++;
   }
 }
 
 /**
- * Cuts a JSON input file into its documents without parsing them, as `readJsonDocuments` reads them
- * (the same layouts, records numbered alike: NDJSON, a JSON array of documents, documents concatenated
+ * Cuts a JSON input file into its documents without parsing them, as `parseJsonDocuments` reads them
+ * (the same layouts, records and lines numbered alike: NDJSON, a JSON array of documents, documents concatenated
  * pretty-printed or not; a byte order mark skipped; blank lines skipped), and yields them as byte ranges
  * over buffers of about 1 MiB that end on a document boundary. A hunt on worker threads hands each
  * buffer to a worker whole, so only the framing runs on the reading thread. `allocate` gives buffers of
@@ -77,13 +83,16 @@ export async function* frameJsonFile(
     let first = true;
     let record = 0;
     let mode: 'unknown' | 'lines' | 'scan' = 'unknown';
-    // Scanner state, as in parseJsonDocuments.
+    // Scanner state, as in parseJsonDocuments (json-reader.ts).
     let scanPos = 0;
     let depth = 0;
     let inString = false;
     let escaped = false;
     let start = -1;
     let arrayMode = false;
+    let startLine = 0;
+    // Line breaks before the framing position (`consumed` for lines, `scanPos` for the scanner).
+    let newlines = 0;
     let truncated = false;
     const truncation = (): Error =>
       new Error(`${name}: record ${record + 1}: truncated JSON document at end of file`);
@@ -109,6 +118,8 @@ export async function* frameJsonFile(
         while (p < filled && isAsciiSpace(buf[p]!)) p++;
         if (p === filled) {
           // Only whitespace so far.
+          for (let k = buf.indexOf(10, consumed); k >= 0 && k < filled; k = buf.indexOf(10, k + 1))
+            newlines++;
           filled = consumed = scanPos = 0;
           if (!eof) continue;
         } else if (buf[p] === 0x5b /* [ */) {
@@ -142,8 +153,9 @@ export async function* frameJsonFile(
           const nl = buf.indexOf(10, from);
           if (nl < 0 || nl >= filled) break;
           const end = nl > from && buf[nl - 1] === 13 /* \r */ ? nl - 1 : nl;
+          newlines++;
           if (!isBlank(buf, from, end)) {
-            ranges.add(from, end);
+            ranges.add(from, end, newlines);
             record++;
           }
           from = nl + 1;
@@ -151,7 +163,7 @@ export async function* frameJsonFile(
         if (eof && from < filled) {
           const end = buf[filled - 1] === 13 ? filled - 1 : filled;
           if (!isBlank(buf, from, end)) {
-            ranges.add(from, end);
+            ranges.add(from, end, newlines + 1);
             record++;
           }
           from = filled;
@@ -161,6 +173,7 @@ export async function* frameJsonFile(
         let i = scanPos;
         for (; i < filled; i++) {
           const c = buf[i]!;
+          if (c === 10 /* \n */) newlines++;
           if (inString) {
             if (escaped) escaped = false;
             else if (c === 92 /* \ */) escaped = true;
@@ -175,7 +188,10 @@ export async function* frameJsonFile(
               depth = 1;
               continue;
             }
-            if (start < 0 && depth === (arrayMode ? 1 : 0)) start = i;
+            if (start < 0 && depth === (arrayMode ? 1 : 0)) {
+              start = i;
+              startLine = newlines + 1;
+            }
             depth++;
           } else if (c === 125 /* } */ || c === 93 /* ] */) {
             depth--;
@@ -184,7 +200,7 @@ export async function* frameJsonFile(
               continue;
             }
             if (start >= 0 && depth === (arrayMode ? 1 : 0)) {
-              ranges.add(start, i + 1);
+              ranges.add(start, i + 1, startLine);
               record++;
               start = -1;
             }
@@ -213,6 +229,7 @@ export async function* frameJsonFile(
         bytes: buf,
         starts: ranges.starts.slice(0, ranges.count),
         ends: ranges.ends.slice(0, ranges.count),
+        lines: ranges.lines.slice(0, ranges.count),
         count: ranges.count,
         firstRecord,
         bytesRead,

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { frameJsonFile } from './json-framer.js';
 
 /** One JSON document from an input file, with its 1-based position. */
 export interface JsonRecord {
@@ -23,24 +23,36 @@ export interface JsonReadOptions {
    * a malformed document, so they still throw.
    */
   readonly onMalformedLine?: (line: number, message: string) => void;
-  /**
-   * Bytes the source has read so far, when it counts them (a file stream's `bytesRead`): `progress` then
-   * advances by it instead of measuring the UTF-8 length of each chunk (a second pass over the text).
-   */
-  readonly bytesRead?: () => number;
 }
 
 /**
  * Streams the JSON documents of a file, whatever its layout: NDJSON (one document per line), a JSON array
  * of documents, or documents concatenated one after another, pretty-printed or not (as evtx dump tools
- * write them). A malformed document throws with its record number. See `parseJsonDocuments`.
+ * write them). A malformed document throws with its record number. The file is framed as bytes
+ * (`frameJsonFile`) and each document decoded on its own: about a third faster than decoding the file
+ * in 1 MiB strings and slicing them (one character past Latin-1 in a chunk made all of it, and every
+ * document sliced from it, a two-byte string, slower to parse). Same layouts and numbering as
+ * `parseJsonDocuments`, which reads text arriving in pieces.
  */
-export function readJsonDocuments(path: string, progress?: ReadProgress): AsyncGenerator<JsonRecord> {
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  return parseJsonDocuments(stream as AsyncIterable<string>, path, {
-    progress,
-    bytesRead: () => stream.bytesRead,
-  });
+export async function* readJsonDocuments(path: string, progress?: ReadProgress): AsyncGenerator<JsonRecord> {
+  const progressStart = progress?.bytes ?? 0;
+  for await (const f of frameJsonFile(path)) {
+    if (progress) progress.bytes = progressStart + f.bytesRead;
+    const { bytes, starts, ends, lines } = f;
+    for (let i = 0; i < f.count; i++) {
+      const record = f.firstRecord + i;
+      const text = bytes.toString('utf8', starts[i], ends[i]);
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        throw new Error(`${path}: record ${record}: invalid JSON (${(error as Error).message})`, {
+          cause: error,
+        });
+      }
+      yield { record, line: lines[i]!, value, text };
+    }
+  }
 }
 
 /**
@@ -54,8 +66,7 @@ export async function* parseJsonDocuments(
   name: string,
   options: JsonReadOptions = {},
 ): AsyncGenerator<JsonRecord> {
-  const { progress, onMalformedLine, bytesRead } = options;
-  const progressStart = progress?.bytes ?? 0;
+  const { progress, onMalformedLine } = options;
   let mode: 'unknown' | 'lines' | 'scan' = 'unknown';
   let buffer = '';
   let record = 0;
@@ -146,9 +157,7 @@ export async function* parseJsonDocuments(
   }
 
   for await (const chunk of chunks) {
-    if (progress)
-      progress.bytes =
-        bytesRead === undefined ? progress.bytes + Buffer.byteLength(chunk) : progressStart + bytesRead();
+    if (progress) progress.bytes += Buffer.byteLength(chunk);
     buffer += chunk;
     if (first) {
       if (buffer.charCodeAt(0) === 0xfeff) buffer = buffer.slice(1);

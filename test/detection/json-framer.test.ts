@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameJsonFile } from '../../src/hunt/json-framer.js';
-import { readJsonDocuments } from '../../src/hunt/json-reader.js';
+import { createReadStream } from 'node:fs';
+import { parseJsonDocuments, readJsonDocuments } from '../../src/hunt/json-reader.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -22,6 +23,7 @@ async function fileOf(content: string | Buffer): Promise<string> {
 
 interface Doc {
   record: number;
+  line: number;
   text: string;
 }
 
@@ -36,7 +38,11 @@ async function framed(file: string, chunk: number): Promise<{ docs: Doc[]; error
       // Each piece has a buffer of its own (transferable): not a view into a shared pool.
       expect(f.bytes.byteOffset).toBe(0);
       for (let i = 0; i < f.count; i++)
-        docs.push({ record: f.firstRecord + i, text: f.bytes.toString('utf8', f.starts[i], f.ends[i]) });
+        docs.push({
+          record: f.firstRecord + i,
+          line: f.lines[i]!,
+          text: f.bytes.toString('utf8', f.starts[i], f.ends[i]),
+        });
     }
   } catch (error) {
     return { docs, error: (error as Error).message };
@@ -44,11 +50,16 @@ async function framed(file: string, chunk: number): Promise<{ docs: Doc[]; error
   return { docs };
 }
 
-/** Documents as `readJsonDocuments` reads them. */
+/**
+ * Documents as `parseJsonDocuments` reads them from text arriving in pieces (a file stream decoded in
+ * 7-byte pieces): the other implementation of the same layouts.
+ */
 async function reference(file: string): Promise<{ docs: Doc[]; error?: string }> {
   const docs: Doc[] = [];
   try {
-    for await (const r of readJsonDocuments(file)) docs.push({ record: r.record, text: r.text });
+    const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 7 });
+    for await (const r of parseJsonDocuments(stream as AsyncIterable<string>, file))
+      docs.push({ record: r.record, line: r.line, text: r.text });
   } catch (error) {
     return { docs, error: (error as Error).message.replace(file, 'in') };
   }
@@ -85,7 +96,7 @@ const layouts: Record<string, string | Buffer> = {
 
 describe('frameJsonFile', () => {
   for (const [name, content] of Object.entries(layouts)) {
-    it(`cuts ${name} into the documents readJsonDocuments reads, at any buffer size`, async () => {
+    it(`cuts ${name} into the documents parseJsonDocuments reads, at any buffer size`, async () => {
       const file = await fileOf(content);
       const expected = await reference(file);
       for (const chunk of [5, 64, 1000, 1 << 20]) {
@@ -103,6 +114,19 @@ describe('frameJsonFile', () => {
         expect(got.docs, `buffer of ${chunk} bytes`).toEqual(expected.docs);
         expect(got.error, `buffer of ${chunk} bytes`).toEqual(expected.error);
       }
+      // readJsonDocuments reads files through the framer: the same records, lines, texts and errors.
+      const read: Doc[] = [];
+      let readError: string | undefined;
+      try {
+        for await (const r of readJsonDocuments(file)) {
+          read.push({ record: r.record, line: r.line, text: r.text });
+          expect(r.value).toEqual(JSON.parse(r.text));
+        }
+      } catch (error) {
+        readError = (error as Error).message.replace(file, 'in');
+      }
+      expect(read).toEqual(expected.docs);
+      expect(readError).toEqual(expected.error);
       if (name === 'a truncated last document') expect(expected.error).toMatch(/record 2: truncated/);
     });
   }
