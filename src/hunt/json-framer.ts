@@ -12,6 +12,8 @@ export interface DocumentFrames {
   readonly count: number;
   /** Record number (1-based) of the first document. */
   readonly firstRecord: number;
+  /** True when the input is NDJSON: each document is a line, and a malformed one spoils only itself. */
+  readonly ndjson: boolean;
   /** Bytes of the file read so far, for progress. */
   readonly bytesRead: number;
 }
@@ -57,192 +59,244 @@ class Ranges {
   }
 }
 
+/** Fills `into` from `offset` with at most `length` bytes of the input; resolves 0 at its end. */
+type Fill = (into: Buffer, offset: number, length: number) => Promise<number>;
+
+const newBuffer = (size: number): Buffer => Buffer.allocUnsafeSlow(size);
+
 /**
- * Cuts a JSON input file into its documents without parsing them, as `parseJsonDocuments` reads them
- * (the same layouts, records and lines numbered alike: NDJSON, a JSON array of documents, documents concatenated
- * pretty-printed or not; a byte order mark skipped; blank lines skipped), and yields them as byte ranges
- * over buffers of about 1 MiB that end on a document boundary. A hunt on worker threads hands each
- * buffer to a worker whole, so only the framing runs on the reading thread. `allocate` gives buffers of
- * at least the size asked (each of its own, starting at offset 0; by default new ones), so that a
- * caller can recycle them. Works on bytes: every
- * character the framing looks at is ASCII, and no byte of a multi-byte UTF-8 sequence is.
+ * Cuts a JSON input file into its documents without parsing them (see `frameJson`), reading straight
+ * into the buffers it yields.
  */
 export async function* frameJsonFile(
   path: string,
   name: string = path,
   chunkSize: number = CHUNK,
-  allocate: (size: number) => Buffer = (size) => Buffer.allocUnsafeSlow(size),
+  allocate: (size: number) => Buffer = newBuffer,
 ): AsyncGenerator<DocumentFrames> {
   const handle = await open(path, 'r');
   try {
-    let buf = allocate(chunkSize);
-    let filled = 0; // valid bytes in buf
-    let consumed = 0; // bytes before this are framed (or skipped)
-    let bytesRead = 0;
-    let eof = false;
-    let first = true;
-    let record = 0;
-    let mode: 'unknown' | 'lines' | 'scan' = 'unknown';
-    // Scanner state, as in parseJsonDocuments (json-reader.ts).
-    let scanPos = 0;
-    let depth = 0;
-    let inString = false;
-    let escaped = false;
-    let start = -1;
-    let arrayMode = false;
-    let startLine = 0;
-    // Line breaks before the framing position (`consumed` for lines, `scanPos` for the scanner).
-    let newlines = 0;
-    let truncated = false;
-    const truncation = (): Error =>
-      new Error(`${name}: record ${record + 1}: truncated JSON document at end of file`);
-
-    while (!eof) {
-      if (filled === buf.length) {
-        // No room left and no document completed in it: a document longer than the buffer.
-        const bigger = allocate(buf.length * 2);
-        buf.copy(bigger, 0, 0, filled);
-        buf = bigger;
-      }
-      const { bytesRead: n } = await handle.read(buf, filled, buf.length - filled, null);
-      if (n === 0) eof = true;
-      filled += n;
-      bytesRead += n;
-      if (first && filled >= 3) {
-        first = false;
-        if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) consumed = scanPos = 3;
-      } else if (first && eof) first = false;
-
-      if (mode === 'unknown') {
-        let p = consumed;
-        while (p < filled && isAsciiSpace(buf[p]!)) p++;
-        if (p === filled) {
-          // Only whitespace so far.
-          for (let k = buf.indexOf(10, consumed); k >= 0 && k < filled; k = buf.indexOf(10, k + 1))
-            newlines++;
-          filled = consumed = scanPos = 0;
-          if (!eof) continue;
-        } else if (buf[p] === 0x5b /* [ */) {
-          mode = 'scan';
-        } else {
-          const newline = buf.indexOf(10, p);
-          if (newline < 0 || newline >= filled) {
-            if (!eof) continue; // need a full first line to decide
-            mode = 'scan';
-          } else {
-            const firstLine = buf.toString('utf8', p, newline).trim();
-            let ok = false;
-            if (firstLine.startsWith('{') && firstLine.endsWith('}')) {
-              try {
-                JSON.parse(firstLine);
-                ok = true;
-              } catch {
-                ok = false;
-              }
-            }
-            mode = ok ? 'lines' : 'scan';
-          }
-        }
-      }
-
-      const ranges = new Ranges();
-      const firstRecord = record + 1;
-      if (mode === 'lines') {
-        let from = consumed;
-        for (;;) {
-          const nl = buf.indexOf(10, from);
-          if (nl < 0 || nl >= filled) break;
-          const end = nl > from && buf[nl - 1] === 13 /* \r */ ? nl - 1 : nl;
-          newlines++;
-          if (!isBlank(buf, from, end)) {
-            ranges.add(from, end, newlines);
-            record++;
-          }
-          from = nl + 1;
-        }
-        if (eof && from < filled) {
-          const end = buf[filled - 1] === 13 ? filled - 1 : filled;
-          if (!isBlank(buf, from, end)) {
-            ranges.add(from, end, newlines + 1);
-            record++;
-          }
-          from = filled;
-        }
-        consumed = scanPos = from;
-      } else if (mode === 'scan') {
-        let i = scanPos;
-        for (; i < filled; i++) {
-          const c = buf[i]!;
-          if (c === 10 /* \n */) newlines++;
-          if (inString) {
-            if (escaped) escaped = false;
-            else if (c === 92 /* \ */) escaped = true;
-            else if (c === 34 /* " */) inString = false;
-            continue;
-          }
-          if (c === 34) {
-            inString = true;
-          } else if (c === 123 /* { */ || c === 91 /* [ */) {
-            if (depth === 0 && c === 91 && record === 0 && start < 0 && !arrayMode) {
-              arrayMode = true;
-              depth = 1;
-              continue;
-            }
-            if (start < 0 && depth === (arrayMode ? 1 : 0)) {
-              start = i;
-              startLine = newlines + 1;
-            }
-            depth++;
-          } else if (c === 125 /* } */ || c === 93 /* ] */) {
-            depth--;
-            if (arrayMode && depth === 0) {
-              arrayMode = false; // end of the top-level array
-              continue;
-            }
-            if (start >= 0 && depth === (arrayMode ? 1 : 0)) {
-              ranges.add(start, i + 1, startLine);
-              record++;
-              start = -1;
-            }
-          }
-        }
-        scanPos = i;
-        consumed = start >= 0 ? start : filled;
-        truncated = eof && start >= 0 && !isBlank(buf, start, filled);
-      }
-
-      if (ranges.count === 0) {
-        if (truncated) throw truncation();
-        if (consumed === filled) {
-          // Nothing kept: reuse the buffer from its start.
-          scanPos -= consumed;
-          if (start >= 0) start -= consumed;
-          filled = consumed = 0;
-        }
-        continue;
-      }
-      // The unfinished tail moves to a fresh buffer first: the caller may transfer this one.
-      const tail = filled - consumed;
-      const next = allocate(Math.max(chunkSize, tail * 2));
-      buf.copy(next, 0, consumed, filled);
-      const frames: DocumentFrames = {
-        bytes: buf,
-        starts: ranges.starts.slice(0, ranges.count),
-        ends: ranges.ends.slice(0, ranges.count),
-        lines: ranges.lines.slice(0, ranges.count),
-        count: ranges.count,
-        firstRecord,
-        bytesRead,
-      };
-      scanPos -= consumed;
-      if (start >= 0) start -= consumed;
-      filled = tail;
-      consumed = 0;
-      buf = next;
-      yield frames;
-      if (truncated) throw truncation();
-    }
+    const fill: Fill = async (into, offset, length) =>
+      (await handle.read(into, offset, length, null)).bytesRead;
+    yield* frameJson(fill, name, chunkSize, allocate);
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Cuts JSON arriving as byte pieces (a file stream, a gunzip stream) into its documents, as
+ * `frameJsonFile` does; the pieces are copied into the yielded buffers.
+ */
+export async function* frameJsonStream(
+  pieces: AsyncIterable<Uint8Array>,
+  name: string,
+  chunkSize: number = CHUNK,
+): AsyncGenerator<DocumentFrames> {
+  const source = pieces[Symbol.asyncIterator]();
+  let piece: Uint8Array = new Uint8Array(0);
+  let at = 0;
+  const fill: Fill = async (into, offset, length) => {
+    while (at === piece.length) {
+      const next = await source.next();
+      if (next.done === true) return 0;
+      piece = next.value;
+      at = 0;
+    }
+    const n = Math.min(length, piece.length - at);
+    into.set(piece.subarray(at, at + n), offset);
+    at += n;
+    return n;
+  };
+  try {
+    yield* frameJson(fill, name, chunkSize, newBuffer);
+  } finally {
+    await source.return?.();
+  }
+}
+
+/**
+ * Cuts JSON input into its documents without parsing them, whatever its layout: NDJSON (one document per
+ * line, blank lines skipped), a JSON array of documents, or documents concatenated one after another,
+ * pretty-printed or not (as evtx dump tools write them); a leading byte order mark is skipped. Yields them
+ * as byte ranges, numbered from 1 with the line each starts on, over buffers of about `chunkSize` bytes
+ * that end on a document boundary (a longer document gets a buffer of its own). A hunt on worker threads
+ * hands each buffer to a worker whole, so only the framing runs on the reading thread; `allocate` gives
+ * buffers of at least the size asked (each of its own, from offset 0), so that a caller can recycle them.
+ * Works on bytes: every character the framing looks at is ASCII, and no byte of a multi-byte UTF-8
+ * sequence is. A document left open at the end throws, after the documents before it.
+ */
+async function* frameJson(
+  fill: Fill,
+  name: string,
+  chunkSize: number,
+  allocate: (size: number) => Buffer,
+): AsyncGenerator<DocumentFrames> {
+  let buf = allocate(chunkSize);
+  let filled = 0; // valid bytes in buf
+  let consumed = 0; // bytes before this are framed (or skipped)
+  let bytesRead = 0;
+  let eof = false;
+  let first = true;
+  let record = 0;
+  let mode: 'unknown' | 'lines' | 'scan' = 'unknown';
+  // Scanner state: nesting, strings, and the top-level array whose items are the documents.
+  let scanPos = 0;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let start = -1;
+  let arrayMode = false;
+  let startLine = 0;
+  // Line breaks before the framing position (`consumed` for lines, `scanPos` for the scanner).
+  let newlines = 0;
+  let truncated = false;
+  const truncation = (): Error =>
+    new Error(`${name}: record ${record + 1}: truncated JSON document at end of file`);
+
+  while (!eof) {
+    if (filled === buf.length) {
+      // No room left and no document completed in it: a document longer than the buffer.
+      const bigger = allocate(buf.length * 2);
+      buf.copy(bigger, 0, 0, filled);
+      buf = bigger;
+    }
+    const n = await fill(buf, filled, buf.length - filled);
+    if (n === 0) eof = true;
+    filled += n;
+    bytesRead += n;
+    if (first && filled >= 3) {
+      first = false;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) consumed = scanPos = 3;
+    } else if (first && eof) first = false;
+
+    if (mode === 'unknown') {
+      let p = consumed;
+      while (p < filled && isAsciiSpace(buf[p]!)) p++;
+      if (p === filled) {
+        // Only whitespace so far.
+        for (let k = buf.indexOf(10, consumed); k >= 0 && k < filled; k = buf.indexOf(10, k + 1)) newlines++;
+        filled = consumed = scanPos = 0;
+        if (!eof) continue;
+      } else if (buf[p] === 0x5b /* [ */) {
+        mode = 'scan';
+      } else {
+        const newline = buf.indexOf(10, p);
+        if (newline < 0 || newline >= filled) {
+          if (!eof) continue; // need a full first line to decide
+          mode = 'scan';
+        } else {
+          const firstLine = buf.toString('utf8', p, newline).trim();
+          let ok = false;
+          if (firstLine.startsWith('{') && firstLine.endsWith('}')) {
+            try {
+              JSON.parse(firstLine);
+              ok = true;
+            } catch {
+              ok = false;
+            }
+          }
+          mode = ok ? 'lines' : 'scan';
+        }
+      }
+    }
+
+    const ranges = new Ranges();
+    const firstRecord = record + 1;
+    if (mode === 'lines') {
+      let from = consumed;
+      for (;;) {
+        const nl = buf.indexOf(10, from);
+        if (nl < 0 || nl >= filled) break;
+        const end = nl > from && buf[nl - 1] === 13 /* \r */ ? nl - 1 : nl;
+        newlines++;
+        if (!isBlank(buf, from, end)) {
+          ranges.add(from, end, newlines);
+          record++;
+        }
+        from = nl + 1;
+      }
+      if (eof && from < filled) {
+        const end = buf[filled - 1] === 13 ? filled - 1 : filled;
+        if (!isBlank(buf, from, end)) {
+          ranges.add(from, end, newlines + 1);
+          record++;
+        }
+        from = filled;
+      }
+      consumed = scanPos = from;
+    } else if (mode === 'scan') {
+      let i = scanPos;
+      for (; i < filled; i++) {
+        const c = buf[i]!;
+        if (c === 10 /* \n */) newlines++;
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (c === 92 /* \ */) escaped = true;
+          else if (c === 34 /* " */) inString = false;
+          continue;
+        }
+        if (c === 34) {
+          inString = true;
+        } else if (c === 123 /* { */ || c === 91 /* [ */) {
+          if (depth === 0 && c === 91 && record === 0 && start < 0 && !arrayMode) {
+            arrayMode = true;
+            depth = 1;
+            continue;
+          }
+          if (start < 0 && depth === (arrayMode ? 1 : 0)) {
+            start = i;
+            startLine = newlines + 1;
+          }
+          depth++;
+        } else if (c === 125 /* } */ || c === 93 /* ] */) {
+          depth--;
+          if (arrayMode && depth === 0) {
+            arrayMode = false; // end of the top-level array
+            continue;
+          }
+          if (start >= 0 && depth === (arrayMode ? 1 : 0)) {
+            ranges.add(start, i + 1, startLine);
+            record++;
+            start = -1;
+          }
+        }
+      }
+      scanPos = i;
+      consumed = start >= 0 ? start : filled;
+      truncated = eof && start >= 0 && !isBlank(buf, start, filled);
+    }
+
+    if (ranges.count === 0) {
+      if (truncated) throw truncation();
+      if (consumed === filled) {
+        // Nothing kept: reuse the buffer from its start.
+        scanPos -= consumed;
+        if (start >= 0) start -= consumed;
+        filled = consumed = 0;
+      }
+      continue;
+    }
+    // The unfinished tail moves to a fresh buffer first: the caller may transfer this one.
+    const tail = filled - consumed;
+    const next = allocate(Math.max(chunkSize, tail * 2));
+    buf.copy(next, 0, consumed, filled);
+    const frames: DocumentFrames = {
+      bytes: buf,
+      starts: ranges.starts.slice(0, ranges.count),
+      ends: ranges.ends.slice(0, ranges.count),
+      lines: ranges.lines.slice(0, ranges.count),
+      count: ranges.count,
+      firstRecord,
+      ndjson: mode === 'lines',
+      bytesRead,
+    };
+    scanPos -= consumed;
+    if (start >= 0) start -= consumed;
+    filled = tail;
+    consumed = 0;
+    buf = next;
+    yield frames;
+    if (truncated) throw truncation();
   }
 }

@@ -1,9 +1,14 @@
+/**
+ * JSON input cut into documents (frameJsonFile, on bytes) and the readers built on it
+ * (readJsonDocuments for files, parseJsonDocuments for byte streams): every layout, at buffer sizes
+ * that split documents, characters and line breaks anywhere. The expected documents are the texts the
+ * test wrote, found in the content in order.
+ */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameJsonFile } from '../../src/hunt/json-framer.js';
-import { createReadStream } from 'node:fs';
 import { parseJsonDocuments, readJsonDocuments } from '../../src/hunt/json-reader.js';
 
 let dir: string;
@@ -50,20 +55,22 @@ async function framed(file: string, chunk: number): Promise<{ docs: Doc[]; error
   return { docs };
 }
 
-/**
- * Documents as `parseJsonDocuments` reads them from text arriving in pieces (a file stream decoded in
- * 7-byte pieces): the other implementation of the same layouts.
- */
-async function reference(file: string): Promise<{ docs: Doc[]; error?: string }> {
+async function collect(
+  records: AsyncIterable<{ record: number; line: number; text: string }>,
+  file: string,
+): Promise<{ docs: Doc[]; error?: string }> {
   const docs: Doc[] = [];
   try {
-    const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 7 });
-    for await (const r of parseJsonDocuments(stream as AsyncIterable<string>, file))
-      docs.push({ record: r.record, line: r.line, text: r.text });
+    for await (const r of records) docs.push({ record: r.record, line: r.line, text: r.text });
   } catch (error) {
     return { docs, error: (error as Error).message.replace(file, 'in') };
   }
   return { docs };
+}
+
+async function* pieces(content: string | Buffer, size: number): AsyncGenerator<Uint8Array> {
+  const bytes = Buffer.from(content);
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }
 
 const values = [
@@ -72,74 +79,117 @@ const values = [
   { d: 'line\nbreak \\ "q" \\\\' },
   { e: null, f: [[], {}], g: '\\' },
 ];
-const layouts: Record<string, string | Buffer> = {
-  ndjson: values.map((d) => JSON.stringify(d)).join('\n') + '\n',
-  'ndjson, CRLF, no final newline': values.map((d) => JSON.stringify(d)).join('\r\n'),
-  'ndjson with blank lines': `\n  \n${values.map((d) => JSON.stringify(d)).join('\n\n \t\n')}\n\n`,
-  'ndjson with a byte order mark': Buffer.concat([
-    Buffer.from([0xef, 0xbb, 0xbf]),
-    Buffer.from(values.map((d) => JSON.stringify(d)).join('\n')),
-  ]),
-  'array, compact': JSON.stringify(values),
-  'array, pretty': JSON.stringify(values, null, 2),
-  'concatenated, pretty': values.map((d) => JSON.stringify(d, null, 2)).join('\n'),
-  'concatenated, compact': values.map((d) => JSON.stringify(d)).join(''),
-  'one document without newline': '{"only": true}',
-  'only whitespace': ' \n\t\n  ',
-  empty: '',
-  'a malformed NDJSON line': `{"a":1}\n{"b":2}\n{"c":\n{"d":4}\n`,
-  'a truncated last document': `{\n "a": 1\n}\n{\n "b": [1,\n`,
-  'large documents': Array.from({ length: 3 }, (_, i) =>
-    JSON.stringify({ i, pad: 'x{"]'.repeat(5000) }, null, 1),
-  ).join('\n'),
+const compact = values.map((d) => JSON.stringify(d));
+const pretty = values.map((d) => JSON.stringify(d, null, 2));
+const big = Array.from({ length: 3 }, (_, i) => JSON.stringify({ i, pad: 'x{"]'.repeat(5000) }, null, 1));
+
+/** An input, the documents in it (their text, in order), and the error that ends a reader's read. */
+interface Layout {
+  readonly content: string | Buffer;
+  readonly docs: readonly string[];
+  /** `in` names the file. The framer fails only on a truncated document; it does not parse. */
+  readonly error?: RegExp;
+  /** The documents a reader yields before its error. */
+  readonly before?: number;
+}
+const layouts: Record<string, Layout> = {
+  ndjson: { content: compact.join('\n') + '\n', docs: compact },
+  'ndjson, CRLF, no final newline': { content: compact.join('\r\n'), docs: compact },
+  'ndjson with blank lines': { content: `\n  \n${compact.join('\n\n \t\n')}\n\n`, docs: compact },
+  'ndjson with a byte order mark': {
+    content: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(compact.join('\n'))]),
+    docs: compact,
+  },
+  'array, compact': { content: JSON.stringify(values), docs: compact },
+  // The items as the array writes them: indented one level more.
+  'array, pretty': {
+    content: JSON.stringify(values, null, 2),
+    docs: pretty.map((d) => d.replace(/\n/g, '\n  ')),
+  },
+  'concatenated, pretty': { content: pretty.join('\n'), docs: pretty },
+  'concatenated, compact': { content: compact.join(''), docs: compact },
+  'one document without newline': { content: '{"only": true}', docs: ['{"only": true}'] },
+  'only whitespace': { content: ' \n\t\n  ', docs: [] },
+  empty: { content: '', docs: [] },
+  'a malformed NDJSON line': {
+    content: `{"a":1}\n{"b":2}\n{"c":\n{"d":4}\n`,
+    docs: ['{"a":1}', '{"b":2}', '{"c":', '{"d":4}'],
+    error: /^in: record 3: invalid JSON \(/,
+    before: 2,
+  },
+  'a truncated last document': {
+    content: `{\n "a": 1\n}\n{\n "b": [1,\n`,
+    docs: ['{\n "a": 1\n}'],
+    error: /^in: record 2: truncated JSON document at end of file$/,
+  },
+  'large documents': { content: big.join('\n'), docs: big },
 };
 
-describe('frameJsonFile', () => {
-  for (const [name, content] of Object.entries(layouts)) {
-    it(`cuts ${name} into the documents parseJsonDocuments reads, at any buffer size`, async () => {
-      const file = await fileOf(content);
-      const expected = await reference(file);
+/** The documents expected, numbered, with the line each starts on (found in the content in order). */
+function expectedDocs(layout: Layout): Doc[] {
+  const text = Buffer.from(layout.content)
+    .toString('utf8')
+    .replace(/^\ufeff/, '');
+  let from = 0;
+  return layout.docs.map((doc, i) => {
+    const at = text.indexOf(doc, from);
+    expect(at, `document ${i + 1} in the content`).toBeGreaterThanOrEqual(0);
+    from = at + doc.length;
+    return { record: i + 1, line: text.slice(0, at).split('\n').length, text: doc };
+  });
+}
+
+describe('frameJsonFile, readJsonDocuments, parseJsonDocuments', () => {
+  for (const [name, layout] of Object.entries(layouts)) {
+    it(`${name}: the documents, their records and lines, at any buffer size`, async () => {
+      const file = await fileOf(layout.content);
+      const expected = expectedDocs(layout);
+      const truncated = name === 'a truncated last document';
       for (const chunk of [5, 64, 1000, 1 << 20]) {
         const got = await framed(file, chunk);
-        if (name === 'a malformed NDJSON line') {
-          // The framer does not parse: it hands the malformed line on with its record number, and the
-          // reader's error names that record.
-          expect(expected.error).toMatch(/record 3: invalid JSON/);
-          expect(got.error).toBeUndefined();
-          expect(got.docs.map((d) => d.record)).toEqual([1, 2, 3, 4]);
-          expect(got.docs[2]!.text).toBe('{"c":');
-          expect(got.docs.slice(0, 2)).toEqual(expected.docs);
-          continue;
-        }
-        expect(got.docs, `buffer of ${chunk} bytes`).toEqual(expected.docs);
-        expect(got.error, `buffer of ${chunk} bytes`).toEqual(expected.error);
+        // A malformed line is a document like any other to the framer.
+        expect(got.docs, `buffer of ${chunk} bytes`).toEqual(expected);
+        if (truncated) expect(got.error).toMatch(layout.error!);
+        else expect(got.error).toBeUndefined();
       }
-      // readJsonDocuments reads files through the framer: the same records, lines, texts and errors.
-      const read: Doc[] = [];
-      let readError: string | undefined;
-      try {
-        for await (const r of readJsonDocuments(file)) {
-          read.push({ record: r.record, line: r.line, text: r.text });
-          expect(r.value).toEqual(JSON.parse(r.text));
-        }
-      } catch (error) {
-        readError = (error as Error).message.replace(file, 'in');
+      // The readers parse each document; a malformed one ends the read, naming its record.
+      const fromFile = await collect(readJsonDocuments(file), file);
+      const fromPieces = await collect(parseJsonDocuments(pieces(layout.content, 7), file), file);
+      for (const read of [fromFile, fromPieces]) {
+        expect(read.docs).toEqual(expected.slice(0, layout.before ?? expected.length));
+        if (layout.error === undefined) expect(read.error).toBeUndefined();
+        else expect(read.error).toMatch(layout.error);
       }
-      expect(read).toEqual(expected.docs);
-      expect(readError).toEqual(expected.error);
-      if (name === 'a truncated last document') expect(expected.error).toMatch(/record 2: truncated/);
     });
   }
+
+  it('parseJsonDocuments reports a malformed NDJSON line and goes on, when asked to', async () => {
+    const reported: Array<[number, string]> = [];
+    const records: unknown[] = [];
+    const content = layouts['a malformed NDJSON line']!.content;
+    for await (const r of parseJsonDocuments(pieces(content, 3), 'in', {
+      onMalformedLine: (line, message) => reported.push([line, message]),
+    }))
+      records.push({ record: r.record, line: r.line, value: r.value });
+    expect(records).toEqual([
+      { record: 1, line: 1, value: { a: 1 } },
+      { record: 2, line: 2, value: { b: 2 } },
+      { record: 4, line: 4, value: { d: 4 } },
+    ]);
+    expect(reported).toHaveLength(1);
+    expect(reported[0]![0]).toBe(3);
+    expect(reported[0]![1]).toMatch(/^invalid JSON \(/);
+  });
 
   it('cuts on document boundaries into buffers near the requested size', async () => {
     const line = JSON.stringify({ pad: 'y'.repeat(90) });
     const file = await fileOf(`${line}\n`.repeat(1000));
-    const pieces: number[] = [];
+    const sizes: number[] = [];
     for await (const f of frameJsonFile(file, 'in', 4096)) {
-      pieces.push(f.count);
+      sizes.push(f.count);
       for (let i = 0; i < f.count; i++) expect(f.bytes.toString('utf8', f.starts[i], f.ends[i])).toBe(line);
     }
-    expect(pieces.reduce((a, b) => a + b, 0)).toBe(1000);
-    expect(pieces.length).toBeGreaterThan(20);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(sizes.length).toBeGreaterThan(20);
   });
 });

@@ -213,7 +213,7 @@ export class EventFile implements AsyncIterable<FileRecord> {
 
   private async *json(bytes: Readable): AsyncGenerator<FileRecord> {
     const format = this.plan.format;
-    const documents = parseJsonDocuments(decodeUtf8(bytes), this.path, {
+    const documents = parseJsonDocuments(bytes, this.path, {
       onMalformedLine: (line, message) => this.problem({ line, message }),
     });
     for await (const { line, value, text } of documents) {
