@@ -149,10 +149,10 @@ const PIECE_BYTES = 1 << 20;
 const DEPTH = 2;
 
 /**
- * Worker threads that match the documents of JSON input files against a rule set, for a hunt over
- * large inputs: this thread reads and frames the input (`frameJsonFile`) and hands each piece whole to
- * the least busy worker; each worker builds the same rule set from `set.origin`, parses and matches,
- * and returns the piece with its matches. Pieces come back to the caller in file order, so everything
+ * Worker threads that match the events of input files against a rule set, for a hunt over large inputs:
+ * this thread reads the input in pieces (JSON framed into documents by `frameJsonFile`, EVTX as whole
+ * chunk slots) and hands each piece to the least busy worker; each worker builds the same rule set from
+ * `set.origin`, decodes, parses and matches, and returns the piece with its matches. Pieces come back to the caller in file order, so everything
  * stateful (correlations, anomaly baselines, the output) stays on the calling thread and sees events
  * in the order of the input.
  */
@@ -167,7 +167,11 @@ export class HuntPool {
    */
   private readonly spare: Buffer[] = [];
 
-  private constructor(private readonly pieceBytes: number) {}
+  private constructor(
+    /** The rule set the workers built: rule indices in their replies are indices into its rules. */
+    readonly set: RuleSet,
+    private readonly pieceBytes: number,
+  ) {}
 
   /** Starts `threads` workers and resolves once each has built the rule set. */
   static async start(set: RuleSet, options: HuntPoolOptions): Promise<HuntPool> {
@@ -176,7 +180,7 @@ export class HuntPool {
     if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads: must be a positive integer`);
     const entry = workerEntry();
     if (!existsSync(fileURLToPath(entry))) throw new Error(`hunt worker not found: ${entry.href}`);
-    const pool = new HuntPool(options.pieceBytes ?? PIECE_BYTES);
+    const pool = new HuntPool(set, options.pieceBytes ?? PIECE_BYTES);
     const data: HuntWorkerData = {
       origin: set.origin,
       engine: { prefilter: engine.prefilter, scan: engine.scan },
@@ -220,10 +224,6 @@ export class HuntPool {
       throw error;
     }
     return pool;
-  }
-
-  get threads(): number {
-    return this.slots.length;
   }
 
   private fail(error: Error): void {

@@ -32,7 +32,7 @@ export interface HuntMatch {
   readonly timestamp: string | null;
   /** The event (for correlations: the group values, aggregate and window). */
   readonly event: unknown;
-  /** The event's text, for rule matches on JSON input (see `formatMatchLine`). */
+  /** The event's text, for rule matches whose text the hunt has (see `formatMatchLine`). */
   readonly [EVENT_TEXT]?: EventText;
 }
 
@@ -140,13 +140,16 @@ class ReadText implements EventText {
 
 const prepareHeld = (event: HeldEvent): PreparedEvent => event.prepare();
 
-/** Worker threads for the JSON inputs, or none. */
+/** Worker threads for the inputs, or none. */
 async function poolFor(
   inputs: readonly string[],
   set: RuleSet,
   options: HuntOptions,
 ): Promise<HuntPool | undefined> {
-  if (options.pool !== undefined) return options.pool;
+  if (options.pool !== undefined) {
+    if (options.pool.set !== set) throw new Error('pool: started for another rule set');
+    return options.pool;
+  }
   const threads = options.threads ?? 1;
   if (threads <= 1 || set.origin === undefined) return undefined;
   return HuntPool.start(set, { threads, engine: options });
@@ -171,7 +174,9 @@ export async function runHunt(
   let events = 0;
   let matches = 0;
   let total = 0;
-  for (const file of inputs) total += (await stat(file)).size;
+  const sizes: number[] = [];
+  for (const file of inputs) sizes.push((await stat(file)).size);
+  for (const size of sizes) total += size;
   const progress: ReadProgress = { bytes: 0 };
   let nextReport = 0;
   const report = (): void => {
@@ -191,7 +196,7 @@ export async function runHunt(
     }
     return lastIso;
   };
-  /** Counts a detection; null when it is below `--min-level`. */
+  /** Counts a detection and gives its time (null when it has none); undefined below `--min-level`. */
   const count = (d: Detection<unknown>): string | null | undefined => {
     if (levelRank(d.rule.level) < min) return undefined;
     matches++;
@@ -281,7 +286,7 @@ export async function runHunt(
   const pool = await poolFor(inputs, set, options);
   let done = 0; // bytes of the files before the current one
   try {
-    for (const file of inputs) {
+    for (const [index, file] of inputs.entries()) {
       if (pool !== undefined) {
         await pool.huntFile(file, (p) => piece(file, p));
       } else if (isEvtx(file)) {
@@ -291,7 +296,7 @@ export async function runHunt(
         // iterator result per event.
         for await (const r of readJsonDocuments(file, progress)) one(file, r.record, r.value, r.text);
       }
-      done += (await stat(file)).size;
+      done += sizes[index]!;
       progress.bytes = done;
     }
   } finally {

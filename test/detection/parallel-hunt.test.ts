@@ -115,6 +115,13 @@ describe('hunt on worker threads', () => {
     expect(many.matches.map((m) => m.record)).toEqual(one.matches.map((m) => m.record));
   });
 
+  it('refuses a pool started for another rule set (its rule indices would name other rules)', async () => {
+    const other = (await loadRules([RULES], await loadMapping())).set;
+    await expect(runHunt([intrusion], other, { pool, onMatch: () => undefined })).rejects.toThrow(
+      'pool: started for another rule set',
+    );
+  });
+
   it('starts and closes its own workers with `threads`', async () => {
     const one = await hunt([intrusion], {});
     const two = await hunt([intrusion], { threads: 2 });
