@@ -1,7 +1,8 @@
 /**
  * Worker thread entry of a parallel hunt (see hunt-pool.ts): builds the rule set from its origin, then
  * decodes, parses and matches the events of each piece of input it is handed (JSON documents, or EVTX
- * chunks), and returns the piece with the matches. Stateless between pieces: correlations and anomaly baselines run on the hunt's thread.
+ * chunks), and returns the piece with the matches. Stateless between pieces: correlations and anomaly
+ * baselines run on the hunt's thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SigmaMatcher } from '../detection/engine.js';
