@@ -122,6 +122,24 @@ describe('hunt on worker threads', () => {
     );
   });
 
+  it('ends with an error, not a hang, when a worker dies during a hunt', async () => {
+    const doomed = await HuntPool.start(set, { threads: 2, pieceBytes: 2048 });
+    try {
+      const hunting = runHunt([intrusion, webLogs], set, { pool: doomed, onMatch: () => undefined });
+      // A worker lost mid-hunt (a crash, an out-of-memory kill): its pieces never come back.
+      const slots = (doomed as unknown as { slots: Array<{ worker: { terminate(): Promise<number> } }> })
+        .slots;
+      await slots[0]!.worker.terminate();
+      await expect(hunting).rejects.toThrow(/hunt worker exited with code/);
+      // The pool stays failed: a later hunt on it fails at once.
+      await expect(runHunt([intrusion], set, { pool: doomed, onMatch: () => undefined })).rejects.toThrow(
+        /hunt worker exited/,
+      );
+    } finally {
+      await doomed.close();
+    }
+  });
+
   it('starts and closes its own workers with `threads`', async () => {
     const one = await hunt([intrusion], {});
     const two = await hunt([intrusion], { threads: 2 });
