@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SigmaMatcher } from '../detection/engine.js';
 import { prepareEvent } from '../detection/event.js';
 import { buildRuleSet, type CompiledRule } from '../detection/rule-set.js';
-import { CHUNK_SIZE, EvtxDecoder } from '../ingest/evtx/index.js';
+import { decodeChunkBatch, EvtxDecoder } from '../ingest/evtx/index.js';
 import type { HuntWorkerData, PieceReply, PieceRequest, WorkerMessage } from './hunt-pool.js';
 
 const port = parentPort;
@@ -85,13 +85,9 @@ function matchPiece(request: PieceRequest): PieceReply {
     }
   } else {
     // Problems in the file are skipped, as the hunt on one thread skips them (readEvtxFile).
-    const decoder = new EvtxDecoder();
-    for (let start = 0; start < bytes.length; start += CHUNK_SIZE) {
-      const chunk = bytes.subarray(start, Math.min(start + CHUNK_SIZE, bytes.length));
-      const index = layout.firstChunk + start / CHUNK_SIZE;
-      for (const r of decoder.decodeChunk(chunk, index, layout.position + start))
-        out.consider(r.event, r.recordId, () => JSON.stringify(r.event));
-    }
+    const batch = { bytes, firstChunk: layout.firstChunk, position: layout.position };
+    for (const r of decodeChunkBatch(new EvtxDecoder(), batch))
+      out.consider(r.event, r.recordId, () => JSON.stringify(r.event));
   }
   return out.reply(request);
 }

@@ -23,6 +23,21 @@ export interface EvtxChunkBatch {
   readonly position: number;
 }
 
+/** The records of a batch of chunk slots, slot by slot (each decodes on its own). */
+export function* decodeChunkBatch(
+  decoder: EvtxDecoder,
+  batch: EvtxChunkBatch,
+): Generator<EvtxRecord, void, undefined> {
+  const { bytes, firstChunk, position } = batch;
+  for (let start = 0; start < bytes.length; start += CHUNK_SIZE) {
+    yield* decoder.decodeChunk(
+      bytes.subarray(start, Math.min(start + CHUNK_SIZE, bytes.length)),
+      firstChunk + start / CHUNK_SIZE,
+      position + start,
+    );
+  }
+}
+
 export interface EvtxFileOptions extends EvtxOptions {
   /** Chunks read per system call (default 16, i.e. 1 MiB). */
   readonly chunksPerRead?: number;
@@ -65,16 +80,8 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<EvtxRecord, void, undefined> {
-    for await (const batch of this.batches()) {
-      // The decoder finishes each chunk (records are independent copies) before the buffer is reused.
-      for (let start = 0; start < batch.bytes.length; start += CHUNK_SIZE) {
-        yield* this.decoder.decodeChunk(
-          batch.bytes.subarray(start, Math.min(start + CHUNK_SIZE, batch.bytes.length)),
-          batch.firstChunk + start / CHUNK_SIZE,
-          batch.position + start,
-        );
-      }
-    }
+    // The decoder finishes each chunk (records are independent copies) before the buffer is reused.
+    for await (const batch of this.batches()) yield* decodeChunkBatch(this.decoder, batch);
   }
 
   /**

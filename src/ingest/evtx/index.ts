@@ -13,5 +13,11 @@ export {
   type EvtxStats,
 } from './decoder.js';
 export type { JsonObject, JsonValue } from './model.js';
-export { readEvtxFile, EvtxFileRead, type EvtxChunkBatch, type EvtxFileOptions } from './evtx-file.js';
+export {
+  readEvtxFile,
+  decodeChunkBatch,
+  EvtxFileRead,
+  type EvtxChunkBatch,
+  type EvtxFileOptions,
+} from './evtx-file.js';
 export { decodeEvtxStream, EvtxStreamDecode } from './evtx-stream.js';
