@@ -83,7 +83,8 @@ export interface MatchedPiece {
   readonly bytesRead: number;
 }
 
-const isEvtx = (path: string): boolean => /\.evtx$/i.test(path);
+/** Inputs read as EVTX, by name (the rest as JSON). */
+export const isEvtx = (path: string): boolean => /\.evtx$/i.test(path);
 
 async function* jsonPieces(
   path: string,

@@ -5,7 +5,7 @@ import { prepareEvent, type PreparedEvent } from '../detection/event.js';
 import type { RuleSet } from '../detection/rule-set.js';
 import { LEVELS, type Level } from '../detection/sigma-rule.js';
 import { readEvtxFile } from '../ingest/evtx/index.js';
-import { HuntPool, type MatchedPiece } from './hunt-pool.js';
+import { HuntPool, isEvtx, type MatchedPiece } from './hunt-pool.js';
 import { readJsonDocuments, type ReadProgress } from './json-reader.js';
 
 /**
@@ -63,8 +63,6 @@ export interface HuntOptions extends DetectorOptions {
 export function levelRank(level: Level): number {
   return LEVELS.indexOf(level);
 }
-
-const isEvtx = (file: string): boolean => /\.evtx$/i.test(file);
 
 /** The document on one line: as written when it is, else serialised again from its parsed value. */
 function oneLine(text: string, value: () => unknown): string {
