@@ -252,3 +252,93 @@ export function compilePattern(input: Pattern): StringTest {
     return pos <= end;
   };
 }
+
+/**
+ * Literals that a value must end (or start) with, looked up by length: one hash lookup per distinct
+ * literal length instead of one comparison per literal. Rules list up to hundreds of endings for one
+ * field (`Image|endswith` of every Sysinternals tool), and a rule's test runs cold, after the other
+ * rules and events have evicted it from the CPU caches: a loop over its literals (or over a closure per
+ * literal) then waits on a cache miss per literal, the hash lookups on a few.
+ */
+class AffixIndex {
+  private readonly lengths: Int32Array;
+  private readonly set: ReadonlySet<string>;
+
+  constructor(literals: readonly string[]) {
+    this.set = new Set(literals);
+    this.lengths = Int32Array.from(new Set(literals.map((l) => l.length))).sort();
+  }
+
+  endOf(s: string): boolean {
+    const lengths = this.lengths;
+    const n = s.length;
+    for (let i = 0; i < lengths.length; i++) {
+      const length = lengths[i]!;
+      if (length > n) return false;
+      if (this.set.has(s.slice(n - length))) return true;
+    }
+    return false;
+  }
+
+  startOf(s: string): boolean {
+    const lengths = this.lengths;
+    const n = s.length;
+    for (let i = 0; i < lengths.length; i++) {
+      const length = lengths[i]!;
+      if (length > n) return false;
+      if (this.set.has(s.slice(0, length))) return true;
+    }
+    return false;
+  }
+}
+
+/** Below this many literals of one kind, comparing each is as quick as the lookups. */
+const MIN_INDEXED = 4;
+
+/**
+ * A test for "any of these patterns" over already case-normalised strings. The plain shapes (equal to,
+ * starting with, ending with, containing a literal) are gathered into a set, affix indexes and a list of
+ * infixes; only patterns with inner wildcards get a test of their own (`compilePattern`).
+ */
+export function compileAnyPattern(patterns: readonly Pattern[]): StringTest {
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  const suffixes: string[] = [];
+  const infixes: string[] = [];
+  const others: StringTest[] = [];
+  for (const input of patterns) {
+    const p = normalise(input);
+    const literal = patternLiteral(p);
+    const [first, second, third] = p;
+    if (literal !== null) exact.add(literal);
+    else if (p.length === 2 && first?.kind === 'lit' && second?.kind === 'star') prefixes.push(first.text);
+    else if (p.length === 2 && first?.kind === 'star' && second?.kind === 'lit') suffixes.push(second.text);
+    else if (p.length === 3 && first?.kind === 'star' && second?.kind === 'lit' && third?.kind === 'star')
+      infixes.push(second.text);
+    else others.push(compilePattern(p));
+  }
+  if (exact.size + prefixes.length + suffixes.length + infixes.length === 0 && others.length === 1)
+    return others[0]!;
+  if (others.length === 0 && prefixes.length + suffixes.length + infixes.length === 0)
+    return exact.size === 1
+      ? (
+          (only) => (s: string) =>
+            s === only
+        )([...exact][0]!)
+      : (s) => exact.has(s);
+  const hasExact = exact.size > 0;
+  const suffixIndex = suffixes.length >= MIN_INDEXED ? new AffixIndex(suffixes) : null;
+  const prefixIndex = prefixes.length >= MIN_INDEXED ? new AffixIndex(prefixes) : null;
+  const endings = suffixIndex === null ? suffixes : [];
+  const beginnings = prefixIndex === null ? prefixes : [];
+  return (s) => {
+    if (hasExact && exact.has(s)) return true;
+    if (suffixIndex !== null && suffixIndex.endOf(s)) return true;
+    for (let i = 0; i < endings.length; i++) if (s.endsWith(endings[i]!)) return true;
+    if (prefixIndex !== null && prefixIndex.startOf(s)) return true;
+    for (let i = 0; i < beginnings.length; i++) if (s.startsWith(beginnings[i]!)) return true;
+    for (let i = 0; i < infixes.length; i++) if (s.includes(infixes[i]!)) return true;
+    for (let i = 0; i < others.length; i++) if (others[i]!(s)) return true;
+    return false;
+  };
+}
