@@ -3,7 +3,6 @@ import { identifierMatches, type ConditionNode } from './condition.js';
 import { invalid, unsupported } from './errors.js';
 import { scalarText, parseTimestamp, type PreparedEvent } from './event.js';
 import {
-  compileAnyPattern,
   compilePattern,
   literalPattern,
   bestLiteral,
@@ -593,15 +592,42 @@ function combine(tests: Predicate[], all: boolean): Compiled {
 }
 
 function compileStrings(field: string, patterns: Pattern[], all: boolean, cased: boolean): Compiled {
+  const exact = new Set<string>();
+  const others: StringTest[] = [];
+  for (const p of patterns) {
+    const head = p[0];
+    const lit = p.length === 0 ? '' : p.length === 1 && head?.kind === 'lit' ? head.text : null;
+    if (!all && lit !== null) exact.add(lit);
+    else others.push(compilePattern(p));
+  }
   let textTest: StringTest;
   if (all) {
-    const tests = patterns.map(compilePattern);
     textTest = (s) => {
-      for (const t of tests) if (!t(s)) return false;
+      for (const t of others) if (!t(s)) return false;
       return true;
     };
+  } else if (others.length === 0) {
+    textTest =
+      exact.size === 1
+        ? (
+            (only) => (s: string) =>
+              s === only
+          )([...exact][0]!)
+        : (s) => exact.has(s);
+  } else if (exact.size === 0) {
+    textTest =
+      others.length === 1
+        ? others[0]!
+        : (s) => {
+            for (const t of others) if (t(s)) return true;
+            return false;
+          };
   } else {
-    textTest = compileAnyPattern(patterns);
+    textTest = (s) => {
+      if (exact.has(s)) return true;
+      for (const t of others) if (t(s)) return true;
+      return false;
+    };
   }
   const test: Predicate = cased
     ? (ev) => onValues(ev.get(field), textTest)
