@@ -4,7 +4,9 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { LEVELS, type Level } from '../detection/sigma-rule.js';
 import { runHunt, type HuntMatch } from '../hunt/hunt.js';
 import { formatMatchLine, formatMatchTable, formatSummary, formatValidation } from '../hunt/format.js';
+import { expandHuntInputs, HuntInputError, LOG_EXTENSIONS, parseExtension } from '../hunt/inputs.js';
 import { loadMapping, loadRules } from '../hunt/rule-loader.js';
+import { parseWindowBound } from '../hunt/time-window.js';
 
 /** Where the hunt commands write; injectable so tests run them in-process. */
 export interface HuntCommandIo {
@@ -32,7 +34,28 @@ interface HuntFlags {
   minLevel?: Level;
   mapping?: string;
   threads?: number;
+  extension?: string[];
+  from?: number;
+  to?: number;
 }
+
+const extension = (value: string, previous: string[] = []): string[] => {
+  const ext = parseExtension(value);
+  if (ext === null)
+    throw new InvalidArgumentError('--extension: letters, digits, "_" or "-" after an optional dot');
+  return [...previous, ext];
+};
+
+const windowBound =
+  (end: 'from' | 'to') =>
+  (value: string): number => {
+    const ms = parseWindowBound(value, end);
+    if (ms === null)
+      throw new InvalidArgumentError(
+        `--${end}: not a date or time: "${value}" (e.g. 2026-11-01, 2026-11-01T08:00:00Z or 2026-11-01T08:00+02:00)`,
+      );
+    return ms;
+  };
 
 const threadCount = (value: string): number => {
   const n = Number(value);
@@ -61,7 +84,7 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
   program
     .command('hunt')
     .description('run Sigma rules over log files (NDJSON, JSON arrays, concatenated JSON, EVTX)')
-    .argument('<input...>', 'log files to search')
+    .argument('<input...>', 'log files, or folders searched recursively for log files (see --extension)')
     .requiredOption('--rules <path>', 'a rule file or a folder searched recursively (repeatable)', collect)
     .option('--json', 'one match per line as JSON')
     .addOption(
@@ -73,7 +96,42 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
       'worker threads decoding and matching the input (default: one per CPU from 64 MiB of input, else none)',
       threadCount,
     )
-    .action(async (inputs: string[], flags: HuntFlags) => {
+    .option(
+      '--extension <ext>',
+      `the files a folder is searched for (repeatable; default: ${LOG_EXTENSIONS.join(', ')})`,
+      extension,
+    )
+    .option(
+      '--from <time>',
+      'skip events before this date or time (a time without a zone is UTC)',
+      windowBound('from'),
+    )
+    .option(
+      '--to <time>',
+      'skip events after this date or time (a date alone: to its end)',
+      windowBound('to'),
+    )
+    .action(async (paths: string[], flags: HuntFlags) => {
+      if (flags.from !== undefined && flags.to !== undefined && flags.from > flags.to) {
+        io.err('--from: is after --to\n');
+        io.setExitCode(2);
+        return;
+      }
+      let inputs: readonly string[];
+      try {
+        const expanded = await expandHuntInputs(paths, flags.extension ?? LOG_EXTENSIONS);
+        for (const folder of expanded.emptyFolders)
+          io.err(
+            `no log files in ${folder} (extensions: ${(flags.extension ?? LOG_EXTENSIONS).join(', ')})\n`,
+          );
+        inputs = expanded.files;
+        if (inputs.length === 0) throw new HuntInputError('no log files to search');
+      } catch (error) {
+        if (!(error instanceof HuntInputError)) throw error;
+        io.err(`${error.message}\n`);
+        io.setExitCode(2);
+        return;
+      }
       const mapping = await loadMapping(flags.mapping);
       const loaded = await loadRules(flags.rules, mapping);
       for (const f of loaded.failures) io.err(`skipped rule ${f.file}: ${f.reason}\n`);
@@ -92,6 +150,10 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
       };
       const hunting = runHunt(inputs, loaded.set, {
         minLevel: flags.minLevel,
+        window:
+          flags.from === undefined && flags.to === undefined
+            ? undefined
+            : { from: flags.from ?? -Infinity, to: flags.to ?? Infinity },
         threads: flags.threads ?? (await defaultThreads(inputs)),
         onMatch: (m) => {
           if (flags.json) {

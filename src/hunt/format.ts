@@ -76,8 +76,10 @@ export function formatSummary(summary: HuntSummary): string {
   );
   const seconds = summary.elapsedMs / 1000;
   const rate = seconds > 0 ? Math.round(summary.events / seconds) : summary.events;
+  const outside =
+    summary.outsideWindow > 0 ? `, ${summary.outsideWindow} of them outside the time window` : '';
   const lines = [
-    `\n${summary.matches} matches from ${rows.length} rules in ${summary.events} events (${seconds.toFixed(1)} s, ${rate} events/s)`,
+    `\n${summary.matches} matches from ${rows.length} rules in ${summary.events} events${outside} (${seconds.toFixed(1)} s, ${rate} events/s)`,
   ];
   for (const [id, r] of rows)
     lines.push(`  ${String(r.count).padStart(7)}  ${cut(r.level, 13)}  ${r.title}  (${id})`);

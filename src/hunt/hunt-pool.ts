@@ -5,6 +5,7 @@ import type { EngineOptions } from '../detection/engine.js';
 import type { RuleSet, RuleSetOrigin } from '../detection/rule-set.js';
 import { CHUNK_SIZE, readEvtxFile } from '../ingest/evtx/index.js';
 import { frameJsonFile } from './json-framer.js';
+import type { TimeWindow } from './time-window.js';
 
 /** What a hunt worker is started with (structured-cloned). */
 export interface HuntWorkerData {
@@ -35,6 +36,8 @@ export interface PieceRequest {
   readonly bytes: ArrayBuffer;
   readonly byteLength: number;
   readonly layout: PieceLayout;
+  /** The hunt's time window: events outside it are skipped before matching. */
+  readonly window: TimeWindow | null;
 }
 
 /**
@@ -50,6 +53,8 @@ export interface PieceReply {
   readonly bytes: ArrayBuffer;
   /** Documents or records read from the piece (before the error, if any). */
   readonly events: number;
+  /** Of those, the events skipped outside the time window (or without a time, when there is one). */
+  readonly outsideWindow: number;
   readonly records: Float64Array;
   readonly times: Float64Array;
   readonly ruleStarts: Int32Array;
@@ -235,9 +240,13 @@ export class HuntPool {
   /**
    * Matches the events of one file: JSON (any layout `readJsonDocuments` reads) or, for a `.evtx` name,
    * EVTX. `onPiece` receives each piece's matches in file order (on this thread); an error it throws
-   * ends the file, after the pieces already in flight come back.
+   * ends the file, after the pieces already in flight come back. Events outside `window` are skipped.
    */
-  async huntFile(path: string, onPiece: (piece: MatchedPiece) => void): Promise<void> {
+  async huntFile(
+    path: string,
+    onPiece: (piece: MatchedPiece) => void,
+    window: TimeWindow | null = null,
+  ): Promise<void> {
     if (this.onReply !== null) throw new Error('a hunt pool runs one file at a time');
     // Progress at each piece in flight.
     const waiting = new Map<number, number>();
@@ -292,6 +301,7 @@ export class HuntPool {
               bytes: piece.bytes.buffer as ArrayBuffer,
               byteLength: piece.bytes.length,
               layout: piece.layout,
+              window,
             };
             slot.worker.postMessage(request, [request.bytes]);
             break;

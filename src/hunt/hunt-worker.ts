@@ -10,6 +10,7 @@ import { prepareEvent } from '../detection/event.js';
 import { buildRuleSet, type CompiledRule } from '../detection/rule-set.js';
 import { decodeChunkBatch, EvtxDecoder } from '../ingest/evtx/index.js';
 import type { HuntWorkerData, PieceReply, PieceRequest, WorkerMessage } from './hunt-pool.js';
+import { inWindow, type TimeWindow } from './time-window.js';
 
 const port = parentPort;
 if (!port) throw new Error('hunt-worker.ts runs as a worker thread');
@@ -31,17 +32,24 @@ try {
 /** What one piece's events matched (see PieceReply). */
 class PieceMatches {
   events = 0;
+  outsideWindow = 0;
   readonly records: number[] = [];
   readonly times: number[] = [];
   readonly ruleStarts: number[] = [0];
   readonly rules: number[] = [];
   readonly texts: string[] = [];
 
+  constructor(private readonly window: TimeWindow | null) {}
+
   /** Matches one parsed event; `text` gives its text when it matched. */
   consider(value: unknown, record: number, text: () => string): void {
     this.events++;
     if (value === null || typeof value !== 'object') return;
     const event = prepareEvent(value);
+    if (this.window !== null && !inWindow(this.window, event.timestamp())) {
+      this.outsideWindow++;
+      return;
+    }
     const found = matcher.match(event);
     if (found.length === 0) return;
     this.records.push(record);
@@ -57,6 +65,7 @@ class PieceMatches {
       seq: request.seq,
       bytes: request.bytes,
       events: this.events,
+      outsideWindow: this.outsideWindow,
       records: Float64Array.from(this.records),
       times: Float64Array.from(this.times),
       ruleStarts: Int32Array.from(this.ruleStarts),
@@ -69,7 +78,7 @@ class PieceMatches {
 
 function matchPiece(request: PieceRequest): PieceReply {
   const bytes = Buffer.from(request.bytes, 0, request.byteLength);
-  const out = new PieceMatches();
+  const out = new PieceMatches(request.window);
   const { layout } = request;
   if (layout.kind === 'json') {
     const { starts, ends, count, firstRecord } = layout;

@@ -7,6 +7,7 @@ import { LEVELS, type Level } from '../detection/sigma-rule.js';
 import { readEvtxFile } from '../ingest/evtx/index.js';
 import { HuntPool, isEvtx, type MatchedPiece } from './hunt-pool.js';
 import { readJsonDocuments, type ReadProgress } from './json-reader.js';
+import { inWindow, type TimeWindow } from './time-window.js';
 
 /**
  * Where a match keeps its event's text, when the hunt read one (symbol-keyed, so `JSON.stringify` of a
@@ -38,6 +39,8 @@ export interface HuntMatch {
 
 export interface HuntSummary {
   readonly events: number;
+  /** Of the events read, those skipped outside the time window (or without a time, when there is one). */
+  readonly outsideWindow: number;
   readonly matches: number;
   readonly byRule: ReadonlyMap<string, { readonly title: string; readonly level: Level; count: number }>;
   readonly elapsedMs: number;
@@ -45,6 +48,11 @@ export interface HuntSummary {
 
 export interface HuntOptions extends DetectorOptions {
   readonly minLevel?: Level;
+  /**
+   * Only events whose time lies in this window (both ends included) are matched; the others, and events
+   * without a time, are skipped before detection (see `TimeWindow`).
+   */
+  readonly window?: TimeWindow;
   readonly onMatch: (match: HuntMatch) => void;
   /** Called now and then with bytes read and the total, for a progress bar. */
   readonly onProgress?: (done: number, total: number) => void;
@@ -170,6 +178,8 @@ export async function runHunt(
   const min = options.minLevel === undefined ? 0 : levelRank(options.minLevel);
   const byRule = new Map<string, { title: string; level: Level; count: number }>();
   let events = 0;
+  let outsideWindow = 0;
+  const window = options.window ?? null;
   let matches = 0;
   let total = 0;
   const sizes: number[] = [];
@@ -260,7 +270,12 @@ export async function runHunt(
   const one = (file: string, record: number, value: unknown, text?: string): void => {
     events++;
     if (value === null || typeof value !== 'object') return;
-    const found = detector.process(prepareEvent(value));
+    const event = prepareEvent(value);
+    if (window !== null && !inWindow(window, event.timestamp())) {
+      outsideWindow++;
+      return;
+    }
+    const found = detector.process(event);
     for (let i = 0; i < found.length; i++) emit(found[i]!, file, record, text);
     if ((events & 0x3fff) === 0) report();
   };
@@ -275,6 +290,7 @@ export async function runHunt(
       for (let i = 0; i < found.length; i++) emitHeld(found[i]!, file, records[k]!);
     }
     events += reply.events;
+    outsideWindow += reply.outsideWindow;
     if (reply.error !== undefined)
       throw new Error(`${file}: record ${reply.error.record}: invalid JSON (${reply.error.message})`);
     progress.bytes = done + bytesRead;
@@ -286,7 +302,7 @@ export async function runHunt(
   try {
     for (const [index, file] of inputs.entries()) {
       if (pool !== undefined) {
-        await pool.huntFile(file, (p) => piece(file, p));
+        await pool.huntFile(file, (p) => piece(file, p), window);
       } else if (isEvtx(file)) {
         for await (const r of readEvtxFile(file)) one(file, r.recordId, r.event);
       } else {
@@ -302,5 +318,5 @@ export async function runHunt(
   }
   for (const d of detector.flush()) emit(d, inputs[inputs.length - 1] ?? '', null);
   options.onProgress?.(total, total);
-  return { events, matches, byRule, elapsedMs: now() - started };
+  return { events, outsideWindow, matches, byRule, elapsedMs: now() - started };
 }

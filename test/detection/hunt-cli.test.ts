@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -9,13 +9,17 @@ async function cli(args: string[]) {
   let out = '';
   let err = '';
   let code = 0;
-  const program = new Command('firebreak').exitOverride();
+  const program = new Command('firebreak').exitOverride().configureOutput({ writeErr: (t) => (err += t) });
   registerHuntCommands(program, {
     out: (t) => (out += t),
     err: (t) => (err += t),
     setExitCode: (c) => (code = c),
   });
-  await program.parseAsync(['node', 'firebreak', ...args]);
+  try {
+    await program.parseAsync(['node', 'firebreak', ...args]);
+  } catch {
+    code = code || 1; // commander refused an argument (exitOverride)
+  }
   return { out, err, code };
 }
 
@@ -129,6 +133,102 @@ describe('firebreak hunt', () => {
       '2024-01-01T10:00:02.000Z',
     ]);
     expect(table.out).toMatch(/3 matches from 2 rules in 4 events/);
+  });
+});
+
+describe('firebreak hunt inputs', () => {
+  const matchedFiles = (out: string): string[] =>
+    out
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => (JSON.parse(l) as { file: string }).file);
+
+  it('searches folders recursively for log files, in path order, each file once', async () => {
+    const { dir, input } = await setup();
+    const logs = join(dir, 'logs');
+    await mkdir(join(logs, 'b', 'c'), { recursive: true });
+    await mkdir(join(logs, 'a'));
+    const text = await readFile(input, 'utf8');
+    await writeFile(join(logs, 'b', 'c', 'more.NDJSON'), text);
+    await writeFile(join(logs, 'a', 'events.json'), text);
+    await writeFile(join(logs, 'notes.txt'), text); // not a log file extension
+    await symlink(logs, join(logs, 'b', 'loop')); // a link to a folder is not followed
+    await symlink(input, join(logs, 'linked.jsonl')); // a link to a file is
+    const res = await cli(['hunt', logs, join(logs, 'a', 'events.json'), '--rules', dir, '--json']);
+    expect(res.code).toBe(0);
+    const files = matchedFiles(res.out);
+    expect([...new Set(files)]).toEqual([
+      join(logs, 'a', 'events.json'),
+      join(logs, 'b', 'c', 'more.NDJSON'),
+      join(logs, 'linked.jsonl'),
+    ]);
+    expect(files.length).toBe(9); // three matches per file, the file named twice read once
+    const txt = await cli(['hunt', logs, '--rules', dir, '--json', '--extension', '.txt']);
+    expect([...new Set(matchedFiles(txt.out))]).toEqual([join(logs, 'notes.txt')]);
+  });
+
+  it('refuses a missing input, an empty search and a bad extension, naming them', async () => {
+    const { dir } = await setup();
+    const missing = await cli(['hunt', join(dir, 'nope.json'), '--rules', dir]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain(`${join(dir, 'nope.json')}: no such file or folder`);
+    const empty = join(dir, 'empty');
+    await mkdir(empty);
+    const none = await cli(['hunt', empty, '--rules', dir]);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain(`no log files in ${empty} (extensions: evtx, json, jsonl, ndjson)`);
+    expect(none.err).toContain('no log files to search');
+    const bad = await cli(['hunt', empty, '--rules', dir, '--extension', '../x']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--extension: /);
+  });
+
+  it('--from and --to keep the events of a time window, both ends included', async () => {
+    const { dir, input } = await setup();
+    const records = async (...window: string[]) => {
+      const res = await cli(['hunt', input, '--rules', dir, '--json', ...window]);
+      expect(res.code).toBe(0);
+      return {
+        records: res.out
+          .trim()
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => (JSON.parse(l) as { record: number }).record),
+        err: res.err,
+      };
+    };
+    expect((await records()).records).toEqual([1, 2, 4]);
+    // 10:00:01 is record 2 (r-high), 10:00:02 record 1 (r-low); 10:00:00 (record 4) is before
+    const both = await records('--from', '2024-01-01T10:00:01Z', '--to', '2024-01-01T11:00:02+01:00');
+    expect(both.records).toEqual([1, 2]);
+    expect(both.err).toMatch(/2 matches from 2 rules in 4 events, 2 of them outside the time window/);
+    expect((await records('--to', '2024-01-01 10:00:01')).records).toEqual([2, 4]);
+    expect((await records('--to', '2024-01-01')).records).toEqual([1, 2, 4]); // the whole day
+    expect((await records('--from', '2024-01-02')).records).toEqual([]);
+  });
+
+  it('skips events without a time when a window is given', async () => {
+    const { dir } = await setup();
+    const input = join(dir, 'untimed.ndjson');
+    const event = evtx(1, 'C:\\x\\cmd.exe', '2024-01-01T10:00:01Z', 1);
+    delete (event.Event.System as Partial<typeof event.Event.System>).TimeCreated;
+    await writeFile(input, JSON.stringify(event));
+    expect((await cli(['hunt', input, '--rules', dir, '--json'])).out).toContain('r-high');
+    expect((await cli(['hunt', input, '--rules', dir, '--json', '--from', '2000-01-01'])).out).toBe('');
+  });
+
+  it('refuses a bound that is not a date or time, and a window that ends before it starts', async () => {
+    const { dir, input } = await setup();
+    for (const value of ['yesterday', '2024-02-30', '2024-01-01T25:00Z', '1704067200']) {
+      const res = await cli(['hunt', input, '--rules', dir, '--from', value]);
+      expect(res.code, value).not.toBe(0);
+      expect(res.err).toContain(`--from: not a date or time: "${value}"`);
+      expect(res.out).toBe('');
+    }
+    const reversed = await cli(['hunt', input, '--rules', dir, '--from', '2024-01-02', '--to', '2024-01-01']);
+    expect(reversed.code).toBe(2);
+    expect(reversed.err).toContain('--from: is after --to');
   });
 });
 

@@ -146,6 +146,28 @@ describe('hunt on worker threads', () => {
     expect(two.lines).toEqual(one.lines);
   });
 
+  it('skips events outside a time window before detection, on the workers as on one thread', async () => {
+    const from = Date.parse('2026-03-02T09:01:00Z');
+    const to = Date.parse('2026-03-02T09:31:10Z');
+    const all = await hunt([intrusion, webLogs], {});
+    const one = await hunt([intrusion, webLogs], { window: { from, to } });
+    const many = await hunt([intrusion, webLogs], { pool, window: { from, to } });
+    expect(many.lines).toEqual(one.lines);
+    expect(many.events).toBe(one.events);
+    expect(one.events).toBe(all.events); // every event is read; those outside are not matched
+    const times = (m: HuntMatch[]) => m.map((x) => Date.parse(x.timestamp!));
+    expect(one.matches.length).toBeGreaterThan(5);
+    for (const t of times(one.matches)) expect(t >= from && t <= to).toBe(true);
+    expect(times(all.matches).some((t) => t < from || t > to)).toBe(true);
+    // The SSH brute force begins before the window: inside it, too few attempts remain for the
+    // correlation (and its "success after brute force"); the RDP brute force lies wholly inside.
+    const titles = (m: HuntMatch[]) => new Set(m.map((x) => x.rule_title));
+    expect(titles(all.matches)).toContain('SSH brute force from one address');
+    expect(titles(one.matches)).not.toContain('SSH brute force from one address');
+    expect(titles(one.matches)).not.toContain('SSH login success after brute force');
+    expect(titles(one.matches)).toContain('Windows RDP or network logon brute force from one address');
+  });
+
   it('stops at a malformed document with the same error, after the same matches', async () => {
     const lines = (await readFile(INTRUSION, 'utf8')).trim().split('\n');
     const broken = join(dir, 'broken.ndjson');
