@@ -3,7 +3,14 @@ import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { LEVELS, type Level } from '../detection/sigma-rule.js';
 import { runHunt, type HuntMatch } from '../hunt/hunt.js';
-import { formatMatchLine, formatMatchTable, formatSummary, formatValidation } from '../hunt/format.js';
+import {
+  formatCsvHeader,
+  formatMatchCsv,
+  formatMatchLine,
+  formatMatchTable,
+  formatSummary,
+  formatValidation,
+} from '../hunt/format.js';
 import { expandHuntInputs, HuntInputError, LOG_EXTENSIONS, parseExtension } from '../hunt/inputs.js';
 import { loadMapping, loadRules } from '../hunt/rule-loader.js';
 import { parseWindowBound } from '../hunt/time-window.js';
@@ -31,6 +38,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 interface HuntFlags {
   rules: string[];
   json?: boolean;
+  csv?: boolean;
   minLevel?: Level;
   mapping?: string;
   threads?: number;
@@ -87,6 +95,7 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
     .argument('<input...>', 'log files, or folders searched recursively for log files (see --extension)')
     .requiredOption('--rules <path>', 'a rule file or a folder searched recursively (repeatable)', collect)
     .option('--json', 'one match per line as JSON')
+    .addOption(new Option('--csv', 'a CSV timeline, one match per row, in input order').conflicts('json'))
     .addOption(
       new Option('--min-level <level>', 'report only matches of this level or above').choices(LEVELS),
     )
@@ -148,6 +157,7 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
         if (lines !== '') io.out(lines);
         lines = '';
       };
+      if (flags.csv) lines = formatCsvHeader();
       const hunting = runHunt(inputs, loaded.set, {
         minLevel: flags.minLevel,
         window:
@@ -156,8 +166,8 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
             : { from: flags.from ?? -Infinity, to: flags.to ?? Infinity },
         threads: flags.threads ?? (await defaultThreads(inputs)),
         onMatch: (m) => {
-          if (flags.json) {
-            lines += `${formatMatchLine(m)}\n`;
+          if (flags.json || flags.csv) {
+            lines += flags.csv ? formatMatchCsv(m) : `${formatMatchLine(m)}\n`;
             if (lines.length >= 1 << 16) flush();
           } else {
             // The fields the table shows; the event's text is not kept beside its parsed value.
@@ -179,7 +189,7 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
       });
       // The matches found before an error (a malformed document) are written too.
       const summary = await hunting.finally(flush);
-      if (flags.json) {
+      if (flags.json || flags.csv) {
         io.err(formatSummary(summary));
       } else {
         io.out(formatMatchTable(table));

@@ -1,3 +1,5 @@
+import { stringify } from 'csv-stringify/sync';
+import { prepareEvent, scalarText } from '../detection/event.js';
 import { EVENT_TEXT, levelRank, type HuntMatch, type HuntSummary } from './hunt.js';
 
 /**
@@ -16,6 +18,63 @@ export function formatMatchLine(m: HuntMatch): string {
     timestamp: m.timestamp,
   });
   return `${head.slice(0, -1)},"event":${text.oneLine()}}`;
+}
+
+/** The columns of `hunt --csv`, a timeline in the manner of Hayabusa's and Chainsaw's CSV output. */
+export const CSV_COLUMNS = [
+  'timestamp',
+  'level',
+  'rule_title',
+  'rule_id',
+  'computer',
+  'channel',
+  'event_id',
+  'record',
+  'file',
+  'details',
+  'event',
+] as const;
+
+/**
+ * Where the CSV's computer, channel and event id come from: the System fields of a Windows event, the
+ * ECS fields of any other (`host.name`, `event.dataset`, `event.code`).
+ */
+const CSV_SOURCES = {
+  windows: ['Computer', 'Channel', 'EventID'],
+  other: ['host.name', 'event.dataset', 'event.code'],
+} as const;
+
+/** The header line of `hunt --csv`. */
+export function formatCsvHeader(): string {
+  return stringify([[...CSV_COLUMNS]]);
+}
+
+/**
+ * One line of `hunt --csv` (RFC 4180, with the line break). Cells that a spreadsheet would run as a
+ * formula (starting with `=`, `+`, `-`, `@`, tab or carriage return) get a leading `'`: log fields are
+ * written by whoever wrote the logs, an attacker included.
+ */
+export function formatMatchCsv(m: HuntMatch): string {
+  const raw = m.event;
+  const prepared = raw === null || typeof raw !== 'object' ? null : prepareEvent(raw);
+  const sources = prepared?.product === 'windows' ? CSV_SOURCES.windows : CSV_SOURCES.other;
+  const field = (i: number): string =>
+    prepared === null ? '' : (scalarText(prepared.get(sources[i]!)) ?? '');
+  const text = m[EVENT_TEXT];
+  const row = [
+    m.timestamp ?? '',
+    m.level,
+    m.rule_title,
+    m.rule_id,
+    field(0),
+    field(1),
+    field(2),
+    m.record === null ? '' : String(m.record),
+    m.file,
+    eventBrief(raw),
+    text === undefined ? JSON.stringify(raw) : text.oneLine(),
+  ];
+  return stringify([row], { escape_formulas: true });
 }
 
 function cut(text: string, width: number): string {

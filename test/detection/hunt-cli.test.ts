@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerHuntCommands } from '../../src/cli/hunt-commands.js';
@@ -133,6 +134,44 @@ describe('firebreak hunt', () => {
       '2024-01-01T10:00:02.000Z',
     ]);
     expect(table.out).toMatch(/3 matches from 2 rules in 4 events/);
+  });
+});
+
+describe('firebreak hunt --csv', () => {
+  it('writes a timeline with a header, Windows System fields and the event as read', async () => {
+    const { dir, input } = await setup();
+    const res = await cli(['hunt', input, '--rules', dir, '--csv']);
+    expect(res.code).toBe(0);
+    const rows = parse(res.out, { columns: true }) as Array<Record<string, string>>;
+    expect(res.out.split('\n')[0]).toBe(
+      'timestamp,level,rule_title,rule_id,computer,channel,event_id,record,file,details,event',
+    );
+    expect(rows.map((r) => [r['record'], r['rule_id'], r['event_id'], r['computer']])).toEqual([
+      ['1', 'r-low', '1', 'pc1'],
+      ['2', 'r-high', '1', 'pc1'],
+      ['4', 'r-high', '4688', ''],
+    ]);
+    expect(rows[0]!['channel']).toBe('Microsoft-Windows-Sysmon/Operational');
+    expect(rows[0]!['timestamp']).toBe('2024-01-01T10:00:02.000Z');
+    expect(rows[0]!['details']).toBe('CommandLine=C:\\Windows\\System32\\whoami.exe /c whoami');
+    expect(JSON.parse(rows[0]!['event']!)).toEqual(
+      evtx(1, 'C:\\Windows\\System32\\whoami.exe', '2024-01-01T10:00:02Z', 7),
+    );
+    expect(res.err).toMatch(/3 matches from 2 rules in 4 events/);
+  });
+
+  it('defuses cells a spreadsheet would run as formulas, and refuses --json beside it', async () => {
+    const { dir } = await setup();
+    const event = evtx(1, 'C:\\x\\cmd.exe', '2024-01-01T10:00:01Z', 1);
+    event.Event.System.Computer = '=HYPERLINK("http://evil.example/","x")';
+    const input = join(dir, 'formula.ndjson');
+    await writeFile(input, JSON.stringify(event));
+    const res = await cli(['hunt', input, '--rules', dir, '--csv']);
+    const rows = parse(res.out, { columns: true }) as Array<Record<string, string>>;
+    expect(rows.map((r) => r['computer'])).toEqual(['\'=HYPERLINK("http://evil.example/","x")']);
+    const both = await cli(['hunt', input, '--rules', dir, '--csv', '--json']);
+    expect(both.code).not.toBe(0);
+    expect(both.err).toMatch(/--csv.*cannot be used with option '--json'/);
   });
 });
 

@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerHuntCommands } from '../../src/cli/hunt-commands.js';
 import type { RuleSet } from '../../src/detection/rule-set.js';
-import { formatMatchLine } from '../../src/hunt/format.js';
+import { formatMatchCsv, formatMatchLine } from '../../src/hunt/format.js';
 import { runHunt, type HuntMatch, type HuntOptions } from '../../src/hunt/hunt.js';
 import { HuntPool } from '../../src/hunt/hunt-pool.js';
 import { loadMapping, loadRules } from '../../src/hunt/rule-loader.js';
@@ -138,6 +138,17 @@ describe('hunt on worker threads', () => {
     } finally {
       await doomed.close();
     }
+  });
+
+  it('writes the same CSV rows from the workers as from one thread', async () => {
+    const csv = async (options: Partial<HuntOptions>) => {
+      const rows: string[] = [];
+      await runHunt([intrusion, webLogs], set, { ...options, onMatch: (m) => rows.push(formatMatchCsv(m)) });
+      return rows;
+    };
+    const one = await csv({});
+    expect(one.length).toBeGreaterThan(20);
+    expect(await csv({ pool })).toEqual(one);
   });
 
   it('starts and closes its own workers with `threads`', async () => {
