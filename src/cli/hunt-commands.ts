@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { LEVELS, type Level } from '../detection/sigma-rule.js';
+import { LEVELS, STATUSES, type Level } from '../detection/sigma-rule.js';
 import { runHunt, type HuntMatch } from '../hunt/hunt.js';
 import {
   formatCsvHeader,
@@ -12,7 +12,7 @@ import {
   formatValidation,
 } from '../hunt/format.js';
 import { expandHuntInputs, HuntInputError, LOG_EXTENSIONS, parseExtension } from '../hunt/inputs.js';
-import { loadMapping, loadRules } from '../hunt/rule-loader.js';
+import { DEFAULT_HUNT_STATUSES, loadMapping, loadRules } from '../hunt/rule-loader.js';
 import { parseWindowBound } from '../hunt/time-window.js';
 
 /** Where the hunt commands write; injectable so tests run them in-process. */
@@ -43,6 +43,7 @@ interface HuntFlags {
   mapping?: string;
   threads?: number;
   extension?: string[];
+  status?: string[];
   from?: number;
   to?: number;
 }
@@ -99,6 +100,18 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
     .addOption(
       new Option('--min-level <level>', 'report only matches of this level or above').choices(LEVELS),
     )
+    .addOption(
+      new Option(
+        '--status <status>',
+        `run only rules of this status, and rules that give none (repeatable; default: ${DEFAULT_HUNT_STATUSES.join(', ')})`,
+      )
+        .choices(STATUSES)
+        .argParser((value: string, previous: string[] = []) => {
+          if (!(STATUSES as readonly string[]).includes(value))
+            throw new InvalidArgumentError(`--status: one of ${STATUSES.join(', ')}`);
+          return [...previous, value];
+        }),
+    )
     .option('--mapping <file>', 'log-source mapping YAML (default: the shipped config/logsources.yml)')
     .option(
       '--threads <n>',
@@ -142,8 +155,13 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
         return;
       }
       const mapping = await loadMapping(flags.mapping);
-      const loaded = await loadRules(flags.rules, mapping);
+      const statuses = flags.status ?? DEFAULT_HUNT_STATUSES;
+      const loaded = await loadRules(flags.rules, mapping, { statuses });
       for (const f of loaded.failures) io.err(`skipped rule ${f.file}: ${f.reason}\n`);
+      if (loaded.skippedByStatus > 0)
+        io.err(
+          `left out ${loaded.skippedByStatus} rules whose status is not ${statuses.join(', ')} (--status chooses)\n`,
+        );
       if (loaded.set.rules.length === 0) {
         io.err('no rule could be loaded\n');
         io.setExitCode(2);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { SigmaRuleError } from '../detection/errors.js';
 import { parseLogsourceMappingYaml, type LogsourceMapping } from '../detection/logsource.js';
 import { buildRuleSet, type RuleFailure, type RuleSet, type SourceDocument } from '../detection/rule-set.js';
-import { parseSigmaYaml } from '../detection/sigma-rule.js';
+import { parseSigmaYaml, STATUSES } from '../detection/sigma-rule.js';
 
 /**
  * The shipped log-source mapping: `config/logsources.yml` at the package root. Both `src/hunt/*.ts`
@@ -56,10 +56,42 @@ export interface LoadedRules {
   /** Number of Sigma documents found (a file may hold several). */
   readonly documents: number;
   readonly failures: RuleFailure[];
+  /** Documents left out for their status (see `LoadRulesOptions.statuses`). */
+  readonly skippedByStatus: number;
+}
+
+/** The statuses a hunt runs by default: all but `deprecated` and `unsupported`, as Hayabusa does. */
+export const DEFAULT_HUNT_STATUSES: readonly string[] = STATUSES.filter(
+  (s) => s !== 'deprecated' && s !== 'unsupported',
+);
+
+export interface LoadRulesOptions {
+  /**
+   * Only documents of these statuses, and those that give none (a team's own rules often do not). A rule
+   * that a kept correlation refers to is kept whatever its status: the correlation counts its matches.
+   * Default: every document.
+   */
+  readonly statuses?: readonly string[];
+}
+
+/** The documents `statuses` keeps (see `LoadRulesOptions`). */
+function byStatus(docs: readonly SourceDocument[], statuses: readonly string[]): SourceDocument[] {
+  const wanted = new Set(statuses);
+  const keep = ({ doc }: SourceDocument): boolean => doc.status === undefined || wanted.has(doc.status);
+  const referenced = new Set<string>();
+  for (const d of docs)
+    if (d.doc.kind === 'correlation' && keep(d)) for (const r of d.doc.rules) referenced.add(r);
+  const named = ({ doc }: SourceDocument): boolean =>
+    (doc.id !== undefined && referenced.has(doc.id)) || (doc.name !== undefined && referenced.has(doc.name));
+  return docs.filter((d) => keep(d) || named(d));
 }
 
 /** Reads rule files and folders, parses and compiles them; failures name the file and the reason. */
-export async function loadRules(paths: readonly string[], mapping: LogsourceMapping): Promise<LoadedRules> {
+export async function loadRules(
+  paths: readonly string[],
+  mapping: LogsourceMapping,
+  options: LoadRulesOptions = {},
+): Promise<LoadedRules> {
   const files: string[] = [];
   for (const p of paths) files.push(...(await listRuleFiles(p)));
   const docs: SourceDocument[] = [];
@@ -80,9 +112,11 @@ export async function loadRules(paths: readonly string[], mapping: LogsourceMapp
       else failures.push({ file, reason: (error as Error).message, code: 'internal_error' });
     }
   }
-  const built = buildRuleSet(docs, mapping);
+  const chosen = options.statuses === undefined ? docs : byStatus(docs, options.statuses);
+  const built = buildRuleSet(chosen, mapping);
   return {
     set: built.set,
+    skippedByStatus: docs.length - chosen.length,
     files: files.length,
     documents: docs.length + failures.length,
     failures: [...failures, ...built.failures],

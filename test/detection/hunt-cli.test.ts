@@ -175,6 +175,76 @@ describe('firebreak hunt --csv', () => {
   });
 });
 
+describe('firebreak hunt --status', () => {
+  const withStatus = (id: string, image: string, status?: string) =>
+    rule(id, 'high', image).replace('level: high\n', `level: high\n${status ? `status: ${status}\n` : ''}`);
+
+  it('leaves out deprecated and unsupported rules unless asked, keeps rules without a status', async () => {
+    const { input } = await setup();
+    const rules = await mkdtemp(join(tmpdir(), 'fb-hunt-status-'));
+    made.push(rules);
+    await writeFile(join(rules, 'a.yml'), withStatus('r-stable', '\\cmd.exe', 'stable'));
+    await writeFile(join(rules, 'b.yml'), withStatus('r-deprecated', '\\whoami.exe', 'deprecated'));
+    await writeFile(join(rules, 'c.yml'), withStatus('r-unsupported', '\\cmd.exe', 'unsupported'));
+    await writeFile(join(rules, 'd.yml'), withStatus('r-none', '\\whoami.exe'));
+    const ids = (out: string) =>
+      [
+        ...new Set(
+          out
+            .trim()
+            .split('\n')
+            .map((l) => (JSON.parse(l) as { rule_id: string }).rule_id),
+        ),
+      ].sort();
+    const byDefault = await cli(['hunt', input, '--rules', rules, '--json']);
+    expect(ids(byDefault.out)).toEqual(['r-none', 'r-stable']);
+    expect(byDefault.err).toContain(
+      'left out 2 rules whose status is not stable, test, experimental (--status chooses)',
+    );
+    const chosen = await cli([
+      'hunt',
+      input,
+      '--rules',
+      rules,
+      '--json',
+      '--status',
+      'deprecated',
+      '--status',
+      'unsupported',
+    ]);
+    expect(ids(chosen.out)).toEqual(['r-deprecated', 'r-none', 'r-unsupported']);
+    const bad = await cli(['hunt', input, '--rules', rules, '--status', 'retired']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--status/);
+  });
+
+  it('keeps a rule of any status that a kept correlation counts', async () => {
+    const { input } = await setup();
+    const rules = await mkdtemp(join(tmpdir(), 'fb-hunt-status-'));
+    made.push(rules);
+    await writeFile(join(rules, 'base.yml'), withStatus('r-base', '\\whoami.exe', 'deprecated'));
+    await writeFile(
+      join(rules, 'corr.yml'),
+      `title: Whoami seen
+id: r-corr
+status: test
+level: high
+correlation:
+    type: event_count
+    rules: [r-base]
+    group-by: [Computer]
+    timespan: 1h
+    condition:
+        gte: 1
+`,
+    );
+    const res = await cli(['hunt', input, '--rules', rules, '--json']);
+    expect(res.code).toBe(0);
+    expect(res.out).toContain('"rule_id":"r-corr"');
+    expect(res.err).not.toContain('left out');
+  });
+});
+
 describe('firebreak hunt inputs', () => {
   const matchedFiles = (out: string): string[] =>
     out
