@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { EngineOptions } from '../detection/engine.js';
 import type { RuleSet, RuleSetOrigin } from '../detection/rule-set.js';
 import { CHUNK_SIZE, readEvtxFile } from '../ingest/evtx/index.js';
-import { frameJsonFile } from './json-framer.js';
+import { frameJsonPath } from './json-framer.js';
 import type { TimeWindow } from './time-window.js';
 
 /** What a hunt worker is started with (structured-cloned). */
@@ -96,7 +96,7 @@ async function* jsonPieces(
   pieceBytes: number,
   allocate: (size: number) => Buffer,
 ): AsyncGenerator<Piece> {
-  for await (const f of frameJsonFile(path, path, pieceBytes, allocate)) {
+  for await (const f of frameJsonPath(path, pieceBytes, allocate)) {
     yield {
       bytes: f.bytes,
       layout: { kind: 'json', starts: f.starts, ends: f.ends, count: f.count, firstRecord: f.firstRecord },
@@ -156,7 +156,7 @@ const DEPTH = 2;
 
 /**
  * Worker threads that match the events of input files against a rule set, for a hunt over large inputs:
- * this thread reads the input in pieces (JSON framed into documents by `frameJsonFile`, EVTX as whole
+ * this thread reads the input in pieces (JSON framed into documents by `frameJsonPath`, EVTX as whole
  * chunk slots) and hands each piece to the least busy worker; each worker builds the same rule set from
  * `set.origin`, decodes, parses and matches, and returns the piece with its matches. Pieces come back to the caller in file order, so everything
  * stateful (correlations, anomaly baselines, the output) stays on the calling thread and sees events

@@ -1,8 +1,20 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
-/** The extensions a folder is searched for when none are given (case-insensitive, without the dot). */
+/**
+ * The extensions a folder is searched for when none are given (case-insensitive, without the dot). A
+ * JSON file compressed with gzip (`events.json.gz`) counts under the extension before `.gz`.
+ */
 export const LOG_EXTENSIONS: readonly string[] = ['evtx', 'json', 'jsonl', 'ndjson'];
+
+/** EVTX is read by chunk offsets, which a gzip stream does not give. */
+const COMPRESSED_EVTX = /\.evtx\.gz$/i;
+
+/** The extension a file counts under: `.json` for `a.json` and for `a.json.gz` (lower case). */
+function logExtension(name: string): string {
+  const lower = name.toLowerCase();
+  return extname(lower.endsWith('.gz') ? lower.slice(0, -3) : lower);
+}
 
 /** A hunt input that cannot be read as given (missing path, neither file nor folder). */
 export class HuntInputError extends Error {
@@ -18,7 +30,8 @@ export interface HuntInputs {
 
 /**
  * The files a hunt reads: a file as given (whatever its name), a folder searched recursively for files
- * with one of `extensions`, as Chainsaw and Hayabusa take a folder of collected logs. Symbolic links to
+ * with one of `extensions` (or that extension and `.gz`), as Chainsaw and Hayabusa take a folder of
+ * collected logs. Symbolic links to
  * files are followed; links to folders are not (a link back up the tree would never end).
  */
 export async function expandHuntInputs(
@@ -40,8 +53,11 @@ export async function expandHuntInputs(
         error.code === 'ENOENT' ? `${path}: no such file or folder` : `${path}: ${error.message}`,
       );
     });
-    if (info.isFile()) add(path);
-    else if (info.isDirectory()) {
+    if (info.isFile()) {
+      if (COMPRESSED_EVTX.test(path))
+        throw new HuntInputError(`${path}: compressed EVTX is not read; decompress it first`);
+      add(path);
+    } else if (info.isDirectory()) {
       const found = await filesUnder(path, wanted);
       if (found.length === 0) emptyFolders.push(path);
       for (const file of found) add(file);
@@ -57,7 +73,7 @@ async function filesUnder(folder: string, wanted: ReadonlySet<string>): Promise<
   for (const entry of entries) {
     const full = join(folder, entry.name);
     if (entry.isDirectory()) out.push(...(await filesUnder(full, wanted)));
-    else if (wanted.has(extname(entry.name).toLowerCase())) {
+    else if (wanted.has(logExtension(entry.name)) && !COMPRESSED_EVTX.test(entry.name)) {
       if (entry.isFile()) out.push(full);
       else if (entry.isSymbolicLink() && (await stat(full).catch(() => null))?.isFile() === true)
         out.push(full);

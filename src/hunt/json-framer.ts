@@ -1,4 +1,6 @@
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
 
 /** The complete documents of one piece of an input file, as byte ranges of `bytes`. */
 export interface DocumentFrames {
@@ -14,7 +16,7 @@ export interface DocumentFrames {
   readonly firstRecord: number;
   /** True when the input is NDJSON: each document is a line, and a malformed one spoils only itself. */
   readonly ndjson: boolean;
-  /** Bytes of the file read so far, for progress. */
+  /** Bytes of the file read so far (compressed bytes for a gzip file), for progress. */
   readonly bytesRead: number;
 }
 
@@ -84,6 +86,42 @@ export async function* frameJsonFile(
   }
 }
 
+/** A gzip-compressed input file (`.gz`): read through gunzip. */
+export const isGzip = (path: string): boolean => /\.gz$/i.test(path);
+
+/**
+ * Cuts a JSON input file into its documents (see `frameJson`): read directly, or through gunzip when its
+ * name ends in `.gz` (collected logs are often kept compressed). `bytesRead` counts the file's bytes,
+ * compressed or not, so that progress compares with its size.
+ */
+export async function* frameJsonPath(
+  path: string,
+  chunkSize: number = CHUNK,
+  allocate: (size: number) => Buffer = newBuffer,
+): AsyncGenerator<DocumentFrames> {
+  if (!isGzip(path)) {
+    yield* frameJsonFile(path, path, chunkSize, allocate);
+    return;
+  }
+  const file = createReadStream(path);
+  const gunzip = file.pipe(createGunzip());
+  // a read error reaches the reader through the gunzip stream
+  file.on('error', (error) => gunzip.destroy(error));
+  try {
+    for await (const f of frameJsonStream(gunzip, path, chunkSize, allocate))
+      yield { ...f, bytesRead: file.bytesRead };
+  } catch (error) {
+    // zlib's messages ("incorrect header check") do not say which file
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.startsWith('Z_'))
+      throw new Error(`${path}: not a readable gzip file (${(error as Error).message})`, { cause: error });
+    throw error;
+  } finally {
+    file.destroy();
+    gunzip.destroy();
+  }
+}
+
 /**
  * Cuts JSON arriving as byte pieces (a file stream, a gunzip stream) into its documents, as
  * `frameJsonFile` does; the pieces are copied into the yielded buffers.
@@ -92,6 +130,7 @@ export async function* frameJsonStream(
   pieces: AsyncIterable<Uint8Array>,
   name: string,
   chunkSize: number = CHUNK,
+  allocate: (size: number) => Buffer = newBuffer,
 ): AsyncGenerator<DocumentFrames> {
   const source = pieces[Symbol.asyncIterator]();
   let piece: Uint8Array = new Uint8Array(0);
@@ -109,7 +148,7 @@ export async function* frameJsonStream(
     return n;
   };
   try {
-    yield* frameJson(fill, name, chunkSize, newBuffer);
+    yield* frameJson(fill, name, chunkSize, allocate);
   } finally {
     await source.return?.();
   }

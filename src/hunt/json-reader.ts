@@ -1,4 +1,4 @@
-import { frameJsonFile, frameJsonStream, type DocumentFrames } from './json-framer.js';
+import { frameJsonPath, frameJsonStream, type DocumentFrames } from './json-framer.js';
 
 /** One JSON document from an input file, with its 1-based position. */
 export interface JsonRecord {
@@ -28,10 +28,11 @@ export interface JsonReadOptions {
 /**
  * Streams the JSON documents of a file, whatever its layout: NDJSON (one document per line), a JSON array
  * of documents, or documents concatenated one after another, pretty-printed or not (as evtx dump tools
- * write them). A malformed document throws with its record number.
+ * write them); gzip-compressed when its name ends in `.gz`. A malformed document throws with its record
+ * number.
  */
 export function readJsonDocuments(path: string, progress?: ReadProgress): AsyncGenerator<JsonRecord> {
-  return parseFrames(frameJsonFile(path), path, { progress });
+  return parseFrames(frameJsonPath(path), path, { progress });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -273,6 +274,15 @@ describe('firebreak hunt inputs', () => {
       join(logs, 'linked.jsonl'),
     ]);
     expect(files.length).toBe(9); // three matches per file, the file named twice read once
+    // gzip-compressed JSON counts under its own extension; compressed EVTX is not read
+    await writeFile(join(logs, 'b', 'old.json.gz'), gzipSync(text));
+    await writeFile(join(logs, 'b', 'old.evtx.gz'), gzipSync('not evtx'));
+    const withGz = await cli(['hunt', logs, '--rules', dir, '--json']);
+    expect([...new Set(matchedFiles(withGz.out))]).toContain(join(logs, 'b', 'old.json.gz'));
+    expect(withGz.out).not.toContain('old.evtx.gz');
+    const evtxGz = await cli(['hunt', join(logs, 'b', 'old.evtx.gz'), '--rules', dir]);
+    expect(evtxGz.code).toBe(2);
+    expect(evtxGz.err).toContain('old.evtx.gz: compressed EVTX is not read; decompress it first');
     const txt = await cli(['hunt', logs, '--rules', dir, '--json', '--extension', '.txt']);
     expect([...new Set(matchedFiles(txt.out))]).toEqual([join(logs, 'notes.txt')]);
   });

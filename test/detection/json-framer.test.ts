@@ -4,11 +4,12 @@
  * that split documents, characters and line breaks anywhere. The expected documents are the texts the
  * test wrote, found in the content in order.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { frameJsonFile } from '../../src/hunt/json-framer.js';
+import { frameJsonFile, frameJsonPath } from '../../src/hunt/json-framer.js';
 import { parseJsonDocuments, readJsonDocuments } from '../../src/hunt/json-reader.js';
 
 let dir: string;
@@ -155,7 +156,11 @@ describe('frameJsonFile, readJsonDocuments, parseJsonDocuments', () => {
       // The readers parse each document; a malformed one ends the read, naming its record.
       const fromFile = await collect(readJsonDocuments(file), file);
       const fromPieces = await collect(parseJsonDocuments(pieces(layout.content, 7), file), file);
-      for (const read of [fromFile, fromPieces]) {
+      // The same file compressed with gzip, read through gunzip.
+      const gz = `${file}.gz`;
+      await writeFile(gz, gzipSync(Buffer.from(layout.content)));
+      const fromGzip = await collect(readJsonDocuments(gz), gz);
+      for (const read of [fromFile, fromPieces, fromGzip]) {
         expect(read.docs).toEqual(expected.slice(0, layout.before ?? expected.length));
         if (layout.error === undefined) expect(read.error).toBeUndefined();
         else expect(read.error).toMatch(layout.error);
@@ -179,6 +184,34 @@ describe('frameJsonFile, readJsonDocuments, parseJsonDocuments', () => {
     expect(reported).toHaveLength(1);
     expect(reported[0]![0]).toBe(3);
     expect(reported[0]![1]).toMatch(/^invalid JSON \(/);
+  });
+
+  it('reads gzip files of several members, counts compressed bytes, and names a corrupt one', async () => {
+    const line = (i: number) => `${JSON.stringify({ i, pad: 'z'.repeat(200) })}\n`;
+    const half = (from: number) => Array.from({ length: 500 }, (_, k) => line(from + k)).join('');
+    // gzip -c a >> all; gzip -c b >> all: two members, one stream of documents
+    const gz = join(dir, 'members.ndjson.gz');
+    await writeFile(gz, Buffer.concat([gzipSync(half(0)), gzipSync(half(500))]));
+    let last = 0;
+    const seen: number[] = [];
+    for await (const f of frameJsonPath(gz, 4096)) {
+      last = f.bytesRead;
+      for (let k = 0; k < f.count; k++)
+        seen.push((JSON.parse(f.bytes.toString('utf8', f.starts[k], f.ends[k])) as { i: number }).i);
+    }
+    expect(seen).toEqual(Array.from({ length: 1000 }, (_, k) => k));
+    expect(last).toBe((await stat(gz)).size); // the file's bytes, not the 200 KB decompressed
+    const corrupt = join(dir, 'corrupt.json.gz');
+    const bytes = gzipSync(half(0));
+    bytes[bytes.length - 8]! ^= 0xff; // the CRC-32 of the trailer
+    await writeFile(corrupt, bytes);
+    const read = await collect(readJsonDocuments(corrupt), 'unused');
+    expect(read.error).toBe(`${corrupt}: not a readable gzip file (incorrect data check)`);
+    const plain = join(dir, 'plain.json.gz');
+    await writeFile(plain, '{"a": 1}\n');
+    expect((await collect(readJsonDocuments(plain), 'unused')).error).toMatch(
+      /plain\.json\.gz: not a readable gzip file \(incorrect header check\)/,
+    );
   });
 
   it('cuts on document boundaries into buffers near the requested size', async () => {

@@ -6,6 +6,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerHuntCommands } from '../../src/cli/hunt-commands.js';
@@ -149,6 +150,17 @@ describe('hunt on worker threads', () => {
     const one = await csv({});
     expect(one.length).toBeGreaterThan(20);
     expect(await csv({ pool })).toEqual(one);
+  });
+
+  it('reads gzip-compressed JSON on the workers as on one thread', async () => {
+    const gz = join(dir, 'intrusion.ndjson.gz');
+    await writeFile(gz, gzipSync(await readFile(intrusion)));
+    const plain = await hunt([intrusion], {});
+    const one = await hunt([gz], {});
+    const many = await hunt([gz], { pool });
+    expect(one.lines.length).toBeGreaterThan(20);
+    expect(one.lines).toEqual(plain.lines.map((l) => l.split(intrusion).join(gz)));
+    expect(many.lines).toEqual(one.lines);
   });
 
   it('starts and closes its own workers with `threads`', async () => {
