@@ -10,6 +10,7 @@ import { prepareEvent } from '../detection/event.js';
 import { buildRuleSet, type CompiledRule } from '../detection/rule-set.js';
 import { decodeChunkBatch, EvtxDecoder } from '../ingest/evtx/index.js';
 import type { HuntWorkerData, PieceReply, PieceRequest, WorkerMessage } from './hunt-pool.js';
+import { wrappedRecords } from './record-wrappers.js';
 import { inWindow, type TimeWindow } from './time-window.js';
 
 const port = parentPort;
@@ -41,8 +42,15 @@ class PieceMatches {
 
   constructor(private readonly window: TimeWindow | null) {}
 
-  /** Matches one parsed event; `text` gives its text when it matched. */
+  /** Matches one parsed document (an event, or a wrapper of events); `text` gives its text. */
   consider(value: unknown, record: number, text: () => string): void {
+    const items = wrappedRecords(value);
+    if (items === null) this.considerEvent(value, record, text);
+    else for (const item of items) this.considerEvent(item, record, () => JSON.stringify(item));
+  }
+
+  /** Matches one parsed event; `text` gives its text when it matched. */
+  private considerEvent(value: unknown, record: number, text: () => string): void {
     this.events++;
     if (value === null || typeof value !== 'object') return;
     const event = prepareEvent(value);

@@ -7,6 +7,7 @@ import { LEVELS, type Level } from '../detection/sigma-rule.js';
 import { readEvtxFile } from '../ingest/evtx/index.js';
 import { HuntPool, isEvtx, type MatchedPiece } from './hunt-pool.js';
 import { readJsonDocuments, type ReadProgress } from './json-reader.js';
+import { wrappedRecords } from './record-wrappers.js';
 import { inWindow, type TimeWindow } from './time-window.js';
 
 /**
@@ -268,6 +269,11 @@ export async function runHunt(
   };
 
   const one = (file: string, record: number, value: unknown, text?: string): void => {
+    const items = wrappedRecords(value);
+    if (items === null) oneEvent(file, record, value, text);
+    else for (const item of items) oneEvent(file, record, item);
+  };
+  const oneEvent = (file: string, record: number, value: unknown, text?: string): void => {
     events++;
     if (value === null || typeof value !== 'object') return;
     const event = prepareEvent(value);

@@ -163,6 +163,67 @@ describe('hunt on worker threads', () => {
     expect(many.lines).toEqual(one.lines);
   });
 
+  it('reads the events of CloudTrail and Azure wrapper documents, on the workers as on one thread', async () => {
+    const rules = await mkdtemp(join(tmpdir(), 'fb-wrapped-'));
+    await writeFile(
+      join(rules, 'stop-logging.yml'),
+      `title: CloudTrail logging stopped
+id: r-stop
+level: high
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    sel:
+        eventSource: cloudtrail.amazonaws.com
+        eventName: StopLogging
+    condition: sel
+`,
+    );
+    const wrapped = await loadRules([rules], await loadMapping());
+    const trail = (i: number, name: string) => ({
+      eventVersion: '1.08',
+      eventTime: new Date(T0 + i * 1000).toISOString().replace('.000', ''),
+      eventSource: 'cloudtrail.amazonaws.com',
+      eventName: name,
+      requestParameters: { name: `trail-${i}` },
+    });
+    const file = join(dir, 'cloudtrail.json.gz');
+    const docs = [
+      {
+        Records: Array.from({ length: 300 }, (_, i) =>
+          trail(i, i % 100 === 7 ? 'StopLogging' : 'DescribeTrails'),
+        ),
+      },
+      { records: [trail(1000, 'StopLogging')] }, // Azure's spelling
+      { Records: [trail(2000, 'StopLogging')], digestPublicKeyFingerprint: 'x' }, // not a wrapper
+    ];
+    await writeFile(file, gzipSync(docs.map((d) => JSON.stringify(d)).join('\n')));
+    const run = async (threads: number) => {
+      const out: HuntMatch[] = [];
+      const summary = await runHunt([file], wrapped.set, { threads, onMatch: (m) => out.push(m) });
+      return { out, lines: out.map(formatMatchLine), events: summary.events };
+    };
+    const one = await run(1);
+    expect(one.events).toBe(302);
+    expect(
+      one.out.map((m) => [
+        m.record,
+        (m.event as { requestParameters: { name: string } }).requestParameters.name,
+      ]),
+    ).toEqual([
+      [1, 'trail-7'],
+      [1, 'trail-107'],
+      [1, 'trail-207'],
+      [2, 'trail-1000'],
+    ]);
+    expect(one.out[0]!.timestamp).toBe(new Date(T0 + 7000).toISOString());
+    const two = await run(2);
+    expect(two.lines).toEqual(one.lines);
+    expect(two.events).toBe(302);
+    await rm(rules, { recursive: true, force: true });
+  });
+
   it('starts and closes its own workers with `threads`', async () => {
     const one = await hunt([intrusion], {});
     const two = await hunt([intrusion], { threads: 2 });
