@@ -10,7 +10,7 @@ import { prepareEvent } from '../detection/event.js';
 import { buildRuleSet, type CompiledRule } from '../detection/rule-set.js';
 import { decodeChunkBatch, EvtxDecoder } from '../ingest/evtx/index.js';
 import type { HuntWorkerData, PieceReply, PieceRequest, WorkerMessage } from './hunt-pool.js';
-import { wrappedRecords } from './record-wrappers.js';
+import { wrappedRecords } from '../ingest/files/record-wrappers.js';
 import { inWindow, type TimeWindow } from './time-window.js';
 
 const port = parentPort;

@@ -7,7 +7,7 @@ import { LEVELS, type Level } from '../detection/sigma-rule.js';
 import { readEvtxFile } from '../ingest/evtx/index.js';
 import { HuntPool, isEvtx, type MatchedPiece } from './hunt-pool.js';
 import { readJsonDocuments, type ReadProgress } from './json-reader.js';
-import { wrappedRecords } from './record-wrappers.js';
+import { wrappedRecords } from '../ingest/files/record-wrappers.js';
 import { inWindow, type TimeWindow } from './time-window.js';
 
 /**

@@ -86,20 +86,29 @@ export async function* frameJsonFile(
   }
 }
 
-/** A gzip-compressed input file (`.gz`): read through gunzip. */
-export const isGzip = (path: string): boolean => /\.gz$/i.test(path);
+/** True when the file starts with gzip's magic bytes (its name does not matter, as in file ingestion). */
+async function isGzipFile(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await handle.close();
+  }
+}
 
 /**
- * Cuts a JSON input file into its documents (see `frameJson`): read directly, or through gunzip when its
- * name ends in `.gz` (collected logs are often kept compressed). `bytesRead` counts the file's bytes,
- * compressed or not, so that progress compares with its size.
+ * Cuts a JSON input file into its documents (see `frameJson`): read directly, or through gunzip when it
+ * is gzip-compressed (collected logs are often kept so). `bytesRead` counts the file's bytes, compressed
+ * or not, so that progress compares with its size.
  */
 export async function* frameJsonPath(
   path: string,
   chunkSize: number = CHUNK,
   allocate: (size: number) => Buffer = newBuffer,
 ): AsyncGenerator<DocumentFrames> {
-  if (!isGzip(path)) {
+  if (!(await isGzipFile(path))) {
     yield* frameJsonFile(path, path, chunkSize, allocate);
     return;
   }

@@ -11,6 +11,7 @@ import { OperationalError, UserError } from '../../core/errors.js';
 import { parseJsonDocuments } from '../../hunt/json-reader.js';
 import { decodeEvtxStream } from '../evtx/index.js';
 import { planRead, SNIFF_BYTES, type FileFormat } from './detect-format.js';
+import { wrappedRecords } from './record-wrappers.js';
 import type { FileProblem, FileRecord, ReadPlan } from './file-record.js';
 import { decodeUtf8, splitLines } from './text-lines.js';
 
@@ -217,6 +218,16 @@ export class EventFile implements AsyncIterable<FileRecord> {
       onMalformedLine: (line, message) => this.problem({ line, message }),
     });
     for await (const { line, value, text } of documents) {
+      const items = wrappedRecords(value);
+      if (items !== null) {
+        // CloudTrail and Azure wrapper documents: each item an event (see record-wrappers.ts)
+        for (const item of items) {
+          if (item === null || typeof item !== 'object' || Array.isArray(item))
+            this.problem({ line, message: 'not a JSON object (an item of a records array)' });
+          else yield { format, raw: item as Record<string, unknown>, line, text: JSON.stringify(item) };
+        }
+        continue;
+      }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         this.problem({ line, message: 'not a JSON object' });
         continue;

@@ -132,6 +132,25 @@ describe('JSON', () => {
     });
   });
 
+  it('reads each item of a CloudTrail (Records) or Azure (records) wrapper document as an event', async () => {
+    const trail = (name: string) => ({ eventSource: 'iam.amazonaws.com', eventName: name });
+    const content = [
+      JSON.stringify({ Records: [trail('CreateUser'), trail('AttachUserPolicy'), 7] }),
+      JSON.stringify({ records: [{ operationName: 'Microsoft.Compute/virtualMachines/delete' }] }),
+      JSON.stringify({ Records: [trail('Other')], digestEndTime: 'x' }), // two keys: an event as it is
+    ].join('\n');
+    const path = await temp('cloudtrail.json.gz', gzipSync(content));
+    const { records, problems } = await readAll(path);
+    expect(records.map((r) => [r.line, (r.raw as { eventName?: string }).eventName])).toEqual([
+      [1, 'CreateUser'],
+      [1, 'AttachUserPolicy'],
+      [2, undefined],
+      [3, undefined],
+    ]);
+    expect(JSON.parse(records[1]!.text!)).toEqual(trail('AttachUserPolicy'));
+    expect(problems).toEqual([{ line: 1, message: 'not a JSON object (an item of a records array)' }]);
+  });
+
   it('reports documents that are not objects', async () => {
     const path = await temp('scalars.ndjson', '{"a":1}\n[1,2]\n"text"\n{"b":2}\n');
     const { records, problems } = await readAll(path);
