@@ -68,7 +68,9 @@ export async function expandHuntInputs(
 
 async function filesUnder(folder: string, wanted: ReadonlySet<string>): Promise<string[]> {
   const out: string[] = [];
-  const entries = await readdir(folder, { withFileTypes: true });
+  const entries = await readdir(folder, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new HuntInputError(`${folder}: cannot read the folder (${error.code ?? error.message})`);
+  });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const full = join(folder, entry.name);
