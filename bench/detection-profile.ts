@@ -10,6 +10,11 @@
  *   node --import tsx bench/detection-profile.ts twice N      the matcher on each event of the file, then again
  *                                                             at once on a fresh view of the same event: the
  *                                                             same work on warm CPU caches and predictors
+ *   node --import tsx bench/detection-profile.ts ab DIR [R]   this tree's matcher against the matcher of another
+ *                                                             checkout DIR (`git worktree add DIR REV`, with
+ *                                                             node_modules linked), in one process, R rounds
+ *                                                             alternating which goes first: steadier than
+ *                                                             separate runs on a shared machine
  *
  * The event file is written once to $TMPDIR/firebreak-prof and reused. `hunt` under `node --cpu-prof` or
  * `FIREBREAK_CALLGRIND=1 valgrind --tool=callgrind --instr-atstart=no` profiles the hot path; `oracle` output compared before and after a change
@@ -21,6 +26,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Detector } from '../src/detection/detector.js';
+import type * as EngineModule from '../src/detection/engine.js';
+import type * as EventModule from '../src/detection/event.js';
+import type * as LoaderModule from '../src/hunt/rule-loader.js';
 import { prepareEvent } from '../src/detection/event.js';
 import type { RuleSet, RuleVariant } from '../src/detection/rule-set.js';
 import { runHunt } from '../src/hunt/hunt.js';
@@ -208,6 +216,42 @@ if (mode === 'baseline' || mode === 'hunt' || mode === 'empty') {
   }
   const us = (ms: number): string => ((ms * 1000) / n).toFixed(2);
   console.log(`twice ${count}: first ${us(first)} us/event, again ${us(again)} us/event`);
+} else if (mode === 'ab') {
+  if (arg === undefined) throw new Error('ab: name the other checkout');
+  const rounds = Number(process.argv[4] ?? 30);
+  const PER = 5;
+  /** A matcher built by the code of `root`: its own modules, imported by path. */
+  const build = async (root: string): Promise<(raw: unknown) => number> => {
+    const engine = (await import(join(root, 'src/detection/engine.ts'))) as typeof EngineModule;
+    const event = (await import(join(root, 'src/detection/event.ts'))) as typeof EventModule;
+    const loader = (await import(join(root, 'src/hunt/rule-loader.ts'))) as typeof LoaderModule;
+    const mapping = await loader.loadMapping();
+    const { set } = await loader.loadRules(
+      ['rules', 'rules-emerging-threats', 'rules-threat-hunting'].map((f) => join(SIGMA, f)),
+      mapping,
+    );
+    const matcher = new engine.SigmaMatcher(set.rules);
+    return (raw) => matcher.match(event.prepareEvent(raw)).length;
+  };
+  const texts = (await sampleEvents()).map((e) => JSON.stringify(e));
+  const sides = { this: await build(join(import.meta.dirname, '..')), other: await build(arg) };
+  const times: Record<keyof typeof sides, number[]> = { this: [], other: [] };
+  const found: Record<keyof typeof sides, number> = { this: 0, other: 0 };
+  for (const side of Object.values(sides)) for (const t of texts) side(JSON.parse(t));
+  for (let r = 0; r < rounds; r++) {
+    for (const name of r % 2 === 0 ? (['this', 'other'] as const) : (['other', 'this'] as const)) {
+      const events: unknown[] = [];
+      for (let k = 0; k < PER; k++) for (const t of texts) events.push(JSON.parse(t));
+      const t0 = performance.now();
+      for (const e of events) found[name] += sides[name](e);
+      times[name].push(((performance.now() - t0) * 1000) / events.length);
+    }
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const won = times.this.filter((t, i) => t < times.other[i]!).length;
+  console.log(
+    `ab: match ${median(times.this).toFixed(2)} us/event here, ${median(times.other).toFixed(2)} in ${arg}; faster here in ${won} of ${rounds} rounds; ${found.this} / ${found.other} matches`,
+  );
 } else if (mode === 'oracle') {
   const loaded = await load();
   const detector = new Detector(loaded.set);
@@ -220,6 +264,8 @@ if (mode === 'baseline' || mode === 'hunt' || mode === 'empty') {
   writeFileSync(arg ?? 'oracle.txt', `${lines.join('\n')}\n`);
   console.log(`oracle: ${events.length} events, ${lines.length} detections`);
 } else {
-  console.error('usage: detection-profile.ts hunt|baseline|empty|twice N | detect ROUNDS | oracle OUT');
+  console.error(
+    'usage: detection-profile.ts hunt|baseline|empty|twice N | detect ROUNDS | oracle OUT | ab DIR [ROUNDS]',
+  );
   process.exit(2);
 }
