@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { prepareEvent, scalarText } from '../detection/event.js';
+import { eventHost } from './event-host.js';
 import { EVENT_TEXT, levelRank, type HuntMatch, type HuntSummary } from './hunt.js';
 
 /**
@@ -36,12 +37,12 @@ export const CSV_COLUMNS = [
 ] as const;
 
 /**
- * Where the CSV's computer, channel and event id come from: the System fields of a Windows event, the
- * ECS fields of any other (`host.name`, `event.dataset`, `event.code`).
+ * Where the CSV's channel and event id come from: the System fields of a Windows event, the ECS fields
+ * of any other (`event.dataset`, `event.code`). The computer is `eventHost`'s.
  */
 const CSV_SOURCES = {
-  windows: ['Computer', 'Channel', 'EventID'],
-  other: ['host.name', 'event.dataset', 'event.code'],
+  windows: ['Channel', 'EventID'],
+  other: ['event.dataset', 'event.code'],
 } as const;
 
 /** The header line of `hunt --csv`. */
@@ -66,9 +67,9 @@ export function formatMatchCsv(m: HuntMatch): string {
     m.level,
     m.rule_title,
     m.rule_id,
+    prepared === null ? '' : (eventHost(prepared) ?? ''),
     field(0),
     field(1),
-    field(2),
     m.record === null ? '' : String(m.record),
     m.file,
     eventBrief(raw),
@@ -128,6 +129,9 @@ export function formatMatchTable(matches: readonly HuntMatch[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Hosts named in the summary. */
+const TOP_HOSTS = 5;
+
 /** Matches per rule, highest level first, then count. */
 export function formatSummary(summary: HuntSummary): string {
   const rows = [...summary.byRule.entries()].sort(
@@ -140,6 +144,16 @@ export function formatSummary(summary: HuntSummary): string {
   const lines = [
     `\n${summary.matches} matches from ${rows.length} rules in ${summary.events} events${outside} (${seconds.toFixed(1)} s, ${rate} events/s)`,
   ];
+  const levels = [...summary.byLevel.entries()].sort((a, b) => levelRank(b[0]) - levelRank(a[0]));
+  if (levels.length > 0) lines.push(`by level: ${levels.map(([l, n]) => `${n} ${l}`).join(', ')}`);
+  const hosts = [...summary.byHost.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  if (hosts.length > 0)
+    lines.push(
+      `hosts with the most rule matches: ${hosts
+        .slice(0, TOP_HOSTS)
+        .map(([h, n]) => `${h} (${n})`)
+        .join(', ')}${hosts.length > TOP_HOSTS ? `, and ${hosts.length - TOP_HOSTS} more` : ''}`,
+    );
   for (const [id, r] of rows)
     lines.push(`  ${String(r.count).padStart(7)}  ${cut(r.level, 13)}  ${r.title}  (${id})`);
   return `${lines.join('\n')}\n`;

@@ -64,6 +64,8 @@ export interface PieceReply {
    * costs less than decoding its bytes again here), or serialised (EVTX).
    */
   readonly texts: readonly string[];
+  /** The host of each event that matched (`eventHost`; '' when it names none), for the summary. */
+  readonly hosts: readonly string[];
   readonly error?: { readonly record: number; readonly message: string };
 }
 

@@ -11,6 +11,7 @@ import { buildRuleSet, type CompiledRule } from '../detection/rule-set.js';
 import { decodeChunkBatch, EvtxDecoder } from '../ingest/evtx/index.js';
 import type { HuntWorkerData, PieceReply, PieceRequest, WorkerMessage } from './hunt-pool.js';
 import { wrappedRecords } from '../ingest/files/record-wrappers.js';
+import { eventHost } from './event-host.js';
 import { inWindow, type TimeWindow } from './time-window.js';
 
 const port = parentPort;
@@ -39,6 +40,7 @@ class PieceMatches {
   readonly ruleStarts: number[] = [0];
   readonly rules: number[] = [];
   readonly texts: string[] = [];
+  readonly hosts: string[] = [];
 
   constructor(private readonly window: TimeWindow | null) {}
 
@@ -62,6 +64,7 @@ class PieceMatches {
     if (found.length === 0) return;
     this.records.push(record);
     this.texts.push(text());
+    this.hosts.push(eventHost(event) ?? '');
     this.times.push(event.timestamp() ?? NaN);
     for (const rule of found) this.rules.push(indexOf.get(rule)!);
     this.ruleStarts.push(this.rules.length);
@@ -79,6 +82,7 @@ class PieceMatches {
       ruleStarts: Int32Array.from(this.ruleStarts),
       rules: Int32Array.from(this.rules),
       texts: this.texts,
+      hosts: this.hosts,
       error,
     };
   }

@@ -8,6 +8,7 @@ import { readEvtxFile } from '../ingest/evtx/index.js';
 import { HuntPool, isEvtx, type MatchedPiece } from './hunt-pool.js';
 import { readJsonDocuments, type ReadProgress } from './json-reader.js';
 import { wrappedRecords } from '../ingest/files/record-wrappers.js';
+import { eventHost } from './event-host.js';
 import { inWindow, type TimeWindow } from './time-window.js';
 
 /**
@@ -44,6 +45,10 @@ export interface HuntSummary {
   readonly outsideWindow: number;
   readonly matches: number;
   readonly byRule: ReadonlyMap<string, { readonly title: string; readonly level: Level; count: number }>;
+  /** Matches per level (those `--min-level` keeps). */
+  readonly byLevel: ReadonlyMap<Level, number>;
+  /** Rule matches per host of the matching event (`eventHost`), for the hosts to look at first. */
+  readonly byHost: ReadonlyMap<string, number>;
   readonly elapsedMs: number;
 }
 
@@ -178,6 +183,11 @@ export async function runHunt(
   const detector = new Detector(set, options);
   const min = options.minLevel === undefined ? 0 : levelRank(options.minLevel);
   const byRule = new Map<string, { title: string; level: Level; count: number }>();
+  const byLevel = new Map<Level, number>();
+  const byHost = new Map<string, number>();
+  const countHost = (host: string | null): void => {
+    if (host !== null && host !== '') byHost.set(host, (byHost.get(host) ?? 0) + 1);
+  };
   let events = 0;
   let outsideWindow = 0;
   const window = options.window ?? null;
@@ -215,6 +225,7 @@ export async function runHunt(
       byRule.set(d.rule.id, entry);
     }
     entry.count++;
+    byLevel.set(d.rule.level, (byLevel.get(d.rule.level) ?? 0) + 1);
     return d.timestamp === undefined || !Number.isFinite(d.timestamp) ? null : iso(d.timestamp);
   };
   const correlationEvent = (d: Detection<unknown> & { kind: 'correlation' }): unknown => ({
@@ -240,6 +251,7 @@ export async function runHunt(
     const { id, title, level } = d.rule;
     if (d.kind === 'rule') {
       const raw = d.event.raw;
+      countHost(eventHost(d.event));
       options.onMatch({
         rule_id: id,
         rule_title: title,
@@ -256,11 +268,12 @@ export async function runHunt(
     }
   };
   /** A detection of an event a worker matched: its event is read only if the consumer asks for it. */
-  const emitHeld = (d: Detection<HeldEvent>, file: string, record: number): void => {
+  const emitHeld = (d: Detection<HeldEvent>, file: string, record: number, host: string): void => {
     const timestamp = count(d);
     if (timestamp === undefined) return;
     const { id, title, level } = d.rule;
     if (d.kind === 'rule') {
+      countHost(host);
       options.onMatch(new HeldMatch(id, title, level, file, record, timestamp, d.event));
     } else {
       const event = d.kind === 'anomaly' ? anomalyEvent(d, d.event.raw()) : correlationEvent(d);
@@ -293,7 +306,7 @@ export async function runHunt(
       const time = times[k]!;
       const held = new HeldEvent(reply.texts[k]!);
       const found = detector.resolve(rules, Number.isNaN(time) ? undefined : time, held, prepareHeld);
-      for (let i = 0; i < found.length; i++) emitHeld(found[i]!, file, records[k]!);
+      for (let i = 0; i < found.length; i++) emitHeld(found[i]!, file, records[k]!, reply.hosts[k]!);
     }
     events += reply.events;
     outsideWindow += reply.outsideWindow;
@@ -324,5 +337,5 @@ export async function runHunt(
   }
   for (const d of detector.flush()) emit(d, inputs[inputs.length - 1] ?? '', null);
   options.onProgress?.(total, total);
-  return { events, outsideWindow, matches, byRule, elapsedMs: now() - started };
+  return { events, outsideWindow, matches, byRule, byLevel, byHost, elapsedMs: now() - started };
 }

@@ -135,6 +135,9 @@ describe('firebreak hunt', () => {
       '2024-01-01T10:00:02.000Z',
     ]);
     expect(table.out).toMatch(/3 matches from 2 rules in 4 events/);
+    expect(table.out).toContain('by level: 2 high, 1 low');
+    // the 4688 event names no computer
+    expect(table.out).toContain('hosts with the most rule matches: pc1 (2)\n');
   });
 });
 

@@ -141,6 +141,17 @@ describe('hunt on worker threads', () => {
     }
   });
 
+  it('counts matches per level and per host on the workers as on one thread', async () => {
+    const summary = (options: Partial<HuntOptions>) =>
+      runHunt([intrusion, webLogs], set, { ...options, onMatch: () => {} });
+    const one = await summary({});
+    const many = await summary({ pool });
+    expect([...many.byLevel]).toEqual([...one.byLevel]);
+    expect([...many.byHost]).toEqual([...one.byHost]);
+    expect(one.byHost.size).toBeGreaterThan(1);
+    expect([...one.byLevel.values()].reduce((a, b) => a + b, 0)).toBe(one.matches);
+  });
+
   it('writes the same CSV rows from the workers as from one thread', async () => {
     const csv = async (options: Partial<HuntOptions>) => {
       const rows: string[] = [];
