@@ -92,7 +92,9 @@ async function defaultThreads(inputs: readonly string[]): Promise<number> {
 export function registerHuntCommands(program: Command, io: HuntCommandIo = defaultIo): void {
   program
     .command('hunt')
-    .description('run Sigma rules over log files (NDJSON, JSON arrays, concatenated JSON, EVTX)')
+    .description(
+      'run Sigma rules over log files: EVTX, and JSON (NDJSON, arrays, concatenated documents; gzip or not)',
+    )
     .argument('<input...>', 'log files, or folders searched recursively for log files (see --extension)')
     .requiredOption('--rules <path>', 'a rule file or a folder searched recursively (repeatable)', collect)
     .option('--json', 'one match per line as JSON')
