@@ -85,6 +85,26 @@ async function defaultThreads(inputs: readonly string[]): Promise<number> {
   return bytes >= PARALLEL_FROM_BYTES ? Math.min(availableParallelism(), 16) : 1;
 }
 
+/** The files to hunt in (see `expandHuntInputs`), or null once the reason is said (exit status 2). */
+async function huntInputs(
+  paths: readonly string[],
+  extensions: readonly string[],
+  io: HuntCommandIo,
+): Promise<readonly string[] | null> {
+  try {
+    const { files, emptyFolders } = await expandHuntInputs(paths, extensions);
+    for (const folder of emptyFolders)
+      io.err(`no log files in ${folder} (extensions: ${extensions.join(', ')})\n`);
+    if (files.length === 0) throw new HuntInputError('no log files to search');
+    return files;
+  } catch (error) {
+    if (!(error instanceof HuntInputError)) throw error;
+    io.err(`${error.message}\n`);
+    io.setExitCode(2);
+    return null;
+  }
+}
+
 /**
  * Adds `hunt INPUT... --rules PATH [--rules PATH ...] [--json] [--min-level L]` and
  * `rules validate PATH... [--json]` to a commander program.
@@ -107,7 +127,7 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
         '--status <status>',
         `run only rules of this status, and rules that give none (repeatable; default: ${DEFAULT_HUNT_STATUSES.join(', ')})`,
       )
-        .choices(STATUSES)
+        .choices(STATUSES) // for the help; the parser below checks them and collects repeats
         .argParser((value: string, previous: string[] = []) => {
           if (!(STATUSES as readonly string[]).includes(value))
             throw new InvalidArgumentError(`--status: one of ${STATUSES.join(', ')}`);
@@ -141,21 +161,8 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
         io.setExitCode(2);
         return;
       }
-      let inputs: readonly string[];
-      try {
-        const expanded = await expandHuntInputs(paths, flags.extension ?? LOG_EXTENSIONS);
-        for (const folder of expanded.emptyFolders)
-          io.err(
-            `no log files in ${folder} (extensions: ${(flags.extension ?? LOG_EXTENSIONS).join(', ')})\n`,
-          );
-        inputs = expanded.files;
-        if (inputs.length === 0) throw new HuntInputError('no log files to search');
-      } catch (error) {
-        if (!(error instanceof HuntInputError)) throw error;
-        io.err(`${error.message}\n`);
-        io.setExitCode(2);
-        return;
-      }
+      const inputs = await huntInputs(paths, flags.extension ?? LOG_EXTENSIONS, io);
+      if (inputs === null) return;
       const mapping = await loadMapping(flags.mapping);
       const statuses = flags.status ?? DEFAULT_HUNT_STATUSES;
       const loaded = await loadRules(flags.rules, mapping, { statuses });
