@@ -16,7 +16,10 @@ function logExtension(name: string): string {
   return extname(lower.endsWith('.gz') ? lower.slice(0, -3) : lower);
 }
 
-/** A hunt input that cannot be read as given (missing path, neither file nor folder). */
+/**
+ * A hunt input that cannot be read as given: a missing path, a folder that cannot be listed, something
+ * neither file nor folder, a compressed EVTX file.
+ */
 export class HuntInputError extends Error {
   override readonly name = 'HuntInputError';
 }
@@ -31,8 +34,8 @@ export interface HuntInputs {
 /**
  * The files a hunt reads: a file as given (whatever its name), a folder searched recursively for files
  * with one of `extensions` (or that extension and `.gz`), as Chainsaw and Hayabusa take a folder of
- * collected logs. Symbolic links to
- * files are followed; links to folders are not (a link back up the tree would never end).
+ * collected logs. Symbolic links to files are followed; links to folders are not (a link back up the
+ * tree would never end).
  */
 export async function expandHuntInputs(
   paths: readonly string[],
