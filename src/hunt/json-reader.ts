@@ -28,7 +28,7 @@ export interface JsonReadOptions {
 /**
  * Streams the JSON documents of a file, whatever its layout: NDJSON (one document per line), a JSON array
  * of documents, or documents concatenated one after another, pretty-printed or not (as evtx dump tools
- * write them); gzip-compressed when its name ends in `.gz`. A malformed document throws with its record
+ * write them); gzip-compressed or not (told by its first bytes). A malformed document throws with its record
  * number.
  */
 export function readJsonDocuments(path: string, progress?: ReadProgress): AsyncGenerator<JsonRecord> {
