@@ -28,8 +28,8 @@ export interface JsonReadOptions {
 /**
  * Streams the JSON documents of a file, whatever its layout: NDJSON (one document per line), a JSON array
  * of documents, or documents concatenated one after another, pretty-printed or not (as evtx dump tools
- * write them); gzip-compressed or not (told by its first bytes). A malformed document throws with its record
- * number.
+ * write them); gzip-compressed or not (told by its first bytes). A malformed document throws with its
+ * record number.
  */
 export function readJsonDocuments(path: string, progress?: ReadProgress): AsyncGenerator<JsonRecord> {
   return parseFrames(frameJsonPath(path), path, { progress });
