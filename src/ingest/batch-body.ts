@@ -3,13 +3,15 @@
  * errors name the line. Pure: the HTTP route has already undone any gzip.
  */
 
+import { wrappedRecords } from './files/record-wrappers.js';
+
 /** A single line or document larger than this is refused (the rest of the batch is kept). */
 export const MAX_EVENT_BYTES = 1024 * 1024;
 
 export type BatchKind = 'ndjson' | 'json' | 'text';
 
 export interface BatchItem {
-  /** 1-based line (NDJSON, text) or array position (JSON array). */
+  /** 1-based line (NDJSON, text) or array position (JSON array, or the array of a records wrapper). */
   readonly line: number;
   readonly raw: string | Record<string, unknown>;
 }
@@ -83,7 +85,8 @@ function jsonArray(body: Buffer): DecodedBatch {
     const why = error instanceof SyntaxError ? `invalid JSON: ${error.message}` : 'not valid UTF-8';
     return { items: [], errors: [{ line: 1, error: why }] };
   }
-  const documents = Array.isArray(value) ? value : [value];
+  // a CloudTrail or Azure document posted as it is stored: its records (see record-wrappers.ts)
+  const documents = Array.isArray(value) ? value : (wrappedRecords(value) ?? [value]);
   const items: BatchItem[] = [];
   const errors: BatchError[] = [];
   documents.forEach((doc, index) => {

@@ -88,6 +88,23 @@ for (const engine of ENGINES) {
       expect(found.json().items[0].raw).toEqual({ message: 'three' });
     });
 
+    it('takes a CloudTrail document as it is stored: each record an event', async () => {
+      const trail = (name: string) => ({
+        eventTime: '2026-03-02T09:00:00Z',
+        eventSource: 'iam.amazonaws.com',
+        eventName: name,
+        userIdentity: { userName: 'mallory' },
+      });
+      const body = JSON.stringify({ Records: [trail('CreateAccessKey'), trail('AttachUserPolicy')] });
+      const response = await post(body, 'application/json', '?source=cloudtrail');
+      expect(response.statusCode).toBe(202);
+      expect(response.json()).toMatchObject({ accepted: 2, rejected: 0 });
+      await ingestion.drain();
+      const found = await env.call('viewer', 'GET', '/api/v1/events?q=AttachUserPolicy');
+      expect(found.json().items).toHaveLength(1);
+      expect(found.json().items[0].raw).toEqual(trail('AttachUserPolicy'));
+    });
+
     it('stores a batch once when it comes again with the same Idempotency-Key, before and after the pipeline stored it', async () => {
       const marker = `idem${Date.now()}`;
       const body = [`{"message":"${marker} one"}`, 'broken', `{"message":"${marker} two"}`].join('\n');

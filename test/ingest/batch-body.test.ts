@@ -53,6 +53,26 @@ describe('posted event batches', () => {
     expect(decodeBatch('json', Buffer.from('[{"a":1}')).errors[0]!.error).toMatch(/invalid JSON/);
   });
 
+  it('reads the records of a CloudTrail or Azure document posted as it is stored', () => {
+    const body = JSON.stringify({
+      Records: [{ eventName: 'CreateUser' }, 'x', { eventName: 'DeleteTrail' }],
+    });
+    expect(decodeBatch('json', Buffer.from(body))).toEqual({
+      items: [
+        { line: 1, raw: { eventName: 'CreateUser' } },
+        { line: 3, raw: { eventName: 'DeleteTrail' } },
+      ],
+      errors: [{ line: 2, error: 'expected a JSON object' }],
+    });
+    expect(decodeBatch('json', Buffer.from('{"records": [{"a": 1}]}')).items).toEqual([
+      { line: 1, raw: { a: 1 } },
+    ]);
+    // another key beside it: an event as it is
+    expect(decodeBatch('json', Buffer.from('{"Records": [], "x": 1}')).items).toEqual([
+      { line: 1, raw: { Records: [], x: 1 } },
+    ]);
+  });
+
   it('knows the media types it takes', () => {
     expect(batchKindOf('application/x-ndjson; charset=utf-8')).toBe('ndjson');
     expect(batchKindOf('Application/JSON')).toBe('json');
