@@ -1,9 +1,9 @@
 /**
  * Cloud audit logs are often stored as one JSON document wrapping an array of events: AWS CloudTrail
  * log files (`{"Records": [...]}`, usually gzip-compressed) and Azure diagnostic log exports
- * (`{"records": [...]}`). File ingestion and the hunt read each item as an event of its own, so that
- * `product: aws` and `product: azure` rules meet the fields where they are. Only a document whose single key is one of
- * these names is unwrapped: any other shape is an event as it stands.
+ * (`{"records": [...]}`). File ingestion, `POST /events` and the hunt read each item as an event of its
+ * own, so that `product: aws` and `product: azure` rules meet the fields where they are. Only a document
+ * whose single key is one of these names is unwrapped: any other shape is an event as it stands.
  */
 const WRAPPER_KEYS: ReadonlySet<string> = new Set(['Records', 'records']);
 
