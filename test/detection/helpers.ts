@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { registerHuntCommands } from '../../src/cli/hunt-commands.js';
 import { prepareEvent } from '../../src/detection/event.js';
 import { SigmaMatcher } from '../../src/detection/engine.js';
 import { EMPTY_MAPPING, type LogsourceMapping } from '../../src/detection/logsource.js';
@@ -42,4 +44,26 @@ export function ruleSetFrom(texts: readonly string[], mapping: LogsourceMapping 
   const { set, failures } = buildRuleSet(docs, mapping);
   if (failures.length > 0) throw new Error(failures.map((f) => f.reason).join('; '));
   return set;
+}
+
+/**
+ * Runs a `firebreak hunt` / `rules` command line in-process: what it wrote to stdout and stderr, and its
+ * exit status (1 when commander refused an argument).
+ */
+export async function huntCli(args: string[]): Promise<{ out: string; err: string; code: number }> {
+  let out = '';
+  let err = '';
+  let code = 0;
+  const program = new Command('firebreak').exitOverride().configureOutput({ writeErr: (t) => (err += t) });
+  registerHuntCommands(program, {
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+    setExitCode: (c) => (code = c),
+  });
+  try {
+    await program.parseAsync(['node', 'firebreak', ...args]);
+  } catch {
+    code = code || 1; // commander refused an argument (exitOverride)
+  }
+  return { out, err, code };
 }

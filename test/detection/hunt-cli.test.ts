@@ -3,27 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
-import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
-import { registerHuntCommands } from '../../src/cli/hunt-commands.js';
-
-async function cli(args: string[]) {
-  let out = '';
-  let err = '';
-  let code = 0;
-  const program = new Command('firebreak').exitOverride().configureOutput({ writeErr: (t) => (err += t) });
-  registerHuntCommands(program, {
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-    setExitCode: (c) => (code = c),
-  });
-  try {
-    await program.parseAsync(['node', 'firebreak', ...args]);
-  } catch {
-    code = code || 1; // commander refused an argument (exitOverride)
-  }
-  return { out, err, code };
-}
+import { huntCli } from './helpers.js';
 
 const evtx = (id: number, image: string, time: string, record: number) => ({
   Event: {
@@ -84,7 +65,7 @@ async function setup() {
 describe('firebreak hunt', () => {
   it('--json writes one match per line with the agreed keys, using the log-source mapping', async () => {
     const { dir, input } = await setup();
-    const { out, code } = await cli(['hunt', input, '--rules', dir, '--json']);
+    const { out, code } = await huntCli(['hunt', input, '--rules', dir, '--json']);
     expect(code).toBe(0);
     const lines = out
       .trim()
@@ -110,7 +91,7 @@ describe('firebreak hunt', () => {
 
   it('--min-level drops lower levels; the table is sorted by time with a summary', async () => {
     const { dir, input } = await setup();
-    const json = await cli([
+    const json = await huntCli([
       'hunt',
       input,
       '--rules',
@@ -127,7 +108,7 @@ describe('firebreak hunt', () => {
         .split('\n')
         .map((l) => (JSON.parse(l) as { rule_id: string }).rule_id),
     ).toEqual(['r-high', 'r-high']);
-    const table = await cli(['hunt', input, '--rules', dir]);
+    const table = await huntCli(['hunt', input, '--rules', dir]);
     const rows = table.out.split('\n').filter((l) => l.startsWith('2024'));
     expect(rows.map((r) => r.slice(0, 24).trim())).toEqual([
       '2024-01-01T10:00:00.000Z',
@@ -144,7 +125,7 @@ describe('firebreak hunt', () => {
 describe('firebreak hunt --csv', () => {
   it('writes a timeline with a header, Windows System fields and the event as read', async () => {
     const { dir, input } = await setup();
-    const res = await cli(['hunt', input, '--rules', dir, '--csv']);
+    const res = await huntCli(['hunt', input, '--rules', dir, '--csv']);
     expect(res.code).toBe(0);
     const rows = parse(res.out, { columns: true }) as Array<Record<string, string>>;
     expect(res.out.split('\n')[0]).toBe(
@@ -170,10 +151,10 @@ describe('firebreak hunt --csv', () => {
     event.Event.System.Computer = '=HYPERLINK("http://evil.example/","x")';
     const input = join(dir, 'formula.ndjson');
     await writeFile(input, JSON.stringify(event));
-    const res = await cli(['hunt', input, '--rules', dir, '--csv']);
+    const res = await huntCli(['hunt', input, '--rules', dir, '--csv']);
     const rows = parse(res.out, { columns: true }) as Array<Record<string, string>>;
     expect(rows.map((r) => r['computer'])).toEqual(['\'=HYPERLINK("http://evil.example/","x")']);
-    const both = await cli(['hunt', input, '--rules', dir, '--csv', '--json']);
+    const both = await huntCli(['hunt', input, '--rules', dir, '--csv', '--json']);
     expect(both.code).not.toBe(0);
     expect(both.err).toMatch(/--csv.*cannot be used with option '--json'/);
   });
@@ -200,12 +181,12 @@ describe('firebreak hunt --status', () => {
             .map((l) => (JSON.parse(l) as { rule_id: string }).rule_id),
         ),
       ].sort();
-    const byDefault = await cli(['hunt', input, '--rules', rules, '--json']);
+    const byDefault = await huntCli(['hunt', input, '--rules', rules, '--json']);
     expect(ids(byDefault.out)).toEqual(['r-none', 'r-stable']);
     expect(byDefault.err).toContain(
       'left out 2 rules whose status is not stable, test, experimental (--status chooses)',
     );
-    const chosen = await cli([
+    const chosen = await huntCli([
       'hunt',
       input,
       '--rules',
@@ -217,7 +198,7 @@ describe('firebreak hunt --status', () => {
       'unsupported',
     ]);
     expect(ids(chosen.out)).toEqual(['r-deprecated', 'r-none', 'r-unsupported']);
-    const bad = await cli(['hunt', input, '--rules', rules, '--status', 'retired']);
+    const bad = await huntCli(['hunt', input, '--rules', rules, '--status', 'retired']);
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/--status/);
   });
@@ -242,7 +223,7 @@ correlation:
         gte: 1
 `,
     );
-    const res = await cli(['hunt', input, '--rules', rules, '--json']);
+    const res = await huntCli(['hunt', input, '--rules', rules, '--json']);
     expect(res.code).toBe(0);
     expect(res.out).toContain('"rule_id":"r-corr"');
     expect(res.err).not.toContain('left out');
@@ -268,7 +249,7 @@ describe('firebreak hunt inputs', () => {
     await writeFile(join(logs, 'notes.txt'), text); // not a log file extension
     await symlink(logs, join(logs, 'b', 'loop')); // a link to a folder is not followed
     await symlink(input, join(logs, 'linked.jsonl')); // a link to a file is
-    const res = await cli(['hunt', logs, join(logs, 'a', 'events.json'), '--rules', dir, '--json']);
+    const res = await huntCli(['hunt', logs, join(logs, 'a', 'events.json'), '--rules', dir, '--json']);
     expect(res.code).toBe(0);
     const files = matchedFiles(res.out);
     expect([...new Set(files)]).toEqual([
@@ -280,28 +261,28 @@ describe('firebreak hunt inputs', () => {
     // gzip-compressed JSON counts under its own extension; compressed EVTX is not read
     await writeFile(join(logs, 'b', 'old.json.gz'), gzipSync(text));
     await writeFile(join(logs, 'b', 'old.evtx.gz'), gzipSync('not evtx'));
-    const withGz = await cli(['hunt', logs, '--rules', dir, '--json']);
+    const withGz = await huntCli(['hunt', logs, '--rules', dir, '--json']);
     expect([...new Set(matchedFiles(withGz.out))]).toContain(join(logs, 'b', 'old.json.gz'));
     expect(withGz.out).not.toContain('old.evtx.gz');
-    const evtxGz = await cli(['hunt', join(logs, 'b', 'old.evtx.gz'), '--rules', dir]);
+    const evtxGz = await huntCli(['hunt', join(logs, 'b', 'old.evtx.gz'), '--rules', dir]);
     expect(evtxGz.code).toBe(2);
     expect(evtxGz.err).toContain('old.evtx.gz: compressed EVTX is not read; decompress it first');
-    const txt = await cli(['hunt', logs, '--rules', dir, '--json', '--extension', '.txt']);
+    const txt = await huntCli(['hunt', logs, '--rules', dir, '--json', '--extension', '.txt']);
     expect([...new Set(matchedFiles(txt.out))]).toEqual([join(logs, 'notes.txt')]);
   });
 
   it('refuses a missing input, an empty search and a bad extension, naming them', async () => {
     const { dir } = await setup();
-    const missing = await cli(['hunt', join(dir, 'nope.json'), '--rules', dir]);
+    const missing = await huntCli(['hunt', join(dir, 'nope.json'), '--rules', dir]);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain(`${join(dir, 'nope.json')}: no such file or folder`);
     const empty = join(dir, 'empty');
     await mkdir(empty);
-    const none = await cli(['hunt', empty, '--rules', dir]);
+    const none = await huntCli(['hunt', empty, '--rules', dir]);
     expect(none.code).toBe(2);
     expect(none.err).toContain(`no log files in ${empty} (extensions: evtx, json, jsonl, ndjson)`);
     expect(none.err).toContain('no log files to search');
-    const bad = await cli(['hunt', empty, '--rules', dir, '--extension', '../x']);
+    const bad = await huntCli(['hunt', empty, '--rules', dir, '--extension', '../x']);
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/--extension: /);
   });
@@ -309,7 +290,7 @@ describe('firebreak hunt inputs', () => {
   it('--from and --to keep the events of a time window, both ends included', async () => {
     const { dir, input } = await setup();
     const records = async (...window: string[]) => {
-      const res = await cli(['hunt', input, '--rules', dir, '--json', ...window]);
+      const res = await huntCli(['hunt', input, '--rules', dir, '--json', ...window]);
       expect(res.code).toBe(0);
       return {
         records: res.out
@@ -336,19 +317,28 @@ describe('firebreak hunt inputs', () => {
     const event = evtx(1, 'C:\\x\\cmd.exe', '2024-01-01T10:00:01Z', 1);
     delete (event.Event.System as Partial<typeof event.Event.System>).TimeCreated;
     await writeFile(input, JSON.stringify(event));
-    expect((await cli(['hunt', input, '--rules', dir, '--json'])).out).toContain('r-high');
-    expect((await cli(['hunt', input, '--rules', dir, '--json', '--from', '2000-01-01'])).out).toBe('');
+    expect((await huntCli(['hunt', input, '--rules', dir, '--json'])).out).toContain('r-high');
+    expect((await huntCli(['hunt', input, '--rules', dir, '--json', '--from', '2000-01-01'])).out).toBe('');
   });
 
   it('refuses a bound that is not a date or time, and a window that ends before it starts', async () => {
     const { dir, input } = await setup();
     for (const value of ['yesterday', '2024-02-30', '2024-01-01T25:00Z', '1704067200']) {
-      const res = await cli(['hunt', input, '--rules', dir, '--from', value]);
+      const res = await huntCli(['hunt', input, '--rules', dir, '--from', value]);
       expect(res.code, value).not.toBe(0);
       expect(res.err).toContain(`--from: not a date or time: "${value}"`);
       expect(res.out).toBe('');
     }
-    const reversed = await cli(['hunt', input, '--rules', dir, '--from', '2024-01-02', '--to', '2024-01-01']);
+    const reversed = await huntCli([
+      'hunt',
+      input,
+      '--rules',
+      dir,
+      '--from',
+      '2024-01-02',
+      '--to',
+      '2024-01-01',
+    ]);
     expect(reversed.code).toBe(2);
     expect(reversed.err).toContain('--from: is after --to');
   });
@@ -361,7 +351,7 @@ describe('firebreak rules validate', () => {
       join(dir, 'broken.yml'),
       rule('r-b', 'high', 'x').replace('Image|endswith', 'Image|frobnicate'),
     );
-    const res = await cli(['rules', 'validate', dir, '--json']);
+    const res = await huntCli(['rules', 'validate', dir, '--json']);
     const parsed = JSON.parse(res.out) as {
       total: number;
       compiled: number;
@@ -376,7 +366,7 @@ describe('firebreak rules validate', () => {
       },
     ]);
     expect(res.code).toBe(1);
-    const ok = await cli(['rules', 'validate', join(dir, 'high.yml')]);
+    const ok = await huntCli(['rules', 'validate', join(dir, 'high.yml')]);
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/1\/1 rules compiled/);
   });

@@ -7,14 +7,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerHuntCommands } from '../../src/cli/hunt-commands.js';
 import type { RuleSet } from '../../src/detection/rule-set.js';
 import { formatMatchCsv, formatMatchLine } from '../../src/hunt/format.js';
 import { runHunt, type HuntMatch, type HuntOptions } from '../../src/hunt/hunt.js';
 import { HuntPool } from '../../src/hunt/hunt-pool.js';
 import { loadMapping, loadRules } from '../../src/hunt/rule-loader.js';
+import { huntCli } from './helpers.js';
 import { buildChunk, buildFile, type RecordSpec, type XNode } from '../ingest/evtx/evtx-builder.js';
 import { HAVE_REGRESSION_DATA, SKIP_REASON, regressionEvtxFiles } from '../ingest/evtx/regression-data.js';
 
@@ -295,31 +294,12 @@ detection:
   });
 
   it('firebreak hunt --threads: the same output as one thread; a bad count is refused naming the flag', async () => {
-    const cli = async (args: string[]) => {
-      let out = '';
-      let err = '';
-      let code = 0;
-      const program = new Command('firebreak')
-        .exitOverride()
-        .configureOutput({ writeErr: (t) => (err += t) });
-      registerHuntCommands(program, {
-        out: (t) => (out += t),
-        err: (t) => (err += t),
-        setExitCode: (c) => (code = c),
-      });
-      try {
-        await program.parseAsync(['node', 'firebreak', ...args]);
-      } catch {
-        code = code || 1;
-      }
-      return { out, err, code };
-    };
-    const one = await cli(['hunt', intrusion, webLogs, '--rules', RULES, '--json', '--threads', '1']);
-    const two = await cli(['hunt', intrusion, webLogs, '--rules', RULES, '--json', '--threads', '2']);
+    const one = await huntCli(['hunt', intrusion, webLogs, '--rules', RULES, '--json', '--threads', '1']);
+    const two = await huntCli(['hunt', intrusion, webLogs, '--rules', RULES, '--json', '--threads', '2']);
     expect(one.code).toBe(0);
     expect(two.out).toBe(one.out);
     expect(one.out.split('\n').length).toBeGreaterThan(20);
-    const bad = await cli(['hunt', intrusion, '--rules', RULES, '--threads', '0']);
+    const bad = await huntCli(['hunt', intrusion, '--rules', RULES, '--threads', '0']);
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/--threads: must be a whole number from 1 to 256/);
     expect(bad.out).toBe('');
