@@ -9,9 +9,9 @@ import { SigmaMatcher } from '../detection/engine.js';
 import { prepareEvent } from '../detection/event.js';
 import { buildRuleSet, type CompiledRule } from '../detection/rule-set.js';
 import { decodeChunkBatch, EvtxDecoder } from '../ingest/evtx/index.js';
-import type { HuntWorkerData, PieceReply, PieceRequest, WorkerMessage } from './hunt-pool.js';
 import { wrappedRecords } from '../ingest/files/record-wrappers.js';
 import { eventHost } from './event-host.js';
+import type { HuntWorkerData, PieceReply, PieceRequest, WorkerMessage } from './hunt-pool.js';
 import { inWindow, type TimeWindow } from './time-window.js';
 
 const port = parentPort;
@@ -56,7 +56,8 @@ class PieceMatches {
     this.events++;
     if (value === null || typeof value !== 'object') return;
     const event = prepareEvent(value);
-    if (this.window !== null && !inWindow(this.window, event.timestamp())) {
+    const time = event.timestamp();
+    if (this.window !== null && !inWindow(this.window, time)) {
       this.outsideWindow++;
       return;
     }
@@ -65,7 +66,7 @@ class PieceMatches {
     this.records.push(record);
     this.texts.push(text());
     this.hosts.push(eventHost(event) ?? '');
-    this.times.push(event.timestamp() ?? NaN);
+    this.times.push(time ?? NaN);
     for (const rule of found) this.rules.push(indexOf.get(rule)!);
     this.ruleStarts.push(this.rules.length);
   }

@@ -5,10 +5,10 @@ import { prepareEvent, type PreparedEvent } from '../detection/event.js';
 import type { RuleSet } from '../detection/rule-set.js';
 import { LEVELS, type Level } from '../detection/sigma-rule.js';
 import { readEvtxFile } from '../ingest/evtx/index.js';
-import { HuntPool, isEvtx, type MatchedPiece } from './hunt-pool.js';
-import { readJsonDocuments, type ReadProgress } from './json-reader.js';
 import { wrappedRecords } from '../ingest/files/record-wrappers.js';
 import { eventHost } from './event-host.js';
+import { HuntPool, isEvtx, type MatchedPiece } from './hunt-pool.js';
+import { readJsonDocuments, type ReadProgress } from './json-reader.js';
 import { inWindow, type TimeWindow } from './time-window.js';
 
 /**
@@ -153,11 +153,7 @@ class ReadText implements EventText {
 const prepareHeld = (event: HeldEvent): PreparedEvent => event.prepare();
 
 /** Worker threads for the inputs, or none. */
-async function poolFor(
-  inputs: readonly string[],
-  set: RuleSet,
-  options: HuntOptions,
-): Promise<HuntPool | undefined> {
+async function poolFor(set: RuleSet, options: HuntOptions): Promise<HuntPool | undefined> {
   if (options.pool !== undefined) {
     if (options.pool.set !== set) throw new Error('pool: started for another rule set');
     return options.pool;
@@ -316,7 +312,7 @@ export async function runHunt(
     report();
   };
 
-  const pool = await poolFor(inputs, set, options);
+  const pool = await poolFor(set, options);
   let done = 0; // bytes of the files before the current one
   try {
     for (const [index, file] of inputs.entries()) {
