@@ -102,18 +102,17 @@ function and(children: Compiled[]): Compiled {
 function or(children: Compiled[]): Compiled {
   if (children.length === 1) return children[0]!;
   const tests = children.map((c) => c.test);
-  // A match satisfies one child, so one group: the union of each child's most selective group.
-  let union: Requirement[] | null = [];
+  // A match satisfies one child: (A1 and A2) or (B1 and B2) holds only where every Ai or Bj does. The
+  // groups distribute child by child, keeping the most selective few of each product: a candidate then
+  // needs a literal from each side of every alternative, not only one child's best group.
+  let groups: NonNullable<Need> | null = null;
   for (const c of children) {
     if (c.need === null) {
-      union = null;
+      groups = null;
       break;
     }
-    let best = c.need[0]!;
-    for (const g of c.need) if (score(g) > score(best)) best = g;
-    union.push(...best);
+    groups = groups === null ? c.need : distribute(groups, c.need);
   }
-  const need: Need = union === null ? null : [union];
   const test: Predicate =
     tests.length === 2
       ? (
@@ -124,7 +123,20 @@ function or(children: Compiled[]): Compiled {
           for (const t of tests) if (t(ev)) return true;
           return false;
         };
-  return { test, need };
+  return { test, need: groups };
+}
+
+/** The groups of `a or b` (each a group of `a` joined with one of `b`), the MAX_GROUPS most selective. */
+function distribute(a: NonNullable<Need>, b: NonNullable<Need>): NonNullable<Need> {
+  const product = new Map<string, Requirement[]>();
+  for (const g of a)
+    for (const h of b) {
+      const union = new Map<string, Requirement>();
+      for (const r of [...g, ...h]) union.set(`${r.field}\u0000${r.literal}`, r);
+      const key = [...union.keys()].sort().join('\u0001');
+      product.set(key, [...union.values()]);
+    }
+  return [...product.values()].sort((x, y) => score(y) - score(x)).slice(0, MAX_GROUPS);
 }
 
 function not(child: Compiled): Compiled {

@@ -209,3 +209,53 @@ describe('keyword literals merged into the field automata', () => {
     expect(m(evtx({ CommandLine: 'foo', Image: 'other.exe' }))).toEqual([false, false]);
   });
 });
+
+describe('requirements of an "or" of conjunctions', () => {
+  const detection = [
+    'sel_ps:',
+    "    Image|endswith: '\\powershell.exe'",
+    "    CommandLine|contains: 'pester'",
+    'sel_cmd:',
+    "    Image|endswith: '\\cmd.exe'",
+    "    CommandLine|contains: 'help'",
+    'condition: 1 of sel_*',
+  ].join('\n');
+
+  it('keeps a group from each side of every alternative', () => {
+    const rule = compileRule(parseRule(ruleYaml(detection)), EMPTY_MAPPING);
+    const groups = rule.variants[0]!.need!.map((g) => g.map((r) => `${r.field}:${r.literal}`).sort());
+    // (ps and pester) or (cmd and help): each group joins one requirement of either side
+    expect(groups).toHaveLength(4);
+    expect(groups).toContainEqual(['CommandLine:help', 'CommandLine:pester']);
+    expect(groups).toContainEqual(['Image:\\cmd.exe', 'Image:\\powershell.exe']);
+    expect(groups).toContainEqual(['CommandLine:help', 'Image:\\powershell.exe']);
+    expect(groups).toContainEqual(['CommandLine:pester', 'Image:\\cmd.exe']);
+  });
+
+  it('does not test the rule on an event that has one side of each alternative only', () => {
+    const rule = compileRule(parseRule(ruleYaml(detection)), EMPTY_MAPPING);
+    let tested = 0;
+    const variant = rule.variants[0]! as { test: (ev: unknown) => boolean };
+    const test = variant.test;
+    variant.test = (ev) => {
+      tested++;
+      return test(ev);
+    };
+    const matcher = new SigmaMatcher([rule]);
+    const image = { Image: 'C:\\Windows\\System32\\cmd.exe', CommandLine: 'cmd /c dir' };
+    expect(matcher.match(prepareEvent(image))).toHaveLength(0);
+    expect(tested).toBe(0);
+    expect(matcher.match(prepareEvent({ ...image, CommandLine: 'cmd /c help' }))).toHaveLength(1);
+    expect(tested).toBe(1);
+  });
+
+  it.each([
+    [{ Image: 'x\\powershell.exe', CommandLine: 'Invoke-Pester' }, true],
+    [{ Image: 'x\\cmd.exe', CommandLine: 'HELP' }, true],
+    [{ Image: 'x\\cmd.exe', CommandLine: 'pester' }, false],
+    [{ Image: 'x\\powershell.exe', CommandLine: 'help' }, false],
+    [{ Image: 'x\\other.exe', CommandLine: 'pester help' }, false],
+  ])('matches %j: %s (with and without the prefilter)', (event, expected) => {
+    expect(matcherFor(detection)(event)).toBe(expected);
+  });
+});
