@@ -1,5 +1,6 @@
 import { scalarText, type PreparedEvent } from './event.js';
-import { LiteralAutomaton, hitBuffer, scannedLiteral } from './prefilter.js';
+import { LiteralScanner } from './literal-scanner.js';
+import { hitBuffer, scannedLiteral } from './prefilter.js';
 import { ScanArena } from './scan-arena.js';
 import { KEYWORDS_FIELD } from './sigma-compiler.js';
 import type { CompiledRule, RuleInfo, RuleSet, RuleVariant } from './rule-set.js';
@@ -19,7 +20,7 @@ interface Bucket {
   readonly always: readonly RuleVariant[];
   readonly fields: ReadonlyArray<{
     readonly field: string;
-    readonly automaton: LiteralAutomaton;
+    readonly scanner: LiteralScanner;
     /** The payloads of literal id l are payloads[start[l] .. start[l + 1]) (flat: no array per literal). */
     readonly start: Int32Array;
     readonly payloads: Int32Array;
@@ -65,7 +66,7 @@ function buildBucket(
   const full: number[] = [];
   const byField = new Map<
     string,
-    { automaton: LiteralAutomaton; literals: Map<string, number>; ids: number[][] }
+    { scanner: LiteralScanner; literals: Map<string, number>; ids: number[][] }
   >();
   for (const v of variants) {
     if (!usePrefilter || v.need === null) {
@@ -80,7 +81,7 @@ function buildBucket(
       for (const req of group) {
         let f = byField.get(req.field);
         if (f === undefined) {
-          f = { automaton: new LiteralAutomaton(undefined, arena), literals: new Map(), ids: [] };
+          f = { scanner: new LiteralScanner(arena), literals: new Map(), ids: [] };
           byField.set(req.field, f);
         }
         let lit = f.literals.get(req.literal);
@@ -88,7 +89,7 @@ function buildBucket(
           lit = f.ids.length;
           f.literals.set(req.literal, lit);
           f.ids.push([]);
-          f.automaton.add(req.literal, lit);
+          f.scanner.add(req.literal, lit);
         }
         const payload = index * 8 + bit;
         const list = f.ids[lit]!;
@@ -110,7 +111,7 @@ function buildBucket(
           lit = f.ids.length;
           f.literals.set(literal, lit);
           f.ids.push([]);
-          f.automaton.add(literal, lit);
+          f.scanner.add(literal, lit);
         }
         f.ids[lit]!.push(...keywords.ids[kwLit]!);
       }
@@ -129,7 +130,7 @@ function buildBucket(
     full: Int32Array.from(full),
     fields: [...byField.entries()].map(([field, f]) => ({
       field,
-      automaton: f.automaton,
+      scanner: f.scanner,
       ...flatten(f.ids),
     })),
   };
@@ -377,14 +378,13 @@ export class SigmaMatcher {
       const from = offset;
       let next = i;
       while (next < texts.length && owners[next] === owner) offset += texts[next++]!.length;
-      const tables = loaded ? f.automaton.tables() : null;
-      const count = tables === null ? -1 : arena!.scanLoaded(tables, from, offset);
+      const count = loaded ? f.scanner.scanLoaded(arena!, from, offset) : -1;
       if (count >= 0) {
         candidateCount = this.tally(f, arena!.words, arena!.hitBase, count, tag, bucket, candidateCount);
       } else {
         for (let j = i; j < next; j++) {
           hits.count = 0;
-          f.automaton.scan(texts[j]!, hits);
+          f.scanner.scan(texts[j]!, hits);
           candidateCount = this.tally(f, hits.ids, 0, hits.count, tag, bucket, candidateCount);
         }
       }

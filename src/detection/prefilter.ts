@@ -42,7 +42,7 @@ export function hitBuffer(): HitBuffer {
 }
 
 /** Appends `count` ids from `source[from ...]` to `hits`. */
-function appendHits(hits: HitBuffer, source: Int32Array, from: number, count: number): void {
+export function appendHits(hits: HitBuffer, source: Int32Array, from: number, count: number): void {
   while (hits.count + count > hits.ids.length) grow(hits);
   const ids = hits.ids;
   let at = hits.count;

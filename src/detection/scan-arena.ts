@@ -190,6 +190,308 @@ function scanFunction(wide: boolean): WasmFunction {
   };
 }
 
+/** Multipliers of the anchor hashes: one picks the bitmap's bit, the other the key table's slot. */
+export const ANCHOR_BIT_MIX = 0x9e3779b1 | 0;
+export const ANCHOR_SLOT_MIX = 0x85ebca6b | 0;
+
+/** Where an anchor table lies in an arena (byte addresses; see `ScanArena.placeAnchors`). */
+export interface PlacedAnchors {
+  readonly arena: ScanArena;
+  /** Bitmap of anchor hashes (int32 words), and the shift that makes a hash of it. */
+  readonly bits: number;
+  readonly bitShift: number;
+  /** Open-addressed keys (packed 4-character anchors; 0 is empty), their shift and mask. */
+  readonly keys: number;
+  readonly slotShift: number;
+  readonly slotMask: number;
+  /** int32, slots + 1 entries: the entries of slot s are slotStart[s] .. slotStart[s + 1]. */
+  readonly slotStart: number;
+  /** 16 bytes an entry: literal address, literal bytes, bytes from the literal's start to its anchor, id. */
+  readonly entries: number;
+  readonly entryCount: number;
+}
+
+// Parameters and locals of the anchor scan.
+const A_BITS = 0;
+const A_BIT_SHIFT = 1;
+const A_KEYS = 2;
+const A_SLOT_SHIFT = 3;
+const A_SLOT_MASK = 4;
+const A_SLOT_START = 5;
+const A_ENTRIES = 6;
+const A_LOWER = 7;
+const A_TEXT = 8;
+const A_TEXT_END = 9;
+const A_HITS = 10;
+const A_HITS_END = 11;
+const A_START = 12;
+const A_GRAM = 13;
+const A_CHAR = 14;
+const A_SLOT = 15;
+const A_ENTRY_AT = 16;
+const A_ENTRY_END = 17;
+const A_FROM = 18;
+const A_J = 19;
+const A_LENGTH = 20;
+const A_LITERAL = 21;
+const A_CURSOR = 22;
+const A_ENTRY = 23;
+const A_KEY = 24;
+
+/**
+ * anchorScan(bits, bitShift, keys, slotShift, slotMask, slotStart, entries, lower, text, textEnd, hits,
+ * hitsEnd) -> hit count, -1 (narrow: a character past ASCII) or -2 (the hits area is full).
+ *
+ * The last four characters, lower-cased, are packed into one int32 (8 bits each) as the scan goes; a
+ * multiplicative hash of it picks a bit of the bitmap, which fits in the CPU's nearest caches. Only when
+ * the bit is set does the scan look the anchor up in the key table and compare, character by character,
+ * the literals anchored on it with the text around it.
+ */
+function anchorFunction(wide: boolean): WasmFunction {
+  const lowerChar = [op.get(A_LOWER), op.get(A_CHAR), op.add, op.load8, op.set(A_CHAR)];
+  // Depths below: inside the compare loop, 0 = compare loop, 1 = compare block, 2 = entry loop.
+  const compareLiteral = [
+    op.const(0),
+    op.set(A_J),
+    op.block,
+    op.loop,
+    op.get(A_J),
+    op.get(A_LENGTH),
+    op.geU,
+    op.brIf(1),
+    op.get(A_FROM),
+    op.get(A_J),
+    op.add,
+    op.load16,
+    op.set(A_CHAR),
+    op.get(A_CHAR),
+    op.const(128),
+    op.ltU,
+    op.if,
+    ...lowerChar,
+    op.end,
+    op.get(A_CHAR),
+    op.get(A_LITERAL),
+    op.get(A_J),
+    op.add,
+    op.load16,
+    op.ne,
+    op.brIf(2), // a different character: the next entry
+    op.get(A_J),
+    op.const(2),
+    op.add,
+    op.set(A_J),
+    op.br(0),
+    op.end,
+    op.end,
+  ];
+  const report = [
+    op.get(A_CURSOR),
+    op.const(4),
+    op.add,
+    op.get(A_HITS_END),
+    op.gtU,
+    op.if,
+    op.const(-2),
+    op.return,
+    op.end,
+    op.get(A_CURSOR),
+    op.get(A_ENTRY),
+    op.load(12),
+    op.store,
+    op.get(A_CURSOR),
+    op.const(4),
+    op.add,
+    op.set(A_CURSOR),
+  ];
+  // Depths: inside the entry loop, 0 = entry loop, 1 = entry block.
+  const entries = [
+    op.get(A_SLOT_START),
+    op.get(A_SLOT),
+    op.const(2),
+    op.shl,
+    op.add,
+    op.tee(A_ENTRY_AT),
+    op.load(4),
+    op.set(A_ENTRY_END),
+    op.get(A_ENTRY_AT),
+    op.load(),
+    op.set(A_ENTRY_AT),
+    op.block,
+    op.loop,
+    op.get(A_ENTRY_AT),
+    op.get(A_ENTRY_END),
+    op.geU,
+    op.brIf(1),
+    op.get(A_ENTRIES),
+    op.get(A_ENTRY_AT),
+    op.const(4),
+    op.shl,
+    op.add,
+    op.set(A_ENTRY),
+    op.get(A_ENTRY_AT),
+    op.const(1),
+    op.add,
+    op.set(A_ENTRY_AT),
+    // from = the anchor's first character - the bytes before it in the literal; inside the text?
+    op.get(A_TEXT),
+    op.const(8),
+    op.sub,
+    op.get(A_ENTRY),
+    op.load(8),
+    op.sub,
+    op.set(A_FROM),
+    op.get(A_FROM),
+    op.get(A_START),
+    op.ltU,
+    op.brIf(0),
+    op.get(A_ENTRY),
+    op.load(4),
+    op.set(A_LENGTH),
+    op.get(A_FROM),
+    op.get(A_LENGTH),
+    op.add,
+    op.get(A_TEXT_END),
+    op.gtU,
+    op.brIf(0),
+    op.get(A_ENTRY),
+    op.load(),
+    op.set(A_LITERAL),
+    ...compareLiteral,
+    ...report,
+    op.br(0),
+    op.end,
+    op.end,
+  ];
+  // Depths: inside the probe loop, 0 = probe loop, 1 = probe block.
+  const probe = [
+    op.get(A_GRAM),
+    op.const(ANCHOR_SLOT_MIX),
+    op.mul,
+    op.get(A_SLOT_SHIFT),
+    op.shrU,
+    op.set(A_SLOT),
+    op.block,
+    op.loop,
+    op.get(A_KEYS),
+    op.get(A_SLOT),
+    op.const(2),
+    op.shl,
+    op.add,
+    op.load(),
+    op.tee(A_KEY),
+    op.eqz,
+    op.brIf(1), // an empty slot: no literal is anchored here
+    op.get(A_KEY),
+    op.get(A_GRAM),
+    op.eq,
+    op.if,
+    ...entries,
+    op.br(2),
+    op.end,
+    op.get(A_SLOT),
+    op.const(1),
+    op.add,
+    op.get(A_SLOT_MASK),
+    op.and,
+    op.set(A_SLOT),
+    op.br(0),
+    op.end,
+    op.end,
+  ];
+  return {
+    name: wide ? 'anchorWide' : 'anchorNarrow',
+    params: 12,
+    locals: 13,
+    body: [
+      op.get(A_HITS),
+      op.set(A_CURSOR),
+      op.get(A_TEXT),
+      op.set(A_START),
+      op.block,
+      op.loop,
+      op.get(A_TEXT),
+      op.get(A_TEXT_END),
+      op.geU,
+      op.brIf(1),
+      op.get(A_TEXT),
+      op.load16,
+      op.set(A_CHAR),
+      op.get(A_TEXT),
+      op.const(2),
+      op.add,
+      op.set(A_TEXT),
+      op.get(A_CHAR),
+      op.const(127),
+      op.gtU,
+      op.if,
+      ...(wide
+        ? [op.get(A_CHAR), op.const(127), op.and, op.const(128), op.or, op.set(A_CHAR)]
+        : [op.const(-1), op.return]),
+      op.else,
+      ...lowerChar,
+      op.end,
+      op.get(A_GRAM),
+      op.const(8),
+      op.shl,
+      op.get(A_CHAR),
+      op.or,
+      op.set(A_GRAM),
+      // four characters seen: test the anchor's bit
+      op.get(A_TEXT),
+      op.get(A_START),
+      op.sub,
+      op.const(8),
+      op.geU,
+      op.if,
+      op.get(A_BITS),
+      op.get(A_GRAM),
+      op.const(ANCHOR_BIT_MIX),
+      op.mul,
+      op.get(A_BIT_SHIFT),
+      op.shrU,
+      op.tee(A_KEY),
+      op.const(5),
+      op.shrU,
+      op.const(2),
+      op.shl,
+      op.add,
+      op.load(),
+      op.get(A_KEY),
+      op.shrU,
+      op.const(1),
+      op.and,
+      op.if,
+      ...probe,
+      op.end,
+      op.end,
+      op.br(0),
+      op.end,
+      op.end,
+      op.get(A_CURSOR),
+      op.get(A_HITS),
+      op.sub,
+      op.const(2),
+      op.shrU,
+    ],
+  };
+}
+
+type AnchorFn = (
+  bits: number,
+  bitShift: number,
+  keys: number,
+  slotShift: number,
+  slotMask: number,
+  slotStart: number,
+  entries: number,
+  lower: number,
+  text: number,
+  textEnd: number,
+  hits: number,
+  hitsEnd: number,
+) => number;
+
 type ScanFn = (
   table: number,
   classMap: number,
@@ -206,7 +508,9 @@ type ScanFn = (
 let compiled: WebAssembly.Module | undefined;
 
 function scanModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(assembleModule([scanFunction(false), scanFunction(true)], 1));
+  compiled ??= new WebAssembly.Module(
+    assembleModule([scanFunction(false), scanFunction(true), anchorFunction(false), anchorFunction(true)], 1),
+  );
   return compiled;
 }
 
@@ -229,6 +533,10 @@ export class ScanArena {
   private readonly memory: WebAssembly.Memory;
   private readonly scanNarrow: ScanFn;
   private readonly scanWide: ScanFn;
+  private readonly anchorNarrow: AnchorFn;
+  private readonly anchorWide: AnchorFn;
+  /** 128 bytes: each ASCII code's lower case, for the anchor scan (-1: no room, no anchor tables). */
+  private lower = -1;
   /** First free byte. */
   private top = 0;
   private bytes = new Uint8Array(0);
@@ -252,8 +560,15 @@ export class ScanArena {
     const instance = new WebAssembly.Instance(scanModule(), { env: { memory: this.memory } });
     this.scanNarrow = instance.exports['scanNarrow'] as ScanFn;
     this.scanWide = instance.exports['scanWide'] as ScanFn;
+    this.anchorNarrow = instance.exports['anchorNarrow'] as AnchorFn;
+    this.anchorWide = instance.exports['anchorWide'] as AnchorFn;
     this.refresh();
     this.allocateHits(INITIAL_HITS);
+    const lower = this.allocate(128);
+    if (lower !== null) {
+      for (let c = 0; c < 128; c++) this.bytes[lower + c] = c >= 65 && c <= 90 ? c | 32 : c;
+      this.lower = lower;
+    }
   }
 
   /** Reserves `length` bytes (8-aligned); null when the arena would pass its maximum. */
@@ -292,6 +607,11 @@ export class ScanArena {
     const units = this.units;
     const base = at >> 1;
     for (let i = 0; i < text.length; i++) units[base + i] = text.charCodeAt(i);
+  }
+
+  /** Doubles the hits area (for a caller whose scans together found more hits than it holds). */
+  growHits(): boolean {
+    return this.allocateHits(Math.max(INITIAL_HITS, ((this.hitsEnd - (this.hitBase << 2)) >> 2) * 2));
   }
 
   private allocateHits(count: number): boolean {
@@ -441,6 +761,103 @@ export class ScanArena {
     this.asideAt = at;
     this.asideCapacity = capacity;
     return true;
+  }
+
+  /**
+   * Copies an anchor table in (see `LiteralScanner`): the bitmap (`bitWords` int32 words, hashed with
+   * `bitShift`), the open-addressed keys (a power of two of them, hashed with `slotShift`), each slot's
+   * first entry (`slotStart`, slots + 1), and per entry its literal (lower-cased UTF-16), the characters
+   * before its anchor and its id. Null when the arena is full.
+   */
+  placeAnchors(
+    bits: Int32Array,
+    bitShift: number,
+    keys: Int32Array,
+    slotShift: number,
+    slotStart: Int32Array,
+    literals: readonly string[],
+    offsets: Int32Array,
+    ids: Int32Array,
+  ): PlacedAnchors | null {
+    if (this.lower < 0) return null;
+    const textBytes = literals.reduce((sum, l) => sum + l.length * 2, 0);
+    const bitsAt = this.allocate(bits.length * 4);
+    const keysAt = bitsAt === null ? null : this.allocate(keys.length * 4);
+    const startAt = keysAt === null ? null : this.allocate(slotStart.length * 4);
+    const entriesAt = startAt === null ? null : this.allocate(literals.length * 16);
+    const textAt = entriesAt === null ? null : this.allocate(textBytes);
+    if (bitsAt === null || keysAt === null || startAt === null || entriesAt === null || textAt === null)
+      return null;
+    const words = this.words;
+    words.set(bits, bitsAt >> 2);
+    words.set(keys, keysAt >> 2);
+    words.set(slotStart, startAt >> 2);
+    let at = textAt;
+    literals.forEach((literal, e) => {
+      const entry = (entriesAt >> 2) + e * 4;
+      words[entry] = at;
+      words[entry + 1] = literal.length * 2;
+      words[entry + 2] = offsets[e]! * 2;
+      words[entry + 3] = ids[e]!;
+      this.writeUnits(literal, at);
+      at += literal.length * 2;
+    });
+    return {
+      arena: this,
+      bits: bitsAt,
+      bitShift,
+      keys: keysAt,
+      slotShift,
+      slotMask: keys.length - 1,
+      slotStart: startAt,
+      entries: entriesAt,
+      entryCount: literals.length,
+    };
+  }
+
+  /**
+   * Scans characters [from, to) of the loaded text for anchored literals, writing hits from
+   * `words[hitBase + skip]` on (after `skip` hits another scan wrote); as `scanLoaded`.
+   */
+  scanAnchorsLoaded(tables: PlacedAnchors, from: number, to: number, skip: number): number {
+    return this.runAnchors(tables, this.textAt + from * 2, this.textAt + to * 2, false, skip);
+  }
+
+  /** Scans one text of any characters for anchored literals, on its own; as `scanText`. */
+  scanAnchorsText(tables: PlacedAnchors, text: string): number {
+    if (!this.aside(text.length)) return -2;
+    this.writeUnits(text, this.asideAt);
+    const count = this.runAnchors(tables, this.asideAt, this.asideAt + text.length * 2, false, 0);
+    if (count !== -1) return count;
+    const lower = text.toLowerCase();
+    if (!this.aside(lower.length)) return -2;
+    this.writeUnits(lower, this.asideAt);
+    return this.runAnchors(tables, this.asideAt, this.asideAt + lower.length * 2, true, 0);
+  }
+
+  private runAnchors(tables: PlacedAnchors, start: number, end: number, wide: boolean, skip: number): number {
+    for (;;) {
+      const at = (this.hitBase + skip) << 2;
+      if (at > this.hitsEnd) return -2;
+      const scan = wide ? this.anchorWide : this.anchorNarrow;
+      const count = scan(
+        tables.bits,
+        tables.bitShift,
+        tables.keys,
+        tables.slotShift,
+        tables.slotMask,
+        tables.slotStart,
+        tables.entries,
+        this.lower,
+        start,
+        end,
+        at,
+        this.hitsEnd,
+      );
+      if (count !== -2) return count;
+      // A larger hits area loses what the earlier scan wrote there: the caller scans again.
+      if (skip > 0 || !this.growHits()) return -2;
+    }
   }
 
   private run(tables: PlacedTables, start: number, end: number, wide: boolean): number {
