@@ -2,15 +2,19 @@
  * The prefilter's search in one field: every literal of a set present in a value, compared as the
  * prefilter compares (lower case, literals cut by `scannedLiteral`).
  *
- * Most literals are found through an anchor: four consecutive ASCII characters of the literal, the
- * rarest among the set's literals. The scan packs the last four characters of the text (lower-cased) into
- * one integer, tests one bit of a hashed bitmap, and only when that bit is set looks the anchor up and
- * compares the literals anchored on it with the text around it. The bitmap of the largest SigmaHQ field
- * (process creation's CommandLine, about 15,000 literals) is 32 KiB, where that field's Aho-Corasick
- * automaton took 6 MB: a hunt spends its scanning time waiting for memory, and between two events of
- * different kinds the other work (parsing, rule tests) evicts whatever the scan had in cache. Literals
- * shorter than four characters, or without four ASCII characters in a row, stay in a (small)
- * `LiteralAutomaton`.
+ * Literals of four characters or more are found through an anchor: four consecutive characters of the
+ * literal, the rarest among the set's literals. The scan packs the last four characters of the text
+ * (lower-cased, 8 bits each) into one integer, tests one bit of a hashed bitmap, and only when that bit
+ * is set looks the anchor up and compares the literals anchored on it with the text around it. The
+ * bitmap of the largest SigmaHQ field (process creation's CommandLine, about 10,000 literals) is 32 KiB,
+ * where that field's Aho-Corasick automaton took 6 MB: a hunt's scan waits on memory, and between two
+ * events of different kinds the other work (parsing, rule tests) evicts whatever the scan had in cache.
+ * Shorter literals stay in a (small) `LiteralAutomaton`.
+ *
+ * A character past ASCII packs as 0x80 | its low 7 bits: lossy, so an anchor may be looked up for
+ * nothing, never missed, since the compare is exact. Text with such characters is scanned lower-cased
+ * (`text.toLowerCase()`), as `LiteralAutomaton` does; ASCII text needs no lower-cased copy, and cannot
+ * hold a literal with a character past ASCII (literals are lower-cased too).
  */
 import { appendHits, LiteralAutomaton, scannedLiteral, type HitBuffer } from './prefilter.js';
 import { ANCHOR_BIT_MIX, ANCHOR_SLOT_MIX, type PlacedAnchors, type ScanArena } from './scan-arena.js';
@@ -29,21 +33,20 @@ for (let c = 0; c < 128; c++) LOWER[c] = c >= 65 && c <= 90 ? c | 32 : c;
 
 const FOUND = new Int32Array(1);
 
-/** The anchor starting at `at` in `text` (ASCII, lower-cased), packed as the scan packs it. */
+/** A character as the scan packs it: ASCII as it is (lower-cased before), others lossily. */
+const packed = (c: number): number => (c < 128 ? c : 0x80 | (c & 0x7f));
+
+/** The anchor starting at `at` in a lower-cased `text`, packed as the scan packs it. */
 function pack(text: string, at: number): number {
-  let packed = 0;
-  for (let k = 0; k < ANCHOR; k++) packed = (packed << 8) | text.charCodeAt(at + k);
-  return packed;
+  let anchor = 0;
+  for (let k = 0; k < ANCHOR; k++) anchor = (anchor << 8) | packed(text.charCodeAt(at + k));
+  return anchor;
 }
 
-/** Where four ASCII characters in a row start in `literal`. */
+/** Where the anchors of `literal` may start (four NUL characters pack to 0, the keys' empty slot). */
 function anchorPositions(literal: string): number[] {
   const out: number[] = [];
-  let run = 0;
-  for (let i = 0; i < literal.length; i++) {
-    run = literal.charCodeAt(i) < 128 ? run + 1 : 0;
-    if (run >= ANCHOR) out.push(i + 1 - ANCHOR);
-  }
+  for (let at = 0; at + ANCHOR <= literal.length; at++) if (pack(literal, at) !== 0) out.push(at);
   return out;
 }
 
@@ -97,10 +100,7 @@ export class LiteralScanner {
     const pending = this.pending!;
     this.pending = null;
     // How many literals each anchor occurs in: a literal is anchored on its rarest (the last of equals).
-    // (four NUL characters would pack to 0, the key table's empty slot: not an anchor)
-    const positions = pending.map((p) =>
-      anchorPositions(p.literal).filter((at) => pack(p.literal, at) !== 0),
-    );
+    const positions = pending.map((p) => anchorPositions(p.literal));
     const frequency = new Map<number, number>();
     pending.forEach((p, i) => {
       for (const anchor of new Set(positions[i]!.map((at) => pack(p.literal, at))))
@@ -218,19 +218,19 @@ export class LiteralScanner {
   private run(text: string, hits: HitBuffer, asciiOnly: boolean): boolean {
     const bits = this.bits;
     const bitShift = this.bitShift;
-    let packed = 0;
+    let anchor = 0;
     for (let i = 0, n = text.length; i < n; i++) {
       let c = text.charCodeAt(i);
       if (c >= 128) {
         if (asciiOnly) return false;
-        c = 0x80 | (c & 0x7f); // never part of an anchor: anchors are ASCII
+        c = packed(c);
       } else {
         c = LOWER[c]!;
       }
-      packed = (packed << 8) | c;
+      anchor = (anchor << 8) | c;
       if (i < ANCHOR - 1) continue;
-      const bit = Math.imul(packed, ANCHOR_BIT_MIX) >>> bitShift;
-      if ((bits[bit >>> 5]! & (1 << (bit & 31))) !== 0) this.compare(text, i + 1 - ANCHOR, packed, hits);
+      const bit = Math.imul(anchor, ANCHOR_BIT_MIX) >>> bitShift;
+      if ((bits[bit >>> 5]! & (1 << (bit & 31))) !== 0) this.compare(text, i + 1 - ANCHOR, anchor, hits);
     }
     return true;
   }
