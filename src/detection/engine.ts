@@ -24,6 +24,11 @@ interface Bucket {
     /** The payloads of literal id l are payloads[start[l] .. start[l + 1]) (flat: no array per literal). */
     readonly start: Int32Array;
     readonly payloads: Int32Array;
+    /**
+     * Per literal id, the stamp of the last event it was found in: a literal found again in the same
+     * event (a backslash, `.exe`, a short flag: scans report every occurrence) is tallied once.
+     */
+    readonly tallied: Int32Array;
   }>;
   readonly guarded: readonly RuleVariant[];
   /** Per guarded variant, the bit mask of its requirement groups (all must be seen). */
@@ -132,6 +137,7 @@ function buildBucket(
       field,
       scanner: f.scanner,
       ...flatten(f.ids),
+      tallied: new Int32Array(f.ids.length),
     })),
   };
 }
@@ -291,8 +297,12 @@ export class SigmaMatcher {
     const candidates = this.candidates;
     const start = f.start;
     const payloads = f.payloads;
+    const tallied = f.tallied;
+    const stamp = tag >> 9;
     for (let h = from, end = from + count; h < end; h++) {
       const literal = ids[h]!;
+      if (tallied[literal] === stamp) continue;
+      tallied[literal] = stamp;
       for (let k = start[literal]!, last = start[literal + 1]!; k < last; k++) {
         const payload = payloads[k]!;
         const index = payload >> 3;
@@ -323,6 +333,9 @@ export class SigmaMatcher {
     let stamp = ++this.stamp;
     if (stamp >= STAMP_LIMIT) {
       this.seen.fill(0);
+      for (const byChannel of this.buckets.values())
+        for (const byId of byChannel.values())
+          for (const b of byId.values()) for (const f of b.fields) f.tallied.fill(0);
       stamp = this.stamp = 1;
     }
     const tag = stamp << 9;

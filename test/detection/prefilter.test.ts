@@ -259,3 +259,19 @@ describe('requirements of an "or" of conjunctions', () => {
     expect(matcherFor(detection)(event)).toBe(expected);
   });
 });
+
+describe('literals found again in one event', () => {
+  const detection = "sel:\n    CommandLine|contains|all:\n        - '\\'\n        - 'pester'\ncondition: sel";
+
+  it('are tallied once, and the tally survives the event counter starting over', () => {
+    const rule = compileRule(parseRule(ruleYaml(detection)), EMPTY_MAPPING);
+    const matcher = new SigmaMatcher([rule]);
+    const event = { CommandLine: 'c:\\a\\b\\c\\d pester \\ pester' };
+    expect(matcher.match(prepareEvent(event))).toHaveLength(1);
+    expect(matcher.match(prepareEvent({ CommandLine: 'c:\\a\\b pest' }))).toHaveLength(0);
+    // the next event's stamp passes the limit: stamps start over at 1, the first event's
+    (matcher as unknown as { stamp: number }).stamp = (1 << 22) - 1;
+    expect(matcher.match(prepareEvent(event))).toHaveLength(1);
+    expect(matcher.match(prepareEvent(event))).toHaveLength(1);
+  });
+});
