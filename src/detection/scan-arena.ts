@@ -437,13 +437,8 @@ function anchorFunction(wide: boolean): WasmFunction {
       op.get(A_CHAR),
       op.or,
       op.set(A_GRAM),
-      // four characters seen: test the anchor's bit
-      op.get(A_TEXT),
-      op.get(A_START),
-      op.sub,
-      op.const(8),
-      op.geU,
-      op.if,
+      // The anchor's bit. Before the fourth character the packed value starts with NULs; should it be
+      // an anchor, its literals would start before the text, which the compare refuses.
       op.get(A_BITS),
       op.get(A_GRAM),
       op.const(ANCHOR_BIT_MIX),
@@ -463,7 +458,6 @@ function anchorFunction(wide: boolean): WasmFunction {
       op.and,
       op.if,
       ...probe,
-      op.end,
       op.end,
       op.br(0),
       op.end,

@@ -116,6 +116,16 @@ describe('LiteralScanner', () => {
     expect(hitsIn(14, 17)).toEqual([]);
   });
 
+  it('does not take the first characters of a text, packed after NULs, for a literal starting with NULs', () => {
+    for (const arena of [new ScanArena(), null]) {
+      const s = scanner(['\u0000\u0000ab', '\u0000abc'], arena);
+      expect(s.sizes.anchored).toBe(2);
+      expect(scanned(s, 'ab')).toEqual([]);
+      expect(scanned(s, 'abc')).toEqual([]);
+      expect(scanned(s, 'x\u0000\u0000ABC')).toEqual([0, 1]);
+    }
+  });
+
   it('grows the hits area when the automaton and the anchors together find more hits than it holds', () => {
     const arena = new ScanArena();
     // "a" goes to the automaton, "aaaa" to the anchors: 40,000 + 39,997 hits
