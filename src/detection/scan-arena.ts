@@ -1,22 +1,21 @@
 /**
- * The prefilter's scan loop in WebAssembly, with the automata's tables and one event's text in its
- * memory. In JavaScript the loop costs about 60 instructions a character (`charCodeAt` dispatches on the
- * string's representation, every typed-array read checks its bounds); here about 18. The text of an
- * event's values crosses once per event, joined, as UTF-16 code units (with Node's Buffer a native copy;
- * `TextEncoder.encodeInto` would write UTF-8, whose offsets differ from the strings' as soon as one
- * character is not ASCII, and costs 8 instructions a character). A value with a character past ASCII
- * is scanned again on its own, lower-cased, like `LiteralAutomaton` does.
+ * The prefilter's scan loops in WebAssembly, with their tables and one event's text in its memory: the
+ * anchor scan of `LiteralScanner` (most literals) and the automaton scan of `LiteralAutomaton` (literals
+ * under four characters). In JavaScript a scan loop costs about 60 instructions a character
+ * (`charCodeAt` dispatches on the string's representation, every typed-array read checks its bounds);
+ * here about 18. The text of an event's values crosses once per event, joined, as UTF-16 code units
+ * (with Node's Buffer a native copy; `TextEncoder.encodeInto` would write UTF-8, whose offsets differ
+ * from the strings' as soon as one character is not ASCII, and costs 8 instructions a character). A
+ * value with a character past ASCII is scanned again on its own, lower-cased.
  *
- * The tables are the automaton's, made compact, because the scan waits on memory, not on instructions:
- * a Sysmon process-creation event walks some 600 characters through automata of up to 35,000 states,
- * and deep states (the long shared prefixes of paths like `c:\windows\system32\`) are visited for
- * one or two characters each, a cache and TLB miss apiece. `LiteralAutomaton` keeps 144 int32 columns
- * a row (20 MB for the largest SigmaHQ automaton); here a row has one uint16 entry per character class
- * (85 for that automaton: 6 MB), the target's state number, and the states with outputs are numbered
- * last, so a number at or above `firstOutput` says "report" without another read. Smaller tables did
- * not make the scan measurably faster, though (the misses come from what runs between two events, not
- * from the tables' size), and neither did two scans advanced in turn in one loop, to overlap their
- * misses (tried, and left out: see docs/detection.md).
+ * The scans wait on memory, not on instructions. When every literal went through automata, a Sysmon
+ * process-creation event walked some 600 characters through automata of up to 35,000 states (6 MB
+ * compacted: one uint16 entry per state and character class, states with outputs numbered last, so a
+ * number at or above `firstOutput` says "report" without another read), and deep states (the long
+ * shared prefixes of paths like `c:\windows\system32\`) cost a cache and TLB miss apiece, evicted by what
+ * runs between two events. The anchor scan reads a bitmap of at most 64 KiB per field instead and
+ * touches the rest of its tables only where an anchor may be (see `LiteralScanner`); the automata left
+ * hold a few hundred states at most.
  */
 import { assembleModule, op, type WasmFunction } from './wasm-assembler.js';
 

@@ -1,7 +1,8 @@
 /**
  * Just enough of the WebAssembly binary format (core specification 1.0, chapter 5) to write a module of
- * a few i32 functions over one imported memory: Firebreak's scan loop is twenty lines of instructions,
- * and a toolchain (or a committed binary) for it would be harder to review than this encoder.
+ * a few i32 functions over one imported memory: Firebreak's scan loops are a few dozen lines of
+ * instructions, and a toolchain (or a committed binary) for them would be harder to review than this
+ * encoder.
  */
 
 /** Unsigned LEB128. */
