@@ -84,7 +84,7 @@ export class LiteralScanner {
     this.pending.push({ literal: scannedLiteral(text), id });
   }
 
-  /** Literals found by anchors, and by the automaton (for tests and memory reports). */
+  /** How many literals are found by anchors, and how many by the automaton (for tests). */
   get sizes(): { anchored: number; automaton: number } {
     if (this.pending !== null) this.build();
     return { anchored: this.literals.length, automaton: this.automatonLiterals };
