@@ -268,7 +268,7 @@ export class SigmaMatcher {
     if (this.seen.length < bucket.guarded.length) {
       this.seen = new Int32Array(bucket.guarded.length * 2);
       this.candidates = new Int32Array(bucket.guarded.length * 2);
-      this.stamp = 0;
+      // The stamp goes on: the buckets' literal marks hold stamps of earlier events.
     }
     let byChannel = this.buckets.get(product);
     if (byChannel === undefined) this.buckets.set(product, (byChannel = new Map()));

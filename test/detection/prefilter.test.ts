@@ -4,7 +4,7 @@ import RE2 from 're2';
 import { compileRegex, regexMinLength, regexRequiredLiteral } from '../../src/detection/regex.js';
 import { SigmaMatcher } from '../../src/detection/engine.js';
 import { prepareEvent } from '../../src/detection/event.js';
-import { EMPTY_MAPPING } from '../../src/detection/logsource.js';
+import { EMPTY_MAPPING, parseLogsourceMappingYaml } from '../../src/detection/logsource.js';
 import { compileRule } from '../../src/detection/rule-set.js';
 import { matcherFor, parseRule, ruleYaml } from './helpers.js';
 
@@ -273,5 +273,46 @@ describe('literals found again in one event', () => {
     (matcher as unknown as { stamp: number }).stamp = (1 << 22) - 1;
     expect(matcher.match(prepareEvent(event))).toHaveLength(1);
     expect(matcher.match(prepareEvent(event))).toHaveLength(1);
+  });
+});
+
+describe('the per-event bookkeeping', () => {
+  it('stays right when a larger dispatch bucket is built between two events of a smaller one', () => {
+    const mapping = parseLogsourceMappingYaml(
+      [
+        'logsources:',
+        '  - name: a',
+        '    logsource: { product: windows, category: cat_a }',
+        "    conditions: { Channel: 'A', EventID: 1 }",
+        '  - name: b',
+        '    logsource: { product: windows, category: cat_b }',
+        "    conditions: { Channel: 'B', EventID: 2 }",
+      ].join('\n'),
+    );
+    const rule = (category: string, literal: string, id: number) =>
+      compileRule(
+        parseRule(
+          ruleYaml(
+            `sel:\n    CommandLine|contains: '${literal}'\ncondition: sel`,
+            `product: windows\n    category: ${category}`,
+          ).replace('00000000-0000-0000-0000-000000000001', `00000000-0000-0000-0000-00000000000${id}`),
+        ),
+        mapping,
+      );
+    const matcher = new SigmaMatcher([
+      rule('cat_a', 'pester', 1),
+      rule('cat_b', 'one', 2),
+      rule('cat_b', 'two', 3),
+      rule('cat_b', 'three', 4),
+    ]);
+    const evtx = (channel: string, id: number, commandLine: string) => ({
+      Event: { System: { EventID: id, Channel: channel }, EventData: { CommandLine: commandLine } },
+    });
+    const a = evtx('A', 1, 'Invoke-Pester');
+    expect(matcher.match(prepareEvent(a))).toHaveLength(1);
+    expect(matcher.match(prepareEvent(a))).toHaveLength(1);
+    // the larger bucket: the bookkeeping grows
+    expect(matcher.match(prepareEvent(evtx('B', 2, 'one two three')))).toHaveLength(3);
+    for (let i = 0; i < 4; i++) expect(matcher.match(prepareEvent(a)), `event ${i}`).toHaveLength(1);
   });
 });
