@@ -17,7 +17,13 @@
  * hold a literal with a character past ASCII (literals are lower-cased too).
  */
 import { appendHits, LiteralAutomaton, scannedLiteral, type HitBuffer } from './prefilter.js';
-import { ANCHOR_BIT_MIX, ANCHOR_SLOT_MIX, type PlacedAnchors, type ScanArena } from './scan-arena.js';
+import {
+  ANCHOR_BIT_MIX,
+  ANCHOR_SLOT_MIX,
+  ASCII_LOWER as LOWER,
+  type PlacedAnchors,
+  type ScanArena,
+} from './scan-arena.js';
 
 /** Characters in an anchor: four 8-bit codes fill an int32. */
 const ANCHOR = 4;
@@ -26,10 +32,6 @@ const BITS_PER_ANCHOR = 16;
 const MIN_BITS_LOG = 10;
 /** 2^19 bits: 64 KiB. */
 const MAX_BITS_LOG = 19;
-
-/** The lower case of each ASCII code (others are compared as they are). */
-const LOWER = new Uint8Array(128);
-for (let c = 0; c < 128; c++) LOWER[c] = c >= 65 && c <= 90 ? c | 32 : c;
 
 const FOUND = new Int32Array(1);
 

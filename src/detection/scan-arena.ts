@@ -189,6 +189,9 @@ function scanFunction(wide: boolean): WasmFunction {
   };
 }
 
+/** The lower case of each ASCII code (characters past ASCII are compared as they are). */
+export const ASCII_LOWER = Uint8Array.from({ length: 128 }, (_, c) => (c >= 65 && c <= 90 ? c | 32 : c));
+
 /** Multipliers of the anchor hashes: one picks the bitmap's bit, the other the key table's slot. */
 export const ANCHOR_BIT_MIX = 0x9e3779b1 | 0;
 export const ANCHOR_SLOT_MIX = 0x85ebca6b | 0;
@@ -559,7 +562,7 @@ export class ScanArena {
     this.allocateHits(INITIAL_HITS);
     const lower = this.allocate(128);
     if (lower !== null) {
-      for (let c = 0; c < 128; c++) this.bytes[lower + c] = c >= 65 && c <= 90 ? c | 32 : c;
+      this.bytes.set(ASCII_LOWER, lower);
       this.lower = lower;
     }
   }
@@ -734,15 +737,23 @@ export class ScanArena {
 
   /** Scans one text of any characters on its own (its lower case when it is not ASCII); as `scanLoaded`. */
   scanText(tables: PlacedTables, text: string): number {
+    return this.onItsOwn(text, (start, end, wide) => this.run(tables, start, end, wide));
+  }
+
+  /**
+   * Writes `text` to the aside area and runs `scan` over it; when the scan gives up at a character past
+   * ASCII (-1), runs it again, wide, over the lower case (whose length may differ). -2 when the aside
+   * area cannot hold the text.
+   */
+  private onItsOwn(text: string, scan: (start: number, end: number, wide: boolean) => number): number {
     if (!this.aside(text.length)) return -2;
     this.writeUnits(text, this.asideAt);
-    const count = this.run(tables, this.asideAt, this.asideAt + text.length * 2, false);
+    const count = scan(this.asideAt, this.asideAt + text.length * 2, false);
     if (count !== -1) return count;
-    // Not ASCII: the lower case (whose length may differ), with the other characters in their classes.
     const lower = text.toLowerCase();
     if (!this.aside(lower.length)) return -2;
     this.writeUnits(lower, this.asideAt);
-    return this.run(tables, this.asideAt, this.asideAt + lower.length * 2, true);
+    return scan(this.asideAt, this.asideAt + lower.length * 2, true);
   }
 
   /** Makes the aside area hold `length` characters. */
@@ -818,14 +829,7 @@ export class ScanArena {
 
   /** Scans one text of any characters for anchored literals, on its own; as `scanText`. */
   scanAnchorsText(tables: PlacedAnchors, text: string): number {
-    if (!this.aside(text.length)) return -2;
-    this.writeUnits(text, this.asideAt);
-    const count = this.runAnchors(tables, this.asideAt, this.asideAt + text.length * 2, false, 0);
-    if (count !== -1) return count;
-    const lower = text.toLowerCase();
-    if (!this.aside(lower.length)) return -2;
-    this.writeUnits(lower, this.asideAt);
-    return this.runAnchors(tables, this.asideAt, this.asideAt + lower.length * 2, true, 0);
+    return this.onItsOwn(text, (start, end, wide) => this.runAnchors(tables, start, end, wide, 0));
   }
 
   private runAnchors(tables: PlacedAnchors, start: number, end: number, wide: boolean, skip: number): number {
@@ -871,7 +875,7 @@ export class ScanArena {
       );
       if (count !== -2) return count;
       // More hits than the area holds: a larger one, and the same scan again.
-      if (!this.allocateHits(((this.hitsEnd - at) >> 2) * 4)) return -2;
+      if (!this.growHits()) return -2;
     }
   }
 }
