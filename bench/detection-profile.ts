@@ -4,6 +4,8 @@
  *   node --import tsx bench/detection-profile.ts hunt N       time the hunt alone over N events (CPU time)
  *   node --import tsx bench/detection-profile.ts baseline N   read + JSON.parse alone
  *   node --import tsx bench/detection-profile.ts empty N      the hunt with no rules (its own overhead)
+ *   node --import tsx bench/detection-profile.ts pool N [R]   the hunt on two worker threads (FIREBREAK_BENCH_THREADS),
+ *                                                             R rounds: wall, CPU, and the reading thread's busy time
  *   node --import tsx bench/detection-profile.ts oracle OUT   every (event, rule) match over varied events
  *   node --import tsx bench/detection-profile.ts detect R     detection alone: the regression events, parsed
  *                                                             beforehand, R rounds after 2R rounds of warm-up
@@ -167,6 +169,31 @@ if (mode === 'baseline' || mode === 'hunt' || mode === 'empty') {
   console.log(
     `${mode} ${count}: ${((performance.now() - t) / 1000).toFixed(2)} s wall, ${(cpuMs(used) / 1000).toFixed(2)} s CPU, ${n}`,
   );
+} else if (mode === 'pool') {
+  // The hunt on worker threads (as `npm run bench` runs it), R rounds after one of warm-up: wall and CPU
+  // time of the process, and how busy this (the reading) thread was.
+  const count = Number(arg ?? 200_000);
+  const rounds = Number(process.argv[4] ?? 3);
+  const file = await eventFile(count);
+  const { set } = await load();
+  const { HuntPool } = await import('../src/hunt/hunt-pool.js');
+  const threads = Number(process.env['FIREBREAK_BENCH_THREADS'] ?? 2);
+  const pool = await HuntPool.start(set, { threads });
+  try {
+    for (let r = 0; r <= rounds; r++) {
+      const t = performance.now();
+      const cpu = process.cpuUsage();
+      const elu = performance.eventLoopUtilization();
+      let n = 0;
+      await runHunt([file], set, { pool, onMatch: () => n++ });
+      const busy = performance.eventLoopUtilization(elu);
+      console.log(
+        `${r === 0 ? 'warm-up' : `round ${r}`}: ${((performance.now() - t) / 1000).toFixed(2)} s wall, ${(cpuMs(process.cpuUsage(cpu)) / 1000).toFixed(2)} s CPU, reading thread busy ${(busy.active / 1000).toFixed(2)} s, ${n} matches`,
+      );
+    }
+  } finally {
+    await pool.close();
+  }
 } else if (mode === 'detect') {
   // Detection without reading or parsing: under callgrind (FIREBREAK_CALLGRIND=1, --separate-threads=yes)
   // the main thread's count repeats within a fraction of a percent, so it shows small steps.
