@@ -796,7 +796,30 @@ export function compileDetection(
     searches.set(name, compileSearch(definition, `${prefix}.${name}`, options));
   }
   const compiled = conditions.map((c) => compileCondition(c, searches, `${prefix}.condition`));
-  return compiled.length === 1 ? compiled[0]! : or(compiled);
+  const rule = compiled.length === 1 ? compiled[0]! : or(compiled);
+  return { test: rule.test, need: withoutWeakGroups(rule.need) };
+}
+
+/**
+ * A requirement group is weak when one of its literals has a quality (see `literalQuality`) below this:
+ * shorter than the prefilter's four-character anchors, or common text such as `.exe` or `c:\\users\\`.
+ */
+const STRONG_QUALITY = 4;
+
+/**
+ * A rule's requirement less its weak groups, when it has a strong one. A weak group is present in
+ * most events (a backslash, a space, `/c`), so it rarely spares a rule test, while every occurrence
+ * of its literals costs the prefilter a tally (and short literals a second scan of the field). Over the
+ * SigmaHQ regression events this halved the literal payloads tallied per event (162 to 80) for one
+ * more candidate tested (3.3 to 4.3), and took 6% off the CPU time of the parallel hunt. A rule whose
+ * groups are all weak keeps them: they still spare most of its tests.
+ */
+function withoutWeakGroups(need: Need): Need {
+  if (need === null) return null;
+  const strong = need.filter(
+    (g) => g.length === 0 || g.every((r) => literalQuality(r.literal) >= STRONG_QUALITY),
+  );
+  return strong.length === 0 ? need : strong;
 }
 
 export { TRUE as ALWAYS };

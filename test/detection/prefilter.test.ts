@@ -260,15 +260,50 @@ describe('requirements of an "or" of conjunctions', () => {
   });
 });
 
+describe('weak requirement groups', () => {
+  const groupsOf = (detection: string): string[][] =>
+    compileRule(parseRule(ruleYaml(detection)), EMPTY_MAPPING).variants[0]!.need!.map((g) =>
+      g.map((r) => `${r.field}:${r.literal}`).sort(),
+    );
+  const cmd = [
+    'sel:',
+    "    Image|endswith: '\\cmd.exe'",
+    "    CommandLine|contains: '/c'",
+    "    ParentImage|contains: '.exe'",
+    "    User|contains: ['admin', ' ']",
+    'condition: sel',
+  ].join('\n');
+
+  it('are left out when the rule has a strong one: short literals, common text, or a weak alternative', () => {
+    expect(groupsOf(cmd)).toEqual([['Image:\\cmd.exe']]);
+  });
+
+  it('stay when every group of the rule is weak', () => {
+    const weak = "sel:\n    CommandLine|contains: '/c'\n    Image|endswith: '.exe'\ncondition: sel";
+    expect(groupsOf(weak).sort()).toEqual([['CommandLine:/c'], ['Image:.exe']]);
+  });
+
+  it.each([
+    [{ Image: 'C:\\x\\cmd.exe', CommandLine: 'cmd /c', ParentImage: 'a.exe', User: 'admin' }, true],
+    [{ Image: 'C:\\x\\cmd.exe', CommandLine: 'cmd /k', ParentImage: 'a.exe', User: 'admin' }, false],
+    [{ Image: 'C:\\x\\cmd.exe', CommandLine: 'cmd /c', ParentImage: 'a.exe', User: 'root' }, false],
+    [{ Image: 'C:\\x\\cmd.exe', CommandLine: 'cmd /c', ParentImage: 'a.exe', User: 'a b' }, true],
+    [{ Image: 'C:\\x\\pwsh.exe', CommandLine: 'cmd /c', ParentImage: 'a.exe', User: 'admin' }, false],
+  ])('a rule without them still matches %j: %s (with and without the prefilter)', (event, expected) => {
+    expect(matcherFor(cmd)(event)).toBe(expected);
+  });
+});
+
 describe('literals found again in one event', () => {
-  const detection = "sel:\n    CommandLine|contains|all:\n        - '\\'\n        - 'pester'\ncondition: sel";
+  const detection = "sel:\n    CommandLine|contains|all:\n        - 'invoke'\n        - 'pester'\ncondition: sel";
 
   it('are tallied once, and the tally survives the event counter starting over', () => {
     const rule = compileRule(parseRule(ruleYaml(detection)), EMPTY_MAPPING);
+    expect(rule.variants[0]!.need).toHaveLength(2);
     const matcher = new SigmaMatcher([rule]);
-    const event = { CommandLine: 'c:\\a\\b\\c\\d pester \\ pester' };
+    const event = { CommandLine: 'invoke invoke pester x invoke pester' };
     expect(matcher.match(prepareEvent(event))).toHaveLength(1);
-    expect(matcher.match(prepareEvent({ CommandLine: 'c:\\a\\b pest' }))).toHaveLength(0);
+    expect(matcher.match(prepareEvent({ CommandLine: 'invoke invoke pest' }))).toHaveLength(0);
     // the next event's stamp passes the limit: stamps start over at 1, the first event's
     (matcher as unknown as { stamp: number }).stamp = (1 << 22) - 1;
     expect(matcher.match(prepareEvent(event))).toHaveLength(1);
