@@ -295,7 +295,8 @@ describe('weak requirement groups', () => {
 });
 
 describe('literals found again in one event', () => {
-  const detection = "sel:\n    CommandLine|contains|all:\n        - 'invoke'\n        - 'pester'\ncondition: sel";
+  const detection =
+    "sel:\n    CommandLine|contains|all:\n        - 'invoke'\n        - 'pester'\ncondition: sel";
 
   it('are tallied once, and the tally survives the event counter starting over', () => {
     const rule = compileRule(parseRule(ruleYaml(detection)), EMPTY_MAPPING);
