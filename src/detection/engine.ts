@@ -2,7 +2,7 @@ import { scalarText, type PreparedEvent } from './event.js';
 import { LiteralScanner } from './literal-scanner.js';
 import { hitBuffer, scannedLiteral } from './prefilter.js';
 import { ScanArena } from './scan-arena.js';
-import { KEYWORDS_FIELD } from './sigma-compiler.js';
+import { KEYWORDS_FIELD, type Need, type Requirement } from './sigma-compiler.js';
 import type { CompiledRule, RuleInfo, RuleSet, RuleVariant } from './rule-set.js';
 
 /** One rule matching one event. */
@@ -61,10 +61,38 @@ const STAMP_LIMIT = 1 << 22;
 /** The bucket key part of an absent product, channel or event id. */
 const ABSENT = '\u0000';
 
+/**
+ * A variant's requirement in a bucket whose events all have the field values `known` (lower-cased; the
+ * Windows EventID and Channel a bucket is keyed by): a group with a literal those values contain always
+ * holds there and is left out; a literal they do not contain is never found there. Returns the
+ * requirement still to be found by scanning (empty: none), or null when the variant can never be a
+ * candidate in this bucket. The scan would find in these fields exactly the literals they contain.
+ */
+function openRequirement(
+  need: NonNullable<Need>,
+  known: ReadonlyMap<string, string>,
+): Requirement[][] | null {
+  const open: Requirement[][] = [];
+  for (const group of need) {
+    const rest: Requirement[] = [];
+    let holds = false;
+    for (const req of group) {
+      const value = known.get(req.field);
+      if (value === undefined) rest.push(req);
+      else if (value.includes(scannedLiteral(req.literal))) holds = true;
+    }
+    if (holds) continue;
+    if (rest.length === 0) return null;
+    open.push(rest);
+  }
+  return open;
+}
+
 function buildBucket(
   variants: readonly RuleVariant[],
   usePrefilter: boolean,
   arena: ScanArena | null,
+  known: ReadonlyMap<string, string>,
 ): Bucket {
   const always: RuleVariant[] = [];
   const guarded: RuleVariant[] = [];
@@ -79,10 +107,16 @@ function buildBucket(
       continue;
     }
     if (v.need.some((group) => group.length === 0)) continue; // can never match
+    const need = known.size === 0 ? v.need : openRequirement(v.need, known);
+    if (need === null) continue; // never a candidate for this bucket's events
+    if (need.length === 0) {
+      always.push(v); // its requirement holds for every event of this bucket
+      continue;
+    }
     const index = guarded.length;
     guarded.push(v);
-    full.push((1 << v.need.length) - 1);
-    v.need.forEach((group, bit) => {
+    full.push((1 << need.length) - 1);
+    need.forEach((group, bit) => {
       for (const req of group) {
         let f = byField.get(req.field);
         if (f === undefined) {
@@ -264,7 +298,11 @@ export class SigmaMatcher {
       this.bucketCount = 0;
       this.arena = newArena(this.options);
     }
-    bucket = buildBucket(variants, this.usePrefilter, this.arena);
+    // A Windows event's EventID and Channel key its bucket: requirements on them are decided once here.
+    const known = new Map<string, string>();
+    if (event.eventId !== undefined) known.set('EventID', event.eventId.toLowerCase());
+    if (event.channel !== undefined) known.set('Channel', event.channel);
+    bucket = buildBucket(variants, this.usePrefilter, this.arena, known);
     if (this.seen.length < bucket.guarded.length) {
       this.seen = new Int32Array(bucket.guarded.length * 2);
       this.candidates = new Int32Array(bucket.guarded.length * 2);

@@ -294,6 +294,82 @@ describe('weak requirement groups', () => {
   });
 });
 
+describe("requirements on a bucket's own EventID and Channel", () => {
+  const mapping = parseLogsourceMappingYaml(
+    [
+      'logsources:',
+      '  - name: security',
+      '    logsource: { product: windows, service: security }',
+      "    conditions: { Channel: 'Security' }",
+    ].join('\n'),
+  );
+  const security = 'product: windows\n    service: security';
+  const counted = (detection: string, logsource: string, id: number) => {
+    const rule = compileRule(
+      parseRule(
+        ruleYaml(detection, logsource).replace(
+          '00000000-0000-0000-0000-000000000001',
+          `00000000-0000-0000-0000-00000000000${id}`,
+        ),
+      ),
+      mapping,
+    );
+    const calls = { n: 0 };
+    for (const variant of rule.variants as Array<{ test: (ev: unknown) => boolean }>) {
+      const test = variant.test;
+      variant.test = (ev) => {
+        calls.n++;
+        return test(ev);
+      };
+    }
+    return { rule, calls };
+  };
+  const evtx = (channel: string, id: number, data: Record<string, unknown>) =>
+    prepareEvent({ Event: { System: { EventID: id, Channel: channel }, EventData: data } });
+
+  it('are decided once per bucket: a rule for another event id is never tested, nor is the id scanned', () => {
+    const logon = counted('sel:\n    EventID: 4624\n    LogonType: 10\ncondition: sel', security, 1);
+    const failed = counted('sel:\n    EventID: [4625, 4771]\ncondition: sel', security, 2);
+    const onSecurity = counted(
+      "sel:\n    Channel: 'Security'\n    Foo: 'barbaz'\ncondition: sel",
+      'product: windows',
+      3,
+    );
+    const rules = [logon.rule, failed.rule, onSecurity.rule];
+    const matcher = new SigmaMatcher(rules);
+    const without = new SigmaMatcher(rules, { prefilter: false });
+    const ids = (ev: ReturnType<typeof evtx>) => matcher.match(ev).map((r) => r.info.id.slice(-1));
+    const cases: Array<[ReturnType<typeof evtx>, string[]]> = [
+      [evtx('Security', 4624, { LogonType: 10, Foo: 'barbaz' }), ['1', '3']],
+      [evtx('Security', 4624, { LogonType: 2 }), []],
+      [evtx('Security', 4625, {}), ['2']],
+      [evtx('Security', 4771, {}), ['2']],
+      [evtx('System', 4624, { LogonType: 10, Foo: 'barbaz' }), []],
+    ];
+    for (const [ev, expected] of cases) expect(ids(ev)).toEqual(expected);
+    // tested only where the event id or channel allows a match
+    expect(logon.calls.n).toBe(2); // the two 4624 events on Security
+    expect(failed.calls.n).toBe(2); // the 4625 and 4771 events
+    expect(onSecurity.calls.n).toBe(1); // the Security event holding 'barbaz'
+    // and decided when the bucket is built: no scan of EventID or Channel, no rule of another id
+    type Bucket = { fields: Array<{ field: string }>; always: unknown[]; guarded: unknown[] };
+    const bucket = (ev: ReturnType<typeof evtx>) =>
+      (matcher as unknown as { bucketFor(ev: unknown): Bucket }).bucketFor(ev);
+    const b4624 = bucket(evtx('Security', 4624, {}));
+    expect(b4624.fields.map((f) => f.field).sort()).toEqual(['Foo']);
+    expect(b4624.always).toHaveLength(1); // the logon rule: its requirement holds for every 4624 event
+    expect(b4624.guarded).toHaveLength(1); // the 'barbaz' rule
+    const b4625 = bucket(evtx('Security', 4625, {}));
+    expect(b4625.always).toHaveLength(1); // the failed-logon rule
+    expect(b4625.guarded).toHaveLength(1);
+    const system = bucket(evtx('System', 4624, {}));
+    expect(system.always).toHaveLength(0);
+    expect(system.guarded).toHaveLength(0);
+    for (const [ev, expected] of cases)
+      expect(without.match(ev).map((r) => r.info.id.slice(-1))).toEqual(expected);
+  });
+});
+
 describe('literals found again in one event', () => {
   const detection =
     "sel:\n    CommandLine|contains|all:\n        - 'invoke'\n        - 'pester'\ncondition: sel";
