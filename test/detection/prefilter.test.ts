@@ -315,7 +315,7 @@ describe("requirements on a bucket's own EventID and Channel", () => {
       mapping,
     );
     const calls = { n: 0 };
-    for (const variant of rule.variants as Array<{ test: (ev: unknown) => boolean }>) {
+    for (const variant of rule.variants as unknown as Array<{ test: (ev: unknown) => boolean }>) {
       const test = variant.test;
       variant.test = (ev) => {
         calls.n++;
