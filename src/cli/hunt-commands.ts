@@ -113,7 +113,7 @@ export function registerHuntCommands(program: Command, io: HuntCommandIo = defau
   program
     .command('hunt')
     .description(
-      'run Sigma rules over log files: EVTX, and JSON (NDJSON, arrays, concatenated documents; gzip or not)',
+      'run Sigma rules over log files: EVTX and JSON (NDJSON, arrays, concatenated documents), gzip or not',
     )
     .argument('<input...>', 'log files, or folders searched recursively for log files (see --extension)')
     .requiredOption('--rules <path>', 'a rule file or a folder searched recursively (repeatable)', collect)

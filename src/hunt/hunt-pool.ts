@@ -90,8 +90,8 @@ export interface MatchedPiece {
   readonly bytesRead: number;
 }
 
-/** Inputs read as EVTX, by name (the rest as JSON). */
-export const isEvtx = (path: string): boolean => /\.evtx$/i.test(path);
+/** Inputs read as EVTX, by name, gzip-compressed or not (the rest as JSON). */
+export const isEvtx = (path: string): boolean => /\.evtx(\.gz)?$/i.test(path);
 
 async function* jsonPieces(
   path: string,

@@ -7,9 +7,6 @@ import { extname, join } from 'node:path';
  */
 export const LOG_EXTENSIONS: readonly string[] = ['evtx', 'json', 'jsonl', 'ndjson'];
 
-/** EVTX is read by chunk offsets, which a gzip stream does not give. */
-const COMPRESSED_EVTX = /\.evtx\.gz$/i;
-
 /** The extension a file counts under: `.json` for `a.json` and for `a.json.gz` (lower case). */
 function logExtension(name: string): string {
   const lower = name.toLowerCase();
@@ -18,7 +15,7 @@ function logExtension(name: string): string {
 
 /**
  * A hunt input that cannot be read as given: a missing path, a folder that cannot be listed, something
- * neither file nor folder, a compressed EVTX file.
+ * neither file nor folder.
  */
 export class HuntInputError extends Error {
   override readonly name = 'HuntInputError';
@@ -57,8 +54,6 @@ export async function expandHuntInputs(
       );
     });
     if (info.isFile()) {
-      if (COMPRESSED_EVTX.test(path))
-        throw new HuntInputError(`${path}: compressed EVTX is not read; decompress it first`);
       add(path);
     } else if (info.isDirectory()) {
       const found = await filesUnder(path, wanted);
@@ -78,7 +73,7 @@ async function filesUnder(folder: string, wanted: ReadonlySet<string>): Promise<
   for (const entry of entries) {
     const full = join(folder, entry.name);
     if (entry.isDirectory()) out.push(...(await filesUnder(full, wanted)));
-    else if (wanted.has(logExtension(entry.name)) && !COMPRESSED_EVTX.test(entry.name)) {
+    else if (wanted.has(logExtension(entry.name))) {
       if (entry.isFile()) out.push(full);
       else if (entry.isSymbolicLink() && (await stat(full).catch(() => null))?.isFile() === true)
         out.push(full);

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerHuntCommands } from '../../src/cli/hunt-commands.js';
 import { prepareEvent } from '../../src/detection/event.js';
 import { SigmaMatcher } from '../../src/detection/engine.js';
@@ -62,8 +62,10 @@ export async function huntCli(args: string[]): Promise<{ out: string; err: strin
   });
   try {
     await program.parseAsync(['node', 'firebreak', ...args]);
-  } catch {
-    code = code || 1; // commander refused an argument (exitOverride)
+  } catch (error) {
+    code = code || 1; // commander refused an argument (exitOverride), or the command failed
+    // what `firebreak` (src/cli/main.ts) prints of a failure; commander has written its own refusals
+    if (!(error instanceof CommanderError)) err += `firebreak: ${(error as Error).message}\n`;
   }
   return { out, err, code };
 }

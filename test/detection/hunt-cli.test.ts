@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildFile } from '../ingest/evtx/evtx-builder.js';
 import { huntCli } from './helpers.js';
 
 const evtx = (id: number, image: string, time: string, record: number) => ({
@@ -258,15 +259,19 @@ describe('firebreak hunt inputs', () => {
       join(logs, 'linked.jsonl'),
     ]);
     expect(files.length).toBe(9); // three matches per file, the file named twice read once
-    // gzip-compressed JSON counts under its own extension; compressed EVTX is not read
+    // gzip-compressed files count under the extension before .gz (EVTX too: read through gunzip)
     await writeFile(join(logs, 'b', 'old.json.gz'), gzipSync(text));
-    await writeFile(join(logs, 'b', 'old.evtx.gz'), gzipSync('not evtx'));
+    await writeFile(join(logs, 'b', 'old.evtx.gz'), gzipSync(buildFile([])));
     const withGz = await huntCli(['hunt', logs, '--rules', dir, '--json']);
+    expect(withGz.code).toBe(0);
     expect([...new Set(matchedFiles(withGz.out))]).toContain(join(logs, 'b', 'old.json.gz'));
-    expect(withGz.out).not.toContain('old.evtx.gz');
-    const evtxGz = await huntCli(['hunt', join(logs, 'b', 'old.evtx.gz'), '--rules', dir]);
-    expect(evtxGz.code).toBe(2);
-    expect(evtxGz.err).toContain('old.evtx.gz: compressed EVTX is not read; decompress it first');
+    // the folder search reads the .evtx.gz: a corrupt one stops the hunt, named
+    const corrupt = gzipSync(buildFile([]));
+    corrupt[corrupt.length - 5]! ^= 0xff; // the CRC
+    await writeFile(join(logs, 'b', 'old.evtx.gz'), corrupt);
+    const withCorrupt = await huntCli(['hunt', logs, '--rules', dir, '--json']);
+    expect(withCorrupt.code).not.toBe(0);
+    expect(withCorrupt.err).toContain(`${join(logs, 'b', 'old.evtx.gz')}: not a readable gzip file`);
     const txt = await huntCli(['hunt', logs, '--rules', dir, '--json', '--extension', '.txt']);
     expect([...new Set(matchedFiles(txt.out))]).toEqual([join(logs, 'notes.txt')]);
   });

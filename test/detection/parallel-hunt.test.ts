@@ -371,6 +371,27 @@ detection:
       expect(titles).toContain('Windows Security event log cleared');
       expect(titles).toContain('Windows RDP or network logon brute force from one address');
       expect(fromEvtx.find((m) => m.rule_title === 'Windows Security event log cleared')?.record).toBe(18);
+
+      // The same file gzip-compressed, as collected logs often are: the same matches, on one thread and
+      // on workers; a corrupt one is named.
+      const gz = join(dir, 'security.evtx.gz');
+      await writeFile(gz, gzipSync(buildFile(chunks)));
+      const asPlain = (lines: string[]) => lines.map((l) => l.split(gz).join(evtx));
+      const oneGz = await hunt([gz, intrusion], {});
+      const manyGz = await hunt([gz, intrusion], { pool: evtxPool });
+      expect(oneGz.error).toBeUndefined();
+      expect(oneGz.events).toBe(one.events);
+      expect(asPlain(oneGz.lines)).toEqual(one.lines);
+      expect(manyGz.events).toBe(one.events);
+      expect(asPlain(manyGz.lines)).toEqual(one.lines);
+      const bad = join(dir, 'bad.evtx.gz');
+      const good = gzipSync(buildFile(chunks));
+      good[good.length - 5]! ^= 0xff; // the CRC
+      await writeFile(bad, good);
+      for (const options of [{}, { pool: evtxPool }]) {
+        const res = await hunt([bad], options);
+        expect(res.error).toContain(`${bad}: not a readable gzip file`);
+      }
     } finally {
       await evtxPool.close();
     }

@@ -1,8 +1,12 @@
 /**
  * Streams an EVTX file from disk chunk by chunk: memory stays at one read batch (1 MiB by default)
- * whatever the file size. The decoding itself is the pure EvtxDecoder.
+ * whatever the file size. A gzip-compressed file (told by its first bytes, as file ingestion tells it)
+ * is read through gunzip: the chunks are read in file order either way. The decoding itself is the pure
+ * EvtxDecoder.
  */
+import { createReadStream, type ReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { OperationalError, UserError } from '../../core/errors.js';
 import {
   CHUNK_SIZE,
@@ -74,10 +78,22 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
     return this.fileHeader;
   }
 
-  /** Bytes read from the file so far in the latest iteration, for progress reporting. */
+  /**
+   * Bytes read from the file so far in the latest iteration (compressed bytes for a gzip file), for
+   * progress reporting against the file's size.
+   */
   get bytesRead(): number {
-    return this.read;
+    return this.gunzip === null ? this.read : this.compressedRead();
   }
+
+  /** The decompressed stream of a gzip file being read, and what remains of its current piece. */
+  private gunzip: {
+    file: ReadStream;
+    stream: Gunzip;
+    pieces: AsyncIterator<Buffer>;
+    piece: Buffer;
+  } | null = null;
+  private compressedRead: () => number = () => 0;
 
   async *[Symbol.asyncIterator](): AsyncGenerator<EvtxRecord, void, undefined> {
     // The decoder finishes each chunk (records are independent copies) before the buffer is reused.
@@ -115,6 +131,7 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
           },
         );
       }
+      await this.openGunzipIfCompressed(handle);
       const chunksPerRead = Math.max(1, Math.floor(this.options.chunksPerRead ?? 16));
       const headerBytes = await this.readFully(handle, new Uint8Array(FILE_HEADER_SIZE), 0);
       this.fileHeader = decoder.decodeFileHeader(headerBytes);
@@ -144,8 +161,52 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
         if (length < size) return;
       }
     } finally {
+      this.gunzip?.stream.destroy();
+      this.gunzip?.file.destroy();
       await handle.close();
     }
+  }
+
+  /** Starts reading through gunzip when the file begins with gzip's magic bytes. */
+  private async openGunzipIfCompressed(handle: FileHandle): Promise<void> {
+    this.gunzip = null;
+    const magic = new Uint8Array(2);
+    const { bytesRead } = await handle.read(magic, 0, 2, 0);
+    if (bytesRead < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b) return;
+    // a stream of its own (destroying a stream closes its descriptor, which `handle` must keep)
+    const file = createReadStream(this.path);
+    const stream = file.pipe(createGunzip());
+    // a read error reaches the reader through the gunzip stream
+    file.on('error', (error) => stream.destroy(error));
+    this.compressedRead = () => file.bytesRead;
+    this.gunzip = { file, stream, pieces: stream[Symbol.asyncIterator](), piece: Buffer.alloc(0) };
+  }
+
+  /**
+   * Fills `into` with the next decompressed bytes (reads go in file order, so `position` is where the
+   * stream stands); returns how many, 0 at its end.
+   */
+  private async readDecompressed(into: Uint8Array, offset: number): Promise<number> {
+    const g = this.gunzip!;
+    while (g.piece.length === 0) {
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await g.pieces.next();
+      } catch (error) {
+        throw new UserError(
+          'evtx_bad_gzip',
+          `${this.path}: not a readable gzip file (${(error as Error).message})`,
+          { path: this.path },
+          { cause: error },
+        );
+      }
+      if (next.done === true) return 0;
+      g.piece = next.value;
+    }
+    const n = Math.min(into.length - offset, g.piece.length);
+    into.set(g.piece.subarray(0, n), offset);
+    g.piece = g.piece.subarray(n);
+    return n;
   }
 
   /** Fills `into` from `position` until it is full or the file ends; returns the filled part. */
@@ -154,8 +215,12 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
     while (filled < into.length) {
       let bytesRead: number;
       try {
-        ({ bytesRead } = await handle.read(into, filled, into.length - filled, position + filled));
+        bytesRead =
+          this.gunzip !== null
+            ? await this.readDecompressed(into, filled)
+            : (await handle.read(into, filled, into.length - filled, position + filled)).bytesRead;
       } catch (error) {
+        if (error instanceof UserError) throw error;
         throw new OperationalError(
           'evtx_read_failed',
           `reading ${this.path} failed at ${position + filled}`,
