@@ -183,8 +183,8 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
   }
 
   /**
-   * Fills `into` with the next decompressed bytes (reads go in file order, so `position` is where the
-   * stream stands); returns how many, 0 at its end.
+   * Fills `into` from `offset` with the next decompressed bytes; returns how many, 0 at the end. The
+   * reads of a file go in file order, so the stream always stands where the next read starts.
    */
   private async readDecompressed(into: Uint8Array, offset: number): Promise<number> {
     const g = this.gunzip!;
@@ -193,6 +193,9 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
       try {
         next = await g.pieces.next();
       } catch (error) {
+        // zlib's errors ("incorrect data check") say the data is bad; others are the file's reading
+        const code = (error as NodeJS.ErrnoException).code;
+        if (typeof code !== 'string' || !code.startsWith('Z_')) throw error;
         throw new UserError(
           'evtx_bad_gzip',
           `${this.path}: not a readable gzip file (${(error as Error).message})`,
