@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
+import { gunzipFile, isGzipFile, isZlibError } from '../ingest/gzip.js';
 
 /** The complete documents of one piece of an input file, as byte ranges of `bytes`. */
 export interface DocumentFrames {
@@ -86,18 +85,6 @@ export async function* frameJsonFile(
   }
 }
 
-/** True when the file starts with gzip's magic bytes (its name does not matter, as in file ingestion). */
-async function isGzipFile(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await handle.read(head, 0, 2, 0);
-    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Cuts a JSON input file into its documents (see `frameJson`): read directly, or through gunzip when it
  * is gzip-compressed (collected logs are often kept so). `bytesRead` counts the file's bytes, compressed
@@ -112,22 +99,17 @@ export async function* frameJsonPath(
     yield* frameJsonFile(path, path, chunkSize, allocate);
     return;
   }
-  const file = createReadStream(path);
-  const gunzip = file.pipe(createGunzip());
-  // a read error reaches the reader through the gunzip stream
-  file.on('error', (error) => gunzip.destroy(error));
+  const gunzipped = gunzipFile(path);
   try {
-    for await (const f of frameJsonStream(gunzip, path, chunkSize, allocate))
-      yield { ...f, bytesRead: file.bytesRead };
+    for await (const f of frameJsonStream(gunzipped.stream, path, chunkSize, allocate))
+      yield { ...f, bytesRead: gunzipped.compressedBytes() };
   } catch (error) {
     // zlib's messages ("incorrect header check") do not say which file
-    const code = (error as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && code.startsWith('Z_'))
+    if (isZlibError(error))
       throw new Error(`${path}: not a readable gzip file (${(error as Error).message})`, { cause: error });
     throw error;
   } finally {
-    file.destroy();
-    gunzip.destroy();
+    gunzipped.destroy();
   }
 }
 

@@ -4,10 +4,9 @@
  * is read through gunzip: the chunks are read in file order either way. The decoding itself is the pure
  * EvtxDecoder.
  */
-import { createReadStream, type ReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { createGunzip, type Gunzip } from 'node:zlib';
 import { OperationalError, UserError } from '../../core/errors.js';
+import { gunzipFile, hasGzipMagic, isZlibError, type GunzippedFile } from '../gzip.js';
 import {
   CHUNK_SIZE,
   EvtxDecoder,
@@ -83,17 +82,11 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
    * progress reporting against the file's size.
    */
   get bytesRead(): number {
-    return this.gunzip === null ? this.read : this.compressedRead();
+    return this.gunzip === null ? this.read : this.gunzip.file.compressedBytes();
   }
 
   /** The decompressed stream of a gzip file being read, and what remains of its current piece. */
-  private gunzip: {
-    file: ReadStream;
-    stream: Gunzip;
-    pieces: AsyncIterator<Buffer>;
-    piece: Buffer;
-  } | null = null;
-  private compressedRead: () => number = () => 0;
+  private gunzip: { file: GunzippedFile; pieces: AsyncIterator<Buffer>; piece: Buffer } | null = null;
 
   async *[Symbol.asyncIterator](): AsyncGenerator<EvtxRecord, void, undefined> {
     // The decoder finishes each chunk (records are independent copies) before the buffer is reused.
@@ -161,7 +154,6 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
         if (length < size) return;
       }
     } finally {
-      this.gunzip?.stream.destroy();
       this.gunzip?.file.destroy();
       await handle.close();
     }
@@ -172,14 +164,10 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
     this.gunzip = null;
     const magic = new Uint8Array(2);
     const { bytesRead } = await handle.read(magic, 0, 2, 0);
-    if (bytesRead < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b) return;
+    if (!hasGzipMagic(magic.subarray(0, bytesRead))) return;
     // a stream of its own (destroying a stream closes its descriptor, which `handle` must keep)
-    const file = createReadStream(this.path);
-    const stream = file.pipe(createGunzip());
-    // a read error reaches the reader through the gunzip stream
-    file.on('error', (error) => stream.destroy(error));
-    this.compressedRead = () => file.bytesRead;
-    this.gunzip = { file, stream, pieces: stream[Symbol.asyncIterator](), piece: Buffer.alloc(0) };
+    const file = gunzipFile(this.path);
+    this.gunzip = { file, pieces: file.stream[Symbol.asyncIterator](), piece: Buffer.alloc(0) };
   }
 
   /**
@@ -194,8 +182,7 @@ export class EvtxFileRead implements AsyncIterable<EvtxRecord> {
         next = await g.pieces.next();
       } catch (error) {
         // zlib's errors ("incorrect data check") say the data is bad; others are the file's reading
-        const code = (error as NodeJS.ErrnoException).code;
-        if (typeof code !== 'string' || !code.startsWith('Z_')) throw error;
+        if (!isZlibError(error)) throw error;
         throw new UserError(
           'evtx_bad_gzip',
           `${this.path}: not a readable gzip file (${(error as Error).message})`,

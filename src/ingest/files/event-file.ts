@@ -10,6 +10,7 @@ import { parse as parseCsv } from 'csv-parse';
 import { OperationalError, UserError } from '../../core/errors.js';
 import { parseJsonDocuments } from '../../hunt/json-reader.js';
 import { decodeEvtxStream } from '../evtx/index.js';
+import { hasGzipMagic } from '../gzip.js';
 import { planRead, SNIFF_BYTES, type FileFormat } from './detect-format.js';
 import { wrappedRecords } from './record-wrappers.js';
 import type { FileProblem, FileRecord, ReadPlan } from './file-record.js';
@@ -39,10 +40,6 @@ function uniqueColumnNames(header: readonly string[]): string[] {
 const DEFAULT_MAX_RECORD_CHARS = 4 * 1024 * 1024;
 const READ_CHUNK = 1 << 20;
 
-function isGzip(head: Uint8Array): boolean {
-  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-}
-
 /** Up to `limit` bytes from the start of `path`, decompressed when gzip. */
 async function readHead(
   path: string,
@@ -57,7 +54,7 @@ async function readHead(
   } finally {
     await handle.close();
   }
-  if (!isGzip(raw)) return { head: raw, gzip: false, complete: raw.length < limit };
+  if (!hasGzipMagic(raw)) return { head: raw, gzip: false, complete: raw.length < limit };
   // Decompress only the beginning: stop the stream once `limit` bytes came out.
   const pieces: Buffer[] = [];
   let total = 0;
