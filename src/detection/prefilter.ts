@@ -1,8 +1,9 @@
 /**
  * Aho-Corasick over lower-cased literals, compiled to a DFA: one pass over a field value, one table
  * lookup per character, finds every literal it contains. `LiteralScanner` keeps the prefilter's literals
- * under four characters in one (the others are found through anchors). The alphabet is compressed to the ASCII characters the literals use
- * (every other ASCII character is class 0) plus 16 shared classes for non-ASCII characters, and literals
+ * under four characters in one (the others are found through anchors). The alphabet is compressed to
+ * the ASCII characters the literals use (every other ASCII character is class 0) plus 16 shared classes
+ * for non-ASCII characters, and literals
  * are cut to their last MAX_LITERAL characters: both only widen what matches (a prefilter may let
  * through too much, never too little) and keep the table small.
  *
